@@ -1,0 +1,55 @@
+package dev.kiln.apps;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * The {@code kiln} command: the entry point the {@code ./kiln} launcher runs for every command
+ * except {@code bench} and {@code test}, which the launcher handles itself (they live in another
+ * jar and in Maven). A command without a subcommand is a usage error (exit code 2).
+ */
+@Command(
+        name = "kiln",
+        mixinStandardHelpOptions = true,
+        versionProvider = KilnCli.Version.class,
+        description = "Kiln, a deep-learning engine written from scratch in Java.",
+        subcommands = {DoctorCommand.class, CommandLine.HelpCommand.class},
+        footer = {
+            "",
+            "Run by the ./kiln launcher itself:",
+            "  ./kiln bench ...       The benchmarks (./kiln bench --help).",
+            "  ./kiln test [args...]  The test suite: mvn [args...] verify.",
+            "Launcher settings: --rebuild or KILN_REBUILD=1, KILN_HEAP (default 8g),",
+            "KILN_JAVA_OPTS (extra JVM flags)."
+        })
+public final class KilnCli {
+    /** Used when the classes do not come from the built jar (tests, IDE runs). */
+    static final String FALLBACK_VERSION = "0.1.0-SNAPSHOT";
+
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+
+    /** The configured command, for {@link #main} and for in-process tests. */
+    public static CommandLine commandLine() {
+        return new CommandLine(new KilnCli());
+    }
+
+    /** Kiln's version from the jar manifest's {@code Implementation-Version}. */
+    public static String version() {
+        String v = KilnCli.class.getPackage().getImplementationVersion();
+        return v == null || v.isBlank() ? FALLBACK_VERSION : v;
+    }
+
+    /** {@code --version}: Kiln's version and the JDK running it. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[] {
+                "kiln " + version(),
+                "JDK " + Runtime.version() + " (" + System.getProperty("java.vendor") + ") at "
+                        + System.getProperty("java.home")
+            };
+        }
+    }
+}

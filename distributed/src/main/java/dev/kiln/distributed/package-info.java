@@ -1,0 +1,2 @@
+/** Data-parallel training with ring all-reduce (roadmap step 10; empty for now). */
+package dev.kiln.distributed;

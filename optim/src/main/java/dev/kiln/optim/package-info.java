@@ -1,0 +1,2 @@
+/** Optimizers, learning-rate schedules, mixed precision and checkpoints (roadmap step 4; empty for now). */
+package dev.kiln.optim;

@@ -1,0 +1,78 @@
+package dev.kiln.tensor;
+
+/**
+ * Element types of a tensor.
+ *
+ * <p>F16 and BF16 are storage types on the CPU: kernels widen them to F32, compute, and round the
+ * result back (round-to-nearest-even), the way PyTorch's CPU kernels do. Integer types compute in
+ * 64-bit integer arithmetic and wrap on overflow like Java (and C) two's-complement arithmetic.
+ */
+public enum DType {
+    F32(4, Kind.FLOAT, 3),
+    F16(2, Kind.FLOAT, 1),
+    BF16(2, Kind.FLOAT, 2),
+    I64(8, Kind.INT, 4),
+    I32(4, Kind.INT, 3),
+    I8(1, Kind.INT, 1),
+    BOOL(1, Kind.BOOL, 0);
+
+    private enum Kind { BOOL, INT, FLOAT }
+
+    private final int byteSize;
+    private final Kind kind;
+    /** Rank within the kind for promotion: the wider type wins. */
+    private final int rank;
+
+    DType(int byteSize, Kind kind, int rank) {
+        this.byteSize = byteSize;
+        this.kind = kind;
+        this.rank = rank;
+    }
+
+    /** Bytes per element. */
+    public int byteSize() {
+        return byteSize;
+    }
+
+    /** True for F32, F16 and BF16. */
+    public boolean isFloatingPoint() {
+        return kind == Kind.FLOAT;
+    }
+
+    /** True for I8, I32 and I64 (not BOOL). */
+    public boolean isIntegral() {
+        return kind == Kind.INT;
+    }
+
+    /** True for BOOL. */
+    public boolean isBool() {
+        return kind == Kind.BOOL;
+    }
+
+    /** True for the 16-bit floating types, which the CPU stores but does not compute in. */
+    public boolean isHalf() {
+        return this == F16 || this == BF16;
+    }
+
+    /**
+     * The result type of a binary op, following PyTorch's promotion lattice: bool &lt; integers &lt;
+     * floats; within a kind the wider type wins; F16 with BF16 gives F32 (neither holds the other).
+     */
+    public static DType promote(DType a, DType b) {
+        if (a == b) {
+            return a;
+        }
+        if (a.kind != b.kind) {
+            return a.kind.ordinal() > b.kind.ordinal() ? a : b;
+        }
+        if (a.kind == Kind.FLOAT && a.rank != 3 && b.rank != 3) {
+            return F32; // F16 with BF16
+        }
+        return a.rank > b.rank ? a : b;
+    }
+
+    /** The floating type an op that needs floats (exp, mean, ...) computes in for this input. */
+    public DType toFloating() {
+        return isFloatingPoint() ? this : F32;
+    }
+}

@@ -1,0 +1,84 @@
+package dev.kiln.tensor;
+
+import java.util.ArrayList;
+
+/**
+ * An arena for tensors: every tensor created on this thread while the scope is the innermost open
+ * one is closed when the scope closes, returning its buffer to the pool. Keep results with
+ * {@link #keep}, which hands them to the enclosing scope (or to no scope: then the caller owns them).
+ *
+ * <pre>{@code
+ * Tensor loss;
+ * try (TensorScope scope = TensorScope.open()) {
+ *     Tensor h = x.matmul(w).add(b).relu();     // temporaries: freed at the end of the block
+ *     loss = scope.keep(h.sum());                // survives the block
+ * }
+ * }</pre>
+ *
+ * <p>Scopes nest and must be closed on the thread that opened them, innermost first
+ * (try-with-resources does both). Tensors created outside any scope are owned by the caller:
+ * {@code close()} them, or leave them to the garbage collector.
+ */
+public final class TensorScope implements AutoCloseable {
+    private static final ThreadLocal<TensorScope> CURRENT = new ThreadLocal<>();
+
+    private final TensorScope parent;
+    private final Thread owner = Thread.currentThread();
+    private final ArrayList<Tensor> owned = new ArrayList<>();
+    private boolean closed;
+
+    private TensorScope(TensorScope parent) {
+        this.parent = parent;
+    }
+
+    /** Opens a scope nested in the current one. */
+    public static TensorScope open() {
+        TensorScope s = new TensorScope(CURRENT.get());
+        CURRENT.set(s);
+        return s;
+    }
+
+    static void adopt(Tensor t) {
+        TensorScope s = CURRENT.get();
+        if (s != null) {
+            s.owned.add(t);
+        }
+    }
+
+    /** Moves {@code t} out of this scope to the enclosing one (or to the caller when outermost). */
+    public <T extends Tensor> T keep(T t) {
+        if (owned.remove(t) && parent != null) {
+            parent.owned.add(t);
+        }
+        return t;
+    }
+
+    /** Number of tensors this scope will close. */
+    public int size() {
+        return owned.size();
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        if (Thread.currentThread() != owner) {
+            throw new IllegalStateException("TensorScope: closed on thread " + Thread.currentThread().getName()
+                    + " but opened on " + owner.getName());
+        }
+        if (CURRENT.get() != this) {
+            throw new IllegalStateException("TensorScope: scopes must be closed innermost first");
+        }
+        closed = true;
+        for (int i = owned.size() - 1; i >= 0; i--) {
+            owned.get(i).close();
+        }
+        owned.clear();
+        if (parent == null) {
+            CURRENT.remove();
+        } else {
+            CURRENT.set(parent);
+        }
+    }
+}

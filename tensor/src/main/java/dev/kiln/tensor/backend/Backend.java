@@ -1,0 +1,81 @@
+package dev.kiln.tensor.backend;
+
+import dev.kiln.tensor.DType;
+import dev.kiln.tensor.Device;
+import dev.kiln.tensor.Tensor;
+import dev.kiln.tensor.ops.BinaryOp;
+import dev.kiln.tensor.ops.ReduceOp;
+import dev.kiln.tensor.ops.UnaryOp;
+import dev.kiln.tensor.random.Generator;
+import dev.kiln.tensor.storage.Storage;
+
+/**
+ * The kernels of one device. Ops in {@code dev.kiln.tensor} validate arguments, work out output
+ * shapes and dtypes, allocate outputs and then call exactly one of these methods; a backend trusts
+ * its callers (shapes already agree) and only computes.
+ *
+ * <p>Conventions: outputs are freshly allocated, contiguous tensors of the documented shape and
+ * dtype; inputs may be arbitrary strided views (broadcast inputs have stride 0) of any dtype.
+ */
+public interface Backend {
+    Device device();
+
+    /** Uninitialised storage for {@code length} elements. */
+    Storage allocate(DType dtype, int length);
+
+    /** Storage holding a copy of a host array ({@code float[]}, {@code long[]}, ...) of the dtype's element type. */
+    Storage upload(DType dtype, Object hostArray);
+
+    /** A contiguous host array with the tensor's elements in row-major order (element type as in {@link #upload}). */
+    Object download(Tensor t);
+
+    /** Every element of {@code out} = {@code value}, rounded to out's dtype. */
+    void fill(Tensor out, double value);
+
+    /** {@code out[i] = start + i * step} over the flattened output. */
+    void arange(Tensor out, double start, double step);
+
+    /** Copies (and converts) {@code src} into {@code out}; same shape. */
+    void copy(Tensor src, Tensor out);
+
+    void unary(UnaryOp op, Tensor in, Tensor out);
+
+    /** {@code a} and {@code b} are already expanded to out's shape. */
+    void binary(BinaryOp op, Tensor a, Tensor b, Tensor out);
+
+    /** out = cond ? a : b; all already expanded to out's shape. */
+    void where(Tensor cond, Tensor a, Tensor b, Tensor out);
+
+    /** Clamps to [min, max] (either may be NaN meaning unbounded). */
+    void clamp(Tensor in, double min, double max, Tensor out);
+
+    /**
+     * Reduces {@code dims} (sorted, distinct) of {@code in}; out has in's shape with those dims set
+     * to 1. VAR uses {@code correction} (1 = unbiased).
+     */
+    void reduce(ReduceOp op, Tensor in, int[] dims, int correction, Tensor out);
+
+    /** Softmax (or log-softmax) along {@code dim}; out has in's shape. */
+    void softmax(Tensor in, int dim, boolean log, Tensor out);
+
+    /** Batched matrix product: a is [B..., m, k], b is [B..., k, n] (batch dims equal after expand), out [B..., m, n]. */
+    void matmul(Tensor a, Tensor b, Tensor out);
+
+    /** out = in.index_select(dim, index) where index is 1-D I64/I32 with values already bounds-checked. */
+    void indexSelect(Tensor in, int dim, Tensor index, Tensor out);
+
+    /** out[...i_dim...] = in[...index[...]...]: torch.gather semantics; index has out's shape. */
+    void gather(Tensor in, int dim, Tensor index, Tensor out);
+
+    /** out (a contiguous copy of the self tensor) gets out[index[...] at dim] += src[...]. */
+    void scatterAdd(Tensor out, int dim, Tensor index, Tensor src);
+
+    /** Sorts along {@code dim} (stable); values has in's dtype, indices I64. */
+    void sort(Tensor in, int dim, boolean descending, Tensor values, Tensor indices);
+
+    /** Fills out (F32/F16/BF16) with U[low, high) or N(mean, std), or integers in [low, high) for integer dtypes. */
+    void random(Generator generator, Distribution distribution, double a, double b, Tensor out);
+
+    /** Random distributions {@link #random} draws from. */
+    enum Distribution { UNIFORM, NORMAL, INTEGER }
+}

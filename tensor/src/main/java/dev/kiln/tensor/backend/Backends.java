@@ -1,0 +1,32 @@
+package dev.kiln.tensor.backend;
+
+import dev.kiln.tensor.Device;
+import dev.kiln.tensor.cpu.CpuBackend;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/** Which backend serves which device. The CPU backend is built in; others register themselves. */
+public final class Backends {
+    private static final Map<Device, Backend> BACKENDS = new ConcurrentHashMap<>();
+
+    static {
+        BACKENDS.put(Device.CPU, CpuBackend.INSTANCE);
+    }
+
+    private Backends() {}
+
+    /** Makes {@code backend} serve its device (the CUDA backend calls this when it loads). */
+    public static void register(Backend backend) {
+        BACKENDS.put(backend.device(), backend);
+    }
+
+    /** @throws IllegalStateException naming the device when no backend serves it */
+    public static Backend forDevice(Device device) {
+        Backend b = BACKENDS.get(device);
+        if (b == null) {
+            throw new IllegalStateException("no backend for device " + device
+                    + " (registered: " + BACKENDS.keySet() + "); the CUDA backend is not available in this build");
+        }
+        return b;
+    }
+}

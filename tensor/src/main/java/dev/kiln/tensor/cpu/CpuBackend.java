@@ -1,0 +1,754 @@
+package dev.kiln.tensor.cpu;
+
+import dev.kiln.tensor.DType;
+import dev.kiln.tensor.Device;
+import dev.kiln.tensor.Shape;
+import dev.kiln.tensor.Tensor;
+import dev.kiln.tensor.backend.Backend;
+import dev.kiln.tensor.kernels.cpu.CpuParallel;
+import dev.kiln.tensor.kernels.cpu.ElementwiseKernels;
+import dev.kiln.tensor.kernels.cpu.HalfConversions;
+import dev.kiln.tensor.kernels.cpu.PackedGemm;
+import dev.kiln.tensor.kernels.cpu.ReductionKernels;
+import dev.kiln.tensor.ops.BinaryOp;
+import dev.kiln.tensor.ops.ReduceOp;
+import dev.kiln.tensor.ops.UnaryOp;
+import dev.kiln.tensor.random.Generator;
+import dev.kiln.tensor.storage.CpuStorage;
+import dev.kiln.tensor.storage.Storage;
+
+/**
+ * The CPU backend. F32 has fast paths (Vector API kernels, packed GEMM); F16/BF16 are widened to
+ * F32, computed and rounded back; integers compute in {@code long}. Generic paths walk strided
+ * views through precomputed storage offsets ({@link StridedOffsets}).
+ */
+public final class CpuBackend implements Backend {
+    public static final CpuBackend INSTANCE = new CpuBackend();
+
+    /** Elements below which a kernel is not worth splitting across threads. */
+    private static final int GRAIN = 1 << 15;
+
+    private CpuBackend() {}
+
+    @Override
+    public Device device() {
+        return Device.CPU;
+    }
+
+    @Override
+    public Storage allocate(DType dtype, int length) {
+        return CpuStorage.allocate(dtype, length);
+    }
+
+    @Override
+    public Storage upload(DType dtype, Object hostArray) {
+        Object copy = switch (hostArray) {
+            case float[] a -> a.clone();
+            case short[] a -> a.clone();
+            case long[] a -> a.clone();
+            case int[] a -> a.clone();
+            case byte[] a -> a.clone();
+            default -> throw new IllegalArgumentException("upload: unsupported host array " + hostArray.getClass());
+        };
+        return CpuStorage.wrap(dtype, copy);
+    }
+
+    private static CpuStorage st(Tensor t) {
+        return (CpuStorage) t.storage();
+    }
+
+    @Override
+    public Object download(Tensor t) {
+        int n = t.numel();
+        CpuStorage s = st(t);
+        if (t.isContiguous()) {
+            Object out = switch (t.dtype()) {
+                case F32 -> new float[n];
+                case F16, BF16 -> new short[n];
+                case I64 -> new long[n];
+                case I32 -> new int[n];
+                case I8, BOOL -> new byte[n];
+            };
+            System.arraycopy(s.array(), t.offset(), out, 0, n);
+            return out;
+        }
+        try (Tensor c = t.copy()) {
+            return download(c);
+        }
+    }
+
+    @Override
+    public void fill(Tensor out, double value) {
+        CpuStorage s = st(out);
+        int n = out.numel();
+        int o = out.offset();
+        switch (out.dtype()) {
+            case F32 -> java.util.Arrays.fill(s.floats(), o, o + n, (float) value);
+            case F16 -> java.util.Arrays.fill(s.shorts(), o, o + n, HalfConversions.f32ToF16((float) value));
+            case BF16 -> java.util.Arrays.fill(s.shorts(), o, o + n, HalfConversions.f32ToBf16((float) value));
+            case I64 -> java.util.Arrays.fill(s.longs(), o, o + n, (long) value);
+            case I32 -> java.util.Arrays.fill(s.ints(), o, o + n, (int) (long) value);
+            case I8 -> java.util.Arrays.fill(s.bytes(), o, o + n, (byte) (long) value);
+            case BOOL -> java.util.Arrays.fill(s.bytes(), o, o + n, (byte) (value != 0 ? 1 : 0));
+        }
+    }
+
+    @Override
+    public void arange(Tensor out, double start, double step) {
+        CpuStorage s = st(out);
+        for (int i = 0; i < out.numel(); i++) {
+            if (out.dtype().isFloatingPoint()) {
+                s.setDouble(out.offset() + i, start + i * step);
+            } else {
+                s.setLong(out.offset() + i, (long) (start + i * step));
+            }
+        }
+    }
+
+    @Override
+    public void copy(Tensor src, Tensor out) {
+        CpuStorage s = st(src);
+        CpuStorage d = st(out);
+        int n = src.numel();
+        if (src.isContiguous() && out.isContiguous()) {
+            if (src.dtype() == out.dtype()) {
+                System.arraycopy(s.array(), src.offset(), d.array(), out.offset(), n);
+                return;
+            }
+            if (src.dtype() == DType.F32 && out.dtype() == DType.F16) {
+                HalfConversions.f32ToF16(s.floats(), src.offset(), d.shorts(), out.offset(), n);
+                return;
+            }
+            if (src.dtype() == DType.F32 && out.dtype() == DType.BF16) {
+                HalfConversions.f32ToBf16(s.floats(), src.offset(), d.shorts(), out.offset(), n);
+                return;
+            }
+            if (src.dtype() == DType.F16 && out.dtype() == DType.F32) {
+                HalfConversions.f16ToF32(s.shorts(), src.offset(), d.floats(), out.offset(), n);
+                return;
+            }
+            if (src.dtype() == DType.BF16 && out.dtype() == DType.F32) {
+                HalfConversions.bf16ToF32(s.shorts(), src.offset(), d.floats(), out.offset(), n);
+                return;
+            }
+        }
+        int[] so = StridedOffsets.of(src);
+        int[] dof = StridedOffsets.of(out);
+        if (src.dtype() == out.dtype()) {
+            Object sa = s.array();
+            Object da = d.array();
+            switch (sa) {
+                case float[] f -> { float[] g = (float[]) da; for (int i = 0; i < n; i++) g[dof[i]] = f[so[i]]; }
+                case short[] f -> { short[] g = (short[]) da; for (int i = 0; i < n; i++) g[dof[i]] = f[so[i]]; }
+                case long[] f -> { long[] g = (long[]) da; for (int i = 0; i < n; i++) g[dof[i]] = f[so[i]]; }
+                case int[] f -> { int[] g = (int[]) da; for (int i = 0; i < n; i++) g[dof[i]] = f[so[i]]; }
+                case byte[] f -> { byte[] g = (byte[]) da; for (int i = 0; i < n; i++) g[dof[i]] = f[so[i]]; }
+                default -> throw new IllegalStateException("copy: unexpected array " + sa.getClass());
+            }
+            return;
+        }
+        boolean exactInts = !src.dtype().isFloatingPoint() && !out.dtype().isFloatingPoint();
+        for (int i = 0; i < n; i++) {
+            if (exactInts) {
+                d.setLong(dof[i], s.getLong(so[i]));
+            } else if (out.dtype().isBool()) {
+                double v = s.getDouble(so[i]);
+                d.setLong(dof[i], v != 0 || Double.isNaN(v) ? 1 : 0);
+            } else if (!out.dtype().isFloatingPoint()) {
+                d.setLong(dof[i], floatToLong(s.getDouble(so[i])));
+            } else {
+                d.setDouble(dof[i], src.dtype() == DType.I64 ? (double) s.getLong(so[i]) : s.getDouble(so[i]));
+            }
+        }
+    }
+
+    /** Float to integer conversion truncates toward zero, as torch's .to(int) does (NaN gives 0 here). */
+    private static long floatToLong(double v) {
+        return (long) v;
+    }
+
+    /** A contiguous F32 tensor with t's values (a view when t already is one). */
+    private static Tensor asF32Contiguous(Tensor t) {
+        if (t.dtype() == DType.F32) {
+            return t.contiguous();
+        }
+        return t.to(DType.F32).contiguous();
+    }
+
+    /** Writes an F32 contiguous result into out (which may be a half type). */
+    private void storeFrom(Tensor f32, Tensor out) {
+        copy(f32, out);
+    }
+
+    @Override
+    public void unary(UnaryOp op, Tensor in, Tensor out) {
+        int n = in.numel();
+        if (out.dtype().isFloatingPoint()) {
+            try (Tensor x = asF32Contiguous(in)) {
+                float[] xs = st(x).floats();
+                int xo = x.offset();
+                if (out.dtype() == DType.F32) {
+                    float[] os = st(out).floats();
+                    int oo = out.offset();
+                    CpuParallel.forRange(n, GRAIN, (s, e) -> ElementwiseKernels.unary(op, xs, xo + s, os, oo + s, e - s));
+                } else {
+                    try (Tensor tmp = Tensor.empty(DType.F32, Device.CPU, out.shape())) {
+                        float[] os = st(tmp).floats();
+                        CpuParallel.forRange(n, GRAIN, (s, e) -> ElementwiseKernels.unary(op, xs, xo + s, os, s, e - s));
+                        storeFrom(tmp, out);
+                    }
+                }
+            }
+            return;
+        }
+        CpuStorage s = st(in);
+        CpuStorage d = st(out);
+        int[] so = StridedOffsets.of(in);
+        for (int i = 0; i < n; i++) {
+            long v = s.getLong(so[i]);
+            long r = switch (op) {
+                case NEG -> -v;
+                case ABS -> Math.abs(v);
+                case SIGN -> Long.signum(v);
+                case RELU -> Math.max(v, 0);
+                default -> throw new IllegalStateException("unary: " + op + " has no integer form");
+            };
+            d.setLong(out.offset() + i, r);
+        }
+    }
+
+    @Override
+    public void binary(BinaryOp op, Tensor a, Tensor b, Tensor out) {
+        int n = out.numel();
+        if (n == 0) {
+            return;
+        }
+        if (!op.isComparison() && out.dtype() == DType.F32 && a.dtype() == DType.F32 && b.dtype() == DType.F32) {
+            binaryF32(op, a, b, out);
+            return;
+        }
+        if (!op.isComparison() && out.dtype().isHalf()) {
+            try (Tensor a32 = asF32Contiguous(a); Tensor b32 = asF32Contiguous(b);
+                 Tensor tmp = Tensor.empty(DType.F32, Device.CPU, out.shape())) {
+                binaryF32(op, a32, b32, tmp);
+                storeFrom(tmp, out);
+            }
+            return;
+        }
+        CpuStorage sa = st(a);
+        CpuStorage sb = st(b);
+        CpuStorage d = st(out);
+        int[] ao = StridedOffsets.of(a);
+        int[] bo = StridedOffsets.of(b);
+        boolean floating = a.dtype().isFloatingPoint() || b.dtype().isFloatingPoint();
+        DType computeType = DType.promote(a.dtype(), b.dtype());
+        for (int i = 0; i < n; i++) {
+            int oi = out.offset() + i;
+            if (floating) {
+                // Compare or compute in the promoted float type's precision (F32 for all CPU floats).
+                float x = (float) sa.getDouble(ao[i]);
+                float y = (float) sb.getDouble(bo[i]);
+                if (op.isComparison()) {
+                    d.setLong(oi, compare(op, Float.compare(x, y), x, y) ? 1 : 0);
+                } else {
+                    d.setDouble(oi, ElementwiseKernels.scalar(op, x, y));
+                }
+            } else {
+                long x = sa.getLong(ao[i]);
+                long y = sb.getLong(bo[i]);
+                if (op.isComparison()) {
+                    d.setLong(oi, compare(op, Long.compare(x, y), x, y) ? 1 : 0);
+                } else if (op == BinaryOp.DIV) {
+                    d.setDouble(oi, (float) ((double) x / (double) y));
+                } else {
+                    d.setLong(oi, integerOp(op, x, y, computeType));
+                }
+            }
+        }
+    }
+
+    private static boolean compare(BinaryOp op, int cmp, double x, double y) {
+        boolean unordered = Double.isNaN(x) || Double.isNaN(y);
+        return switch (op) {
+            case EQ -> !unordered && x == y;
+            case NE -> unordered || x != y;
+            case LT -> !unordered && cmp < 0;
+            case LE -> !unordered && cmp <= 0;
+            case GT -> !unordered && cmp > 0;
+            case GE -> !unordered && cmp >= 0;
+            default -> throw new IllegalStateException("compare: " + op);
+        };
+    }
+
+    private static long integerOp(BinaryOp op, long x, long y, DType type) {
+        return switch (op) {
+            case ADD -> type.isBool() ? (x | y) : x + y;
+            case SUB -> x - y;
+            case MUL -> type.isBool() ? (x & y) : x * y;
+            case MAXIMUM -> Math.max(x, y);
+            case MINIMUM -> Math.min(x, y);
+            case POW -> {
+                if (y < 0) {
+                    if (x == 1) yield 1;
+                    if (x == -1) yield (y & 1) == 0 ? 1 : -1;
+                    throw new ArithmeticException("pow: integers to negative integer powers are not allowed (" + x + "^" + y + ")");
+                }
+                long r = 1;
+                long base = x;
+                long e = y;
+                while (e > 0) {
+                    if ((e & 1) == 1) r *= base;
+                    base *= base;
+                    e >>= 1;
+                }
+                yield r;
+            }
+            default -> throw new IllegalStateException("integer op " + op);
+        };
+    }
+
+    /** F32 binary op over broadcast (stride-0) views, one row (innermost dim) at a time. */
+    private static void binaryF32(BinaryOp op, Tensor a, Tensor b, Tensor out) {
+        float[] as = st(a).floats();
+        float[] bs = st(b).floats();
+        float[] os = st(out).floats();
+        int n = out.numel();
+        if (a.isContiguous() && b.isContiguous()) {
+            int ao = a.offset();
+            int bo = b.offset();
+            int oo = out.offset();
+            CpuParallel.forRange(n, GRAIN, (s, e) -> ElementwiseKernels.binary(op, as, ao + s, 1, bs, bo + s, 1, os, oo + s, e - s));
+            return;
+        }
+        int rank = out.rank();
+        int inner = rank == 0 ? 1 : out.size(-1);
+        int rows = n / inner;
+        int aInner = rank == 0 ? 0 : a.strides()[rank - 1];
+        int bInner = rank == 0 ? 0 : b.strides()[rank - 1];
+        int[] aRow = StridedOffsets.rowStarts(a);
+        int[] bRow = StridedOffsets.rowStarts(b);
+        int oo = out.offset();
+        CpuParallel.forRange(rows, Math.max(1, GRAIN / Math.max(inner, 1)), (s, e) -> {
+            for (int r = s; r < e; r++) {
+                ElementwiseKernels.binary(op, as, aRow[r], aInner, bs, bRow[r], bInner, os, oo + r * inner, inner);
+            }
+        });
+    }
+
+    @Override
+    public void where(Tensor cond, Tensor a, Tensor b, Tensor out) {
+        CpuStorage sc = st(cond);
+        CpuStorage sa = st(a);
+        CpuStorage sb = st(b);
+        CpuStorage d = st(out);
+        int[] co = StridedOffsets.of(cond);
+        int[] ao = StridedOffsets.of(a);
+        int[] bo = StridedOffsets.of(b);
+        boolean floating = out.dtype().isFloatingPoint();
+        for (int i = 0; i < out.numel(); i++) {
+            boolean c = sc.bytes()[co[i]] != 0;
+            CpuStorage src = c ? sa : sb;
+            int off = c ? ao[i] : bo[i];
+            if (floating) {
+                d.setDouble(out.offset() + i, src.getDouble(off));
+            } else {
+                d.setLong(out.offset() + i, src.getLong(off));
+            }
+        }
+    }
+
+    @Override
+    public void clamp(Tensor in, double min, double max, Tensor out) {
+        CpuStorage s = st(in);
+        CpuStorage d = st(out);
+        int[] so = StridedOffsets.of(in);
+        boolean floating = in.dtype().isFloatingPoint();
+        for (int i = 0; i < in.numel(); i++) {
+            if (floating) {
+                float v = (float) s.getDouble(so[i]);
+                if (!Double.isNaN(min) && v < (float) min) v = (float) min;
+                if (!Double.isNaN(max) && v > (float) max) v = (float) max;
+                d.setDouble(out.offset() + i, v);
+            } else {
+                long v = s.getLong(so[i]);
+                if (!Double.isNaN(min) && v < min) v = (long) Math.ceil(min);
+                if (!Double.isNaN(max) && v > max) v = (long) Math.floor(max);
+                d.setLong(out.offset() + i, v);
+            }
+        }
+    }
+
+    /** in with the given dims moved last, as a contiguous [outer, inner] problem. */
+    private static int[] dimsLastOrder(int rank, int[] dims) {
+        int[] order = new int[rank];
+        boolean[] reduced = new boolean[rank];
+        for (int d : dims) {
+            reduced[d] = true;
+        }
+        int j = 0;
+        for (int i = 0; i < rank; i++) {
+            if (!reduced[i]) {
+                order[j++] = i;
+            }
+        }
+        for (int d : dims) {
+            order[j++] = d;
+        }
+        return order;
+    }
+
+    @Override
+    public void reduce(ReduceOp op, Tensor in, int[] dims, int correction, Tensor out) {
+        int inner = 1;
+        for (int d : dims) {
+            inner *= in.size(d);
+        }
+        int outer = out.numel();
+        try (Tensor moved = in.permute(dimsLastOrder(in.rank(), dims))) {
+            if (in.dtype().isFloatingPoint() || op == ReduceOp.ARGMAX || op == ReduceOp.ARGMIN) {
+                boolean ints = !in.dtype().isFloatingPoint();
+                if (ints) {
+                    // argmax/argmin over integers: exact comparison in long.
+                    try (Tensor x = moved.to(DType.I64).contiguous()) {
+                        long[] xs = st(x).longs();
+                        long[] os = st(out).longs();
+                        for (int r = 0; r < outer; r++) {
+                            int base = x.offset() + r * inner;
+                            int best = 0;
+                            for (int i = 1; i < inner; i++) {
+                                long v = xs[base + i];
+                                if (op == ReduceOp.ARGMAX ? v > xs[base + best] : v < xs[base + best]) best = i;
+                            }
+                            os[out.offset() + r] = best;
+                        }
+                    }
+                    return;
+                }
+                try (Tensor x = asF32Contiguous(moved)) {
+                    float[] xs = st(x).floats();
+                    int xo = x.offset();
+                    if (op == ReduceOp.ARGMAX || op == ReduceOp.ARGMIN) {
+                        long[] os = st(out).longs();
+                        int oo = out.offset();
+                        int fInner = inner;
+                        CpuParallel.forRange(outer, Math.max(1, GRAIN / Math.max(1, inner)), (s, e) -> {
+                            for (int r = s; r < e; r++) {
+                                os[oo + r] = ReductionKernels.argExtreme(xs, xo + r * fInner, fInner, op == ReduceOp.ARGMAX);
+                            }
+                        });
+                        return;
+                    }
+                    try (Tensor tmp = out.dtype() == DType.F32 ? null : Tensor.empty(DType.F32, Device.CPU, out.shape())) {
+                        Tensor target = tmp == null ? out : tmp;
+                        float[] os = st(target).floats();
+                        int oo = target.offset();
+                        int fInner = inner;
+                        CpuParallel.forRange(outer, Math.max(1, GRAIN / Math.max(1, inner)), (s, e) -> {
+                            for (int r = s; r < e; r++) {
+                                os[oo + r] = ReductionKernels.reduceRow(op, xs, xo + r * fInner, fInner, correction);
+                            }
+                        });
+                        if (tmp != null) {
+                            storeFrom(tmp, out);
+                        }
+                    }
+                }
+                return;
+            }
+            // Integer and bool SUM / MAX / MIN in exact long arithmetic.
+            try (Tensor x = moved.to(DType.I64).contiguous()) {
+                long[] xs = st(x).longs();
+                CpuStorage d = st(out);
+                for (int r = 0; r < outer; r++) {
+                    int base = x.offset() + r * inner;
+                    long acc = op == ReduceOp.SUM ? 0 : xs[base];
+                    for (int i = op == ReduceOp.SUM ? 0 : 1; i < inner; i++) {
+                        long v = xs[base + i];
+                        acc = switch (op) {
+                            case SUM -> acc + v;
+                            case MAX -> Math.max(acc, v);
+                            case MIN -> Math.min(acc, v);
+                            default -> throw new IllegalStateException("integer reduce " + op);
+                        };
+                    }
+                    d.setLong(out.offset() + r, acc);
+                }
+            }
+        }
+    }
+
+    @Override
+    public void softmax(Tensor in, int dim, boolean log, Tensor out) {
+        int rank = in.rank();
+        int[] order = rank == 0 ? new int[0] : dimsLastOrder(rank, new int[] {dim});
+        int inner = rank == 0 ? 1 : in.size(dim);
+        int rows = inner == 0 ? 0 : in.numel() / inner;
+        try (Tensor moved = in.permute(order); Tensor x = asF32Contiguous(moved);
+             Tensor y = Tensor.empty(DType.F32, Device.CPU, moved.shape())) {
+            float[] xs = st(x).floats();
+            float[] ys = st(y).floats();
+            int xo = x.offset();
+            CpuParallel.forRange(rows, Math.max(1, GRAIN / Math.max(1, inner)), (s, e) -> {
+                for (int r = s; r < e; r++) {
+                    ReductionKernels.softmaxRow(xs, xo + r * inner, ys, r * inner, inner, log);
+                }
+            });
+            int[] inverse = new int[rank];
+            for (int i = 0; i < rank; i++) {
+                inverse[order[i]] = i;
+            }
+            try (Tensor back = y.permute(inverse)) {
+                copy(back, out);
+            }
+        }
+    }
+
+    @Override
+    public void matmul(Tensor a, Tensor b, Tensor out) {
+        if (a.dtype() != DType.F32) {
+            if (a.dtype().isFloatingPoint()) {
+                try (Tensor a32 = a.to(DType.F32); Tensor b32 = b.to(DType.F32);
+                     Tensor o32 = Tensor.empty(DType.F32, Device.CPU, out.shape())) {
+                    matmul(a32, b32, o32);
+                    copy(o32, out);
+                }
+                return;
+            }
+            matmulIntegers(a, b, out);
+            return;
+        }
+        int rank = out.rank();
+        int m = out.size(-2);
+        int n = out.size(-1);
+        int k = a.size(-1);
+        int batches = m * n == 0 ? 0 : out.numel() / (m * n);
+        Tensor aa = gemmOperand(a);
+        Tensor bb = gemmOperand(b);
+        try (aa; bb) {
+            int[] as = aa.strides();
+            int[] bs = bb.strides();
+            boolean transA = as[rank - 1] != 1 || (m == 1 && false);
+            boolean transB = bs[rank - 1] != 1;
+            int lda = transA ? as[rank - 1] : as[rank - 2];
+            int ldb = transB ? bs[rank - 1] : bs[rank - 2];
+            int[] aStarts = StridedOffsets.batchStarts(aa, 2);
+            int[] bStarts = StridedOffsets.batchStarts(bb, 2);
+            float[] af = st(aa).floats();
+            float[] bf = st(bb).floats();
+            float[] of = st(out).floats();
+            int oo = out.offset();
+            if (batches == 0) {
+                return;
+            }
+            if (k == 0) {
+                java.util.Arrays.fill(of, oo, oo + out.numel(), 0f);
+                return;
+            }
+            long flopsPerBatch = 2L * m * n * k;
+            if (batches > 1 && flopsPerBatch < (1L << 22)) {
+                // Many small products: one thread per group of batches; the GEMM inside runs single-threaded.
+                CpuParallel.forRange(batches, Math.max(1, (int) ((1L << 21) / Math.max(1, flopsPerBatch))), (s, e) -> {
+                    for (int i = s; i < e; i++) {
+                        PackedGemm.sgemm(transA, transB, m, n, k, 1f, af, aStarts[i], Math.max(lda, 1), bf, bStarts[i],
+                                Math.max(ldb, 1), 0f, of, oo + i * m * n, Math.max(n, 1));
+                    }
+                });
+            } else {
+                for (int i = 0; i < batches; i++) {
+                    PackedGemm.sgemm(transA, transB, m, n, k, 1f, af, aStarts[i], Math.max(lda, 1), bf, bStarts[i],
+                            Math.max(ldb, 1), 0f, of, oo + i * m * n, Math.max(n, 1));
+                }
+            }
+        }
+    }
+
+    /**
+     * A view PackedGemm can read: each matrix row-major (inner stride 1) or transposed (row stride 1),
+     * with a leading dimension covering the other; otherwise a contiguous copy. Batch strides may be
+     * anything (including 0 for broadcast batches).
+     */
+    private static Tensor gemmOperand(Tensor t) {
+        int rank = t.rank();
+        int[] s = t.strides();
+        int rows = t.size(-2);
+        int cols = t.size(-1);
+        boolean rowMajor = (s[rank - 1] == 1 || cols == 1) && s[rank - 2] >= Math.max(cols, 1);
+        boolean colMajor = (s[rank - 2] == 1 || rows == 1) && s[rank - 1] >= Math.max(rows, 1);
+        if (rowMajor && s[rank - 1] == 1) {
+            return t.reshape(t.shape().toArray());
+        }
+        if (colMajor && s[rank - 2] == 1 && s[rank - 1] != 1) {
+            return t.reshape(t.shape().toArray());
+        }
+        return t.copy();
+    }
+
+    private static void matmulIntegers(Tensor a, Tensor b, Tensor out) {
+        int m = out.size(-2);
+        int n = out.size(-1);
+        int k = a.size(-1);
+        try (Tensor x = a.to(DType.I64).contiguous(); Tensor y = b.to(DType.I64).contiguous()) {
+            long[] xs = st(x).longs();
+            long[] ys = st(y).longs();
+            CpuStorage d = st(out);
+            int batches = m * n == 0 ? 0 : out.numel() / (m * n);
+            for (int bi = 0; bi < batches; bi++) {
+                for (int i = 0; i < m; i++) {
+                    for (int j = 0; j < n; j++) {
+                        long acc = 0;
+                        for (int p = 0; p < k; p++) {
+                            acc += xs[x.offset() + bi * m * k + i * k + p] * ys[y.offset() + bi * k * n + p * n + j];
+                        }
+                        d.setLong(out.offset() + bi * m * n + i * n + j, acc);
+                    }
+                }
+            }
+        }
+    }
+
+    @Override
+    public void indexSelect(Tensor in, int dim, Tensor index, Tensor out) {
+        long[] idx = index.toLongArray();
+        if (in.rank() == 0) {
+            copy(in, out);
+            return;
+        }
+        for (int i = 0; i < idx.length; i++) {
+            try (Tensor src = in.narrow(dim, (int) idx[i], 1); Tensor dst = out.narrow(dim, i, 1)) {
+                copy(src, dst);
+            }
+        }
+    }
+
+    @Override
+    public void gather(Tensor in, int dim, Tensor index, Tensor out) {
+        CpuStorage s = st(in);
+        CpuStorage d = st(out);
+        long[] idx = index.toLongArray();
+        int rank = in.rank();
+        int[] inStrides = in.strides();
+        int[] counter = new int[rank];
+        boolean floating = in.dtype().isFloatingPoint();
+        for (int i = 0; i < idx.length; i++) {
+            int off = in.offset();
+            for (int k = 0; k < rank; k++) {
+                off += (k == dim ? (int) idx[i] : counter[k]) * inStrides[k];
+            }
+            if (floating) {
+                d.setDouble(out.offset() + i, s.getDouble(off));
+            } else {
+                d.setLong(out.offset() + i, s.getLong(off));
+            }
+            StridedOffsets.increment(counter, index.shape());
+        }
+    }
+
+    @Override
+    public void scatterAdd(Tensor out, int dim, Tensor index, Tensor src) {
+        CpuStorage s = st(src);
+        CpuStorage d = st(out);
+        long[] idx = index.toLongArray();
+        int rank = out.rank();
+        int[] outStrides = out.strides();
+        int[] srcStrides = src.strides();
+        int[] counter = new int[rank];
+        boolean floating = out.dtype().isFloatingPoint();
+        for (int i = 0; i < idx.length; i++) {
+            int o = out.offset();
+            int so = src.offset();
+            for (int k = 0; k < rank; k++) {
+                o += (k == dim ? (int) idx[i] : counter[k]) * outStrides[k];
+                so += counter[k] * srcStrides[k];
+            }
+            if (floating) {
+                d.setDouble(o, (float) d.getDouble(o) + (float) s.getDouble(so));
+            } else {
+                d.setLong(o, d.getLong(o) + s.getLong(so));
+            }
+            StridedOffsets.increment(counter, index.shape());
+        }
+    }
+
+    @Override
+    public void sort(Tensor in, int dim, boolean descending, Tensor values, Tensor indices) {
+        int rank = in.rank();
+        int[] order = rank == 0 ? new int[0] : dimsLastOrder(rank, new int[] {dim});
+        int inner = rank == 0 ? 1 : in.size(dim);
+        int rows = inner == 0 ? 0 : in.numel() / inner;
+        boolean floating = in.dtype().isFloatingPoint();
+        try (Tensor moved = in.permute(order); Tensor x = moved.to(floating ? DType.F32 : DType.I64).contiguous();
+             Tensor vals = Tensor.empty(x.dtype(), Device.CPU, moved.shape());
+             Tensor idxs = Tensor.empty(DType.I64, Device.CPU, moved.shape())) {
+            CpuStorage xs = st(x);
+            CpuStorage vs = st(vals);
+            long[] is = st(idxs).longs();
+            Integer[] perm = new Integer[inner];
+            for (int r = 0; r < rows; r++) {
+                int base = x.offset() + r * inner;
+                for (int i = 0; i < inner; i++) {
+                    perm[i] = i;
+                }
+                java.util.Comparator<Integer> cmp = floating
+                        ? (p, q) -> nanLastCompare(xs.getDouble(base + p), xs.getDouble(base + q))
+                        : (p, q) -> Long.compare(xs.getLong(base + p), xs.getLong(base + q));
+                java.util.Arrays.sort(perm, descending ? cmp.reversed() : cmp); // stable (TimSort)
+                for (int i = 0; i < inner; i++) {
+                    is[r * inner + i] = perm[i];
+                    if (floating) {
+                        vs.setDouble(r * inner + i, xs.getDouble(base + perm[i]));
+                    } else {
+                        vs.setLong(r * inner + i, xs.getLong(base + perm[i]));
+                    }
+                }
+            }
+            int[] inverse = new int[rank];
+            for (int i = 0; i < rank; i++) {
+                inverse[order[i]] = i;
+            }
+            try (Tensor vb = vals.permute(inverse); Tensor ib = idxs.permute(inverse)) {
+                copy(vb, values);
+                copy(ib, indices);
+            }
+        }
+    }
+
+    /** Orders NaN above every number, as torch.sort does. */
+    private static int nanLastCompare(double x, double y) {
+        boolean xn = Double.isNaN(x);
+        boolean yn = Double.isNaN(y);
+        if (xn || yn) {
+            return Boolean.compare(xn, yn);
+        }
+        return Double.compare(x == 0 ? 0.0 : x, y == 0 ? 0.0 : y);
+    }
+
+    @Override
+    public void random(Generator g, Distribution dist, double a, double b, Tensor out) {
+        int n = out.numel();
+        if (dist == Distribution.INTEGER) {
+            long[] tmp = new long[n];
+            g.fillRandInt(tmp, 0, n, (long) a, (long) b);
+            CpuStorage d = st(out);
+            for (int i = 0; i < n; i++) {
+                d.setLong(out.offset() + i, tmp[i]);
+            }
+            return;
+        }
+        float[] target = out.dtype() == DType.F32 ? st(out).floats() : new float[n];
+        int off = out.dtype() == DType.F32 ? out.offset() : 0;
+        if (dist == Distribution.UNIFORM) {
+            g.fillUniform(target, off, n, (float) a, (float) b);
+        } else {
+            g.fillNormal(target, off, n, (float) a, (float) b);
+        }
+        if (out.dtype() != DType.F32) {
+            try (Tensor tmp = Tensor.fromArray(target, out.shape().toArray())) {
+                copy(tmp, out);
+            }
+        }
+    }
+
+    static Shape shapeOf(Tensor t) {
+        return t.shape();
+    }
+}

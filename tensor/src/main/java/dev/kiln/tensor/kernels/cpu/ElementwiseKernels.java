@@ -1,0 +1,128 @@
+package dev.kiln.tensor.kernels.cpu;
+
+import dev.kiln.tensor.ops.BinaryOp;
+import dev.kiln.tensor.ops.UnaryOp;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * F32 elementwise kernels over runs: {@code n} elements starting at an offset with a stride of 1
+ * (vectorised) or anything else (scalar). A stride of 0 is a broadcast scalar and is vectorised too.
+ * The transcendental lanewise ops (EXP, TANH, ...) are the JDK's SVML-backed intrinsics, accurate
+ * to about 1 ulp.
+ */
+public final class ElementwiseKernels {
+    static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final float SQRT_2_OVER_PI = (float) Math.sqrt(2 / Math.PI);
+    private static final float INV_SQRT_2 = (float) (1 / Math.sqrt(2));
+
+    private ElementwiseKernels() {}
+
+    /** out[o + i] = op(x[xo + i]) for i in [0, n) (contiguous run). */
+    public static void unary(UnaryOp op, float[] x, int xo, float[] out, int o, int n) {
+        int i = 0;
+        int bound = S.loopBound(n);
+        switch (op) {
+            case NEG -> { for (; i < bound; i += S.length()) FloatVector.fromArray(S, x, xo + i).neg().intoArray(out, o + i); }
+            case ABS -> { for (; i < bound; i += S.length()) FloatVector.fromArray(S, x, xo + i).abs().intoArray(out, o + i); }
+            case RELU -> { for (; i < bound; i += S.length()) FloatVector.fromArray(S, x, xo + i).max(0f).intoArray(out, o + i); }
+            case EXP -> { for (; i < bound; i += S.length()) FloatVector.fromArray(S, x, xo + i).lanewise(VectorOperators.EXP).intoArray(out, o + i); }
+            case LOG -> { for (; i < bound; i += S.length()) FloatVector.fromArray(S, x, xo + i).lanewise(VectorOperators.LOG).intoArray(out, o + i); }
+            case LOG1P -> { for (; i < bound; i += S.length()) FloatVector.fromArray(S, x, xo + i).lanewise(VectorOperators.LOG1P).intoArray(out, o + i); }
+            case SQRT -> { for (; i < bound; i += S.length()) FloatVector.fromArray(S, x, xo + i).sqrt().intoArray(out, o + i); }
+            case TANH -> { for (; i < bound; i += S.length()) FloatVector.fromArray(S, x, xo + i).lanewise(VectorOperators.TANH).intoArray(out, o + i); }
+            case SIN -> { for (; i < bound; i += S.length()) FloatVector.fromArray(S, x, xo + i).lanewise(VectorOperators.SIN).intoArray(out, o + i); }
+            case COS -> { for (; i < bound; i += S.length()) FloatVector.fromArray(S, x, xo + i).lanewise(VectorOperators.COS).intoArray(out, o + i); }
+            case SIGMOID -> {
+                for (; i < bound; i += S.length()) {
+                    FloatVector v = FloatVector.fromArray(S, x, xo + i);
+                    FloatVector.broadcast(S, 1f).div(v.neg().lanewise(VectorOperators.EXP).add(1f)).intoArray(out, o + i);
+                }
+            }
+            case SILU -> {
+                for (; i < bound; i += S.length()) {
+                    FloatVector v = FloatVector.fromArray(S, x, xo + i);
+                    v.div(v.neg().lanewise(VectorOperators.EXP).add(1f)).intoArray(out, o + i);
+                }
+            }
+            case GELU_TANH -> {
+                for (; i < bound; i += S.length()) {
+                    FloatVector v = FloatVector.fromArray(S, x, xo + i);
+                    FloatVector inner = v.mul(v).mul(v).mul(0.044715f).add(v).mul(SQRT_2_OVER_PI);
+                    v.mul(0.5f).mul(inner.lanewise(VectorOperators.TANH).add(1f)).intoArray(out, o + i);
+                }
+            }
+            default -> { } // SIGN, RSQRT, GELU_ERF: scalar below
+        }
+        for (; i < n; i++) {
+            out[o + i] = scalar(op, x[xo + i]);
+        }
+    }
+
+    /** The scalar definition of each op (also used for tails and strided runs). */
+    public static float scalar(UnaryOp op, float v) {
+        return switch (op) {
+            case NEG -> -v;
+            case ABS -> Math.abs(v);
+            case SIGN -> Float.isNaN(v) ? v : Math.signum(v);
+            case RELU -> Float.isNaN(v) ? v : Math.max(v, 0f);
+            case EXP -> (float) Math.exp(v);
+            case LOG -> (float) Math.log(v);
+            case LOG1P -> (float) Math.log1p(v);
+            case SQRT -> (float) Math.sqrt(v);
+            case RSQRT -> (float) (1 / Math.sqrt(v));
+            case TANH -> (float) Math.tanh(v);
+            case SIGMOID -> (float) (1 / (1 + Math.exp(-v)));
+            case SILU -> (float) (v / (1 + Math.exp(-v)));
+            case GELU_TANH -> (float) (0.5 * v * (1 + Math.tanh(SQRT_2_OVER_PI * (v + 0.044715 * v * v * v))));
+            case GELU_ERF -> (float) (0.5 * v * (1 + Erf.erf(v * INV_SQRT_2)));
+            case SIN -> (float) Math.sin(v);
+            case COS -> (float) Math.cos(v);
+        };
+    }
+
+    /**
+     * out[o + i] = op(a[ao + i*as], b[bo + i*bs]) for i in [0, n); strides 1 and 0 are vectorised.
+     * Comparisons are not handled here (they produce BOOL).
+     */
+    public static void binary(BinaryOp op, float[] a, int ao, int as, float[] b, int bo, int bs,
+                              float[] out, int o, int n) {
+        int i = 0;
+        if ((as == 1 || as == 0) && (bs == 1 || bs == 0) && op != BinaryOp.POW) {
+            int bound = S.loopBound(n);
+            FloatVector va0 = as == 0 ? FloatVector.broadcast(S, a[ao]) : null;
+            FloatVector vb0 = bs == 0 ? FloatVector.broadcast(S, b[bo]) : null;
+            for (; i < bound; i += S.length()) {
+                FloatVector va = va0 != null ? va0 : FloatVector.fromArray(S, a, ao + i);
+                FloatVector vb = vb0 != null ? vb0 : FloatVector.fromArray(S, b, bo + i);
+                FloatVector r = switch (op) {
+                    case ADD -> va.add(vb);
+                    case SUB -> va.sub(vb);
+                    case MUL -> va.mul(vb);
+                    case DIV -> va.div(vb);
+                    case MAXIMUM -> va.max(vb);
+                    case MINIMUM -> va.min(vb);
+                    default -> throw new IllegalArgumentException("binary kernel: unsupported op " + op);
+                };
+                r.intoArray(out, o + i);
+            }
+        }
+        for (; i < n; i++) {
+            out[o + i] = scalar(op, a[ao + i * as], b[bo + i * bs]);
+        }
+    }
+
+    public static float scalar(BinaryOp op, float x, float y) {
+        return switch (op) {
+            case ADD -> x + y;
+            case SUB -> x - y;
+            case MUL -> x * y;
+            case DIV -> x / y;
+            case POW -> (float) Math.pow(x, y);
+            case MAXIMUM -> Math.max(x, y);
+            case MINIMUM -> Math.min(x, y);
+            default -> throw new IllegalArgumentException("binary kernel: unsupported op " + op);
+        };
+    }
+}

@@ -1,0 +1,158 @@
+package dev.kiln.tensor.kernels.cpu;
+
+import dev.kiln.tensor.ops.ReduceOp;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Row reductions and softmax over contiguous F32 rows. Sums use several vector accumulators (lanes
+ * act as a pairwise tree), which keeps rounding error near sqrt(n)·eps rather than n·eps.
+ */
+public final class ReductionKernels {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+
+    private ReductionKernels() {}
+
+    public static float sum(float[] x, int off, int n) {
+        int i = 0;
+        int step = S.length();
+        FloatVector acc0 = FloatVector.zero(S);
+        FloatVector acc1 = FloatVector.zero(S);
+        for (int bound = n - 2 * step + 1; i < bound; i += 2 * step) {
+            acc0 = acc0.add(FloatVector.fromArray(S, x, off + i));
+            acc1 = acc1.add(FloatVector.fromArray(S, x, off + i + step));
+        }
+        for (; i <= n - step; i += step) {
+            acc0 = acc0.add(FloatVector.fromArray(S, x, off + i));
+        }
+        double s = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            s += x[off + i];
+        }
+        return (float) s;
+    }
+
+    public static float max(float[] x, int off, int n) {
+        float m = Float.NEGATIVE_INFINITY;
+        int i = 0;
+        if (n >= S.length()) {
+            FloatVector acc = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+            for (int bound = S.loopBound(n); i < bound; i += S.length()) {
+                acc = acc.max(FloatVector.fromArray(S, x, off + i)); // Math.max semantics: NaN propagates
+            }
+            m = acc.reduceLanes(VectorOperators.MAX);
+        }
+        for (; i < n; i++) {
+            m = Math.max(m, x[off + i]);
+        }
+        return m;
+    }
+
+    public static float min(float[] x, int off, int n) {
+        float m = Float.POSITIVE_INFINITY;
+        for (int i = 0; i < n; i++) {
+            m = Math.min(m, x[off + i]);
+        }
+        return m;
+    }
+
+    /** One output of a reduction over the contiguous row x[off, off+n). */
+    public static float reduceRow(ReduceOp op, float[] x, int off, int n, int correction) {
+        return switch (op) {
+            case SUM -> sum(x, off, n);
+            case MEAN -> n == 0 ? Float.NaN : (float) ((double) sum(x, off, n) / n);
+            case MAX -> max(x, off, n);
+            case MIN -> min(x, off, n);
+            case VAR -> {
+                double mean = 0;
+                for (int i = 0; i < n; i++) {
+                    mean += x[off + i];
+                }
+                mean /= n;
+                double ss = 0;
+                for (int i = 0; i < n; i++) {
+                    double d = x[off + i] - mean;
+                    ss += d * d;
+                }
+                yield (float) (ss / Math.max(0, n - correction));
+            }
+            case LOGSUMEXP -> {
+                float m = max(x, off, n);
+                if (n == 0) {
+                    yield Float.NEGATIVE_INFINITY;
+                }
+                if (Float.isInfinite(m) || Float.isNaN(m)) {
+                    // all -inf gives -inf; any +inf gives +inf; NaN propagates
+                    yield m;
+                }
+                double s = 0;
+                for (int i = 0; i < n; i++) {
+                    s += Math.exp(x[off + i] - m);
+                }
+                yield (float) (m + Math.log(s));
+            }
+            default -> throw new IllegalArgumentException("reduceRow: " + op);
+        };
+    }
+
+    /** Index of the first maximum (or minimum); a NaN counts as the extreme, as in torch. */
+    public static long argExtreme(float[] x, int off, int n, boolean max) {
+        int best = 0;
+        float bv = x[off];
+        if (Float.isNaN(bv)) {
+            return 0;
+        }
+        for (int i = 1; i < n; i++) {
+            float v = x[off + i];
+            if (Float.isNaN(v)) {
+                return i;
+            }
+            if (max ? v > bv : v < bv) {
+                bv = v;
+                best = i;
+            }
+        }
+        return best;
+    }
+
+    /** y = softmax(x) (or log_softmax) over one contiguous row, max-subtracted for stability. */
+    public static void softmaxRow(float[] x, int xo, float[] y, int yo, int n, boolean log) {
+        if (n == 0) {
+            return;
+        }
+        float m = max(x, xo, n);
+        if (m == Float.NEGATIVE_INFINITY) {
+            m = 0; // an all -inf row gives NaN like torch (exp(-inf - -inf)); keep the arithmetic defined
+        }
+        int i = 0;
+        int bound = S.loopBound(n);
+        FloatVector acc = FloatVector.zero(S);
+        for (; i < bound; i += S.length()) {
+            FloatVector e = FloatVector.fromArray(S, x, xo + i).sub(m).lanewise(VectorOperators.EXP);
+            if (!log) {
+                e.intoArray(y, yo + i);
+            }
+            acc = acc.add(e);
+        }
+        double s = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            float e = (float) Math.exp(x[xo + i] - m);
+            if (!log) {
+                y[yo + i] = e;
+            }
+            s += e;
+        }
+        if (log) {
+            float shift = (float) (m + Math.log(s));
+            for (int j = 0; j < n; j++) {
+                y[yo + j] = x[xo + j] - shift;
+            }
+        } else {
+            float inv = (float) (1 / s);
+            for (int j = 0; j < n; j++) {
+                y[yo + j] *= inv;
+            }
+        }
+    }
+}
