@@ -34,6 +34,10 @@ final class Indexing {
             throw new IllegalArgumentException("indexSelect: index must be 0-D or 1-D, got shape " + index.shape());
         }
         int d = Shape.normalizeDim(dim, x.rank(), "indexSelect");
+        if (x.rank() == 0 && index.numel() != 1) {
+            throw new IllegalArgumentException("indexSelect: the index into a 0-dimensional tensor must have exactly 1 value, got shape "
+                    + index.shape());
+        }
         int size = x.rank() == 0 ? 1 : x.size(d);
         checkRange("indexSelect", index, size, d);
         int[] outShape = x.shape().toArray();
@@ -172,6 +176,9 @@ final class Indexing {
 
     static List<Tensor> split(Tensor x, int splitSize, int dim) {
         x.checkOpen("split");
+        if (x.rank() == 0) {
+            throw new IllegalArgumentException("split: cannot split a 0-dimensional tensor");
+        }
         int d = Shape.normalizeDim(dim, x.rank(), "split");
         if (splitSize <= 0) {
             throw new IllegalArgumentException("split: splitSize must be > 0, got " + splitSize);
@@ -190,6 +197,9 @@ final class Indexing {
     static List<Tensor> chunk(Tensor x, int chunks, int dim) {
         if (chunks <= 0) {
             throw new IllegalArgumentException("chunk: chunks must be > 0, got " + chunks);
+        }
+        if (x.rank() == 0) {
+            throw new IllegalArgumentException("chunk: cannot chunk a 0-dimensional tensor");
         }
         int d = Shape.normalizeDim(dim, x.rank(), "chunk");
         int n = x.size(d);

@@ -53,6 +53,9 @@ public final class Shape {
 
     /** Size of dimension {@code d} (negative counts from the end). */
     public int size(int d) {
+        if (dims.length == 0) {
+            throw new IllegalArgumentException("size: dimension " + d + " requested of a 0-dimensional shape, which has none");
+        }
         return dims[normalizeDim(d, dims.length, "size")];
     }
 

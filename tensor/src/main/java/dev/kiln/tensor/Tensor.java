@@ -256,7 +256,12 @@ public final class Tensor implements AutoCloseable {
         if (low >= high) {
             throw new IllegalArgumentException("randint: low must be < high, got low=" + low + " high=" + high);
         }
-        return random(g, Backend.Distribution.INTEGER, low, high, DType.I64, shape);
+        if (g == null) {
+            throw new IllegalArgumentException("randint: generator must not be null");
+        }
+        Tensor t = empty(DType.I64, Device.CPU, Shape.of(shape));
+        t.backend().randomInt(g, low, high, t);
+        return t;
     }
 
     private static Tensor random(dev.kiln.tensor.random.Generator g, Backend.Distribution dist, double a, double b,
@@ -276,6 +281,10 @@ public final class Tensor implements AutoCloseable {
 
     /** A tensor of {@code dtype} (F32, F16, BF16) from doubles, rounded to the dtype. */
     public static Tensor fromArray(double[] data, DType dtype, int... shape) {
+        if (!dtype.isFloatingPoint()) {
+            throw new IllegalArgumentException("fromArray: doubles convert to F32, F16 or BF16, not " + dtype
+                    + " (use the long[], int[], byte[] or boolean[] overloads)");
+        }
         checkLength("fromArray", data.length, shape);
         Tensor t = fromArray(toFloats(data), shape);
         if (dtype == DType.F32) {
@@ -341,6 +350,7 @@ public final class Tensor implements AutoCloseable {
     // ---------------------------------------------------------------- reading back
 
     public float[] toFloatArray() {
+        checkOpen("toFloatArray");
         Tensor t = dtype == DType.F32 ? this : to(DType.F32);
         float[] v = (float[]) t.backend().download(t);
         if (t != this) {
@@ -370,6 +380,7 @@ public final class Tensor implements AutoCloseable {
     }
 
     public long[] toLongArray() {
+        checkOpen("toLongArray");
         Tensor t = dtype == DType.I64 ? this : to(DType.I64);
         long[] v = (long[]) t.backend().download(t);
         if (t != this) {
@@ -389,6 +400,7 @@ public final class Tensor implements AutoCloseable {
 
     /** Raw 16-bit patterns of an F16/BF16 tensor. */
     public short[] toBits() {
+        checkOpen("toBits");
         if (!dtype.isHalf()) {
             throw new IllegalArgumentException("toBits: dtype must be F16 or BF16, got " + dtype);
         }
@@ -397,6 +409,7 @@ public final class Tensor implements AutoCloseable {
 
     /** The value of a one-element tensor. */
     public double item() {
+        checkOpen("item");
         if (numel() != 1) {
             throw new IllegalArgumentException("item: tensor of shape " + shape + " has " + numel()
                     + " elements, expected exactly 1");
@@ -532,11 +545,11 @@ public final class Tensor implements AutoCloseable {
         for (int i = 0; i < order.length; i++) {
             order[i] = i;
         }
+        int a = Shape.normalizeDim(dim0, rank(), "transpose");
+        int b = Shape.normalizeDim(dim1, rank(), "transpose");
         if (rank() == 0) {
             return view(shape, strides, offset);
         }
-        int a = Shape.normalizeDim(dim0, rank(), "transpose");
-        int b = Shape.normalizeDim(dim1, rank(), "transpose");
         order[a] = b;
         order[b] = a;
         return permute(order);
@@ -550,14 +563,21 @@ public final class Tensor implements AutoCloseable {
         return rank() < 2 ? view(shape, strides, offset) : transpose(0, 1);
     }
 
+    private void requireDims(String op) {
+        if (rank() == 0) {
+            throw new IllegalArgumentException(op + ": cannot be applied to a 0-dimensional tensor");
+        }
+    }
+
     /** Elements {@code start .. start+length-1} of {@code dim}, as a view. */
     public Tensor narrow(int dim, int start, int length) {
+        requireDims("narrow");
         int d = Shape.normalizeDim(dim, rank(), "narrow");
         int n = shape.size(d);
         if (start < 0) {
             start += n;
         }
-        if (start < 0 || length < 0 || start + length > n) {
+        if (start < 0 || length < 0 || length > n - start) { // n - start: start + length may overflow
             throw new IllegalArgumentException("narrow: start " + start + " and length " + length
                     + " exceed dimension " + d + " of size " + n + " (shape " + shape + ")");
         }
@@ -571,6 +591,7 @@ public final class Tensor implements AutoCloseable {
      * count from the end; out-of-range bounds are clamped as in Python; step must be &gt; 0.
      */
     public Tensor slice(int dim, int start, int end, int step) {
+        requireDims("slice");
         int d = Shape.normalizeDim(dim, rank(), "slice");
         if (step <= 0) {
             throw new IllegalArgumentException("slice: step must be > 0, got " + step);
@@ -578,7 +599,7 @@ public final class Tensor implements AutoCloseable {
         int n = shape.size(d);
         int s = start < 0 ? Math.max(0, start + n) : Math.min(start, n);
         int e = end < 0 ? Math.max(0, end + n) : Math.min(end, n);
-        int len = e > s ? (e - s + step - 1) / step : 0;
+        int len = e > s ? (e - s - 1) / step + 1 : 0; // not (e - s + step - 1): it overflows for a huge step
         int[] dims = shape.toArray();
         dims[d] = len;
         int[] st = strides.clone();

@@ -73,9 +73,15 @@ public interface Backend {
     /** Sorts along {@code dim} (stable); values has in's dtype, indices I64. */
     void sort(Tensor in, int dim, boolean descending, Tensor values, Tensor indices);
 
-    /** Fills out (F32/F16/BF16) with U[low, high) or N(mean, std), or integers in [low, high) for integer dtypes. */
+    /** Fills out (F32/F16/BF16) with U[a, b) or N(mean a, std b). */
     void random(Generator generator, Distribution distribution, double a, double b, Tensor out);
 
+    /**
+     * Fills out (an integer dtype) with integers uniform in [low, high). Bounds are longs, not
+     * doubles, so they stay exact beyond 2^53.
+     */
+    void randomInt(Generator generator, long low, long high, Tensor out);
+
     /** Random distributions {@link #random} draws from. */
-    enum Distribution { UNIFORM, NORMAL, INTEGER }
+    enum Distribution { UNIFORM, NORMAL }
 }

@@ -61,7 +61,7 @@ public final class CpuBackend implements Backend {
     public Object download(Tensor t) {
         int n = t.numel();
         CpuStorage s = st(t);
-        if (t.isContiguous()) {
+        if (t.isContiguous() || n == 0) { // an empty view's offset may lie past the end of its storage
             Object out = switch (t.dtype()) {
                 case F32 -> new float[n];
                 case F16, BF16 -> new short[n];
@@ -69,7 +69,9 @@ public final class CpuBackend implements Backend {
                 case I32 -> new int[n];
                 case I8, BOOL -> new byte[n];
             };
-            System.arraycopy(s.array(), t.offset(), out, 0, n);
+            if (n > 0) {
+                System.arraycopy(s.array(), t.offset(), out, 0, n);
+            }
             return out;
         }
         try (Tensor c = t.copy()) {
@@ -110,6 +112,9 @@ public final class CpuBackend implements Backend {
         CpuStorage s = st(src);
         CpuStorage d = st(out);
         int n = src.numel();
+        if (n == 0) {
+            return; // nothing to move, and an empty view's offset may lie past the end of its storage
+        }
         if (src.isContiguous() && out.isContiguous()) {
             if (src.dtype() == out.dtype()) {
                 System.arraycopy(s.array(), src.offset(), d.array(), out.offset(), n);
@@ -157,7 +162,8 @@ public final class CpuBackend implements Backend {
             } else if (!out.dtype().isFloatingPoint()) {
                 d.setLong(dof[i], floatToLong(s.getDouble(so[i])));
             } else {
-                d.setDouble(dof[i], src.dtype() == DType.I64 ? (double) s.getLong(so[i]) : s.getDouble(so[i]));
+                // I64 rounds straight to float (every float dtype goes through F32): via double it could round twice
+                d.setDouble(dof[i], src.dtype() == DType.I64 ? (double) (float) s.getLong(so[i]) : s.getDouble(so[i]));
             }
         }
     }
@@ -723,17 +729,22 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public void random(Generator g, Distribution dist, double a, double b, Tensor out) {
+    public void randomInt(Generator g, long low, long high, Tensor out) {
         int n = out.numel();
-        if (dist == Distribution.INTEGER) {
-            long[] tmp = new long[n];
-            g.fillRandInt(tmp, 0, n, (long) a, (long) b);
+        long[] tmp = out.dtype() == DType.I64 ? st(out).longs() : new long[n];
+        int off = out.dtype() == DType.I64 ? out.offset() : 0;
+        g.fillRandInt(tmp, off, n, low, high);
+        if (out.dtype() != DType.I64) {
             CpuStorage d = st(out);
             for (int i = 0; i < n; i++) {
                 d.setLong(out.offset() + i, tmp[i]);
             }
-            return;
         }
+    }
+
+    @Override
+    public void random(Generator g, Distribution dist, double a, double b, Tensor out) {
+        int n = out.numel();
         float[] target = out.dtype() == DType.F32 ? st(out).floats() : new float[n];
         int off = out.dtype() == DType.F32 ? out.offset() : 0;
         if (dist == Distribution.UNIFORM) {
