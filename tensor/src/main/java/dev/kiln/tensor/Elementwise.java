@@ -72,9 +72,19 @@ final class Elementwise {
         if (x.dtype().isBool()) {
             throw new IllegalArgumentException("clamp: not supported for BOOL tensors");
         }
+        if (!x.dtype().isFloatingPoint() && (isFractional(min) || isFractional(max))) {
+            // torch promotes an integer tensor with a fractional bound to the default float type.
+            try (Tensor f = x.to(DType.F32)) {
+                return clamp(f, min, max);
+            }
+        }
         Tensor out = Tensor.empty(x.dtype(), x.device(), x.shape());
         x.backend().clamp(x, min, max, out);
         return out;
+    }
+
+    private static boolean isFractional(double v) {
+        return !Double.isNaN(v) && v != Math.rint(v);
     }
 
     static Tensor where(Tensor cond, Tensor a, Tensor b) {

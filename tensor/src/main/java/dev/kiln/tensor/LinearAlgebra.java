@@ -31,7 +31,14 @@ final class LinearAlgebra {
             }
             Shape batchA = Shape.of(java.util.Arrays.copyOf(a2.shape().toArray(), a2.rank() - 2));
             Shape batchB = Shape.of(java.util.Arrays.copyOf(b2.shape().toArray(), b2.rank() - 2));
-            Shape batch = Shape.broadcast("matmul", batchA, batchB);
+            Shape batch;
+            try {
+                batch = Shape.broadcast("matmul", batchA, batchB);
+            } catch (IllegalArgumentException e) {
+                // Name the operands' full shapes, not just the batch parts Shape.broadcast reports.
+                throw new IllegalArgumentException("matmul: shapes " + a.shape() + " and " + b.shape()
+                        + " are not compatible: batch dimensions " + batchA + " and " + batchB + " cannot be broadcast", e);
+            }
             int[] ea = concat(batch.toArray(), m, k);
             int[] eb = concat(batch.toArray(), k, n);
             try (Tensor xa = a2.expand(ea); Tensor xb = b2.expand(eb)) {

@@ -45,13 +45,11 @@ final class Reductions {
                 yield x.dtype();
             }
         };
-        if ((op == ReduceOp.MAX || op == ReduceOp.MIN) && x.numel() == 0) {
-            throw new IllegalArgumentException(name + ": cannot reduce an empty tensor of shape " + x.shape()
-                    + " (there is no identity for " + name + ")");
-        }
         if ((op == ReduceOp.MAX || op == ReduceOp.MIN) && x.dtype().isBool()) {
             throw new IllegalArgumentException(name + ": not supported for BOOL tensors");
         }
+        // Like torch, max/min fail only when a reduced dimension is empty (there is no identity);
+        // reducing an empty tensor over non-empty dims (e.g. [2, 0, 3] over dim 0) gives an empty result.
         for (int dim : d) {
             if ((op == ReduceOp.MAX || op == ReduceOp.MIN) && x.size(dim) == 0) {
                 throw new IllegalArgumentException(name + ": cannot reduce over dimension " + dim + " of size 0 (shape " + x.shape() + ")");
@@ -74,8 +72,10 @@ final class Reductions {
     static Tensor argReduce(ReduceOp op, Tensor x, Integer dim, boolean keepdim) {
         String name = op.opName();
         x.checkOpen(name);
-        if (x.numel() == 0) {
-            throw new IllegalArgumentException(name + ": cannot take " + name + " of an empty tensor (shape " + x.shape() + ")");
+        // Only an empty reduced extent has no answer; argmax(dim) of e.g. [2, 0, 3] over dim 0 is an empty [0, 3].
+        if (x.numel() == 0 && (dim == null || x.size(Shape.normalizeDim(dim, x.rank(), name)) == 0)) {
+            throw new IllegalArgumentException(name + ": cannot take " + name + " of an empty tensor (shape " + x.shape()
+                    + (dim == null ? "" : ", dimension " + dim) + ")");
         }
         if (x.dtype().isBool()) {
             throw new IllegalArgumentException(name + ": not supported for BOOL tensors");

@@ -52,7 +52,9 @@ public final class Tensor implements AutoCloseable {
     private Tensor view(Shape shape, int[] strides, int offset) {
         checkOpen("view");
         storage.retain();
-        return new Tensor(storage, shape, strides, offset);
+        // An empty view reads no element, but a slice of it may carry an offset past the end of its
+        // (empty) storage, which breaks every arraycopy/fill that starts at the offset: pin it to 0.
+        return new Tensor(storage, shape, strides, shape.numel() == 0 ? 0 : offset);
     }
 
     // ---------------------------------------------------------------- metadata

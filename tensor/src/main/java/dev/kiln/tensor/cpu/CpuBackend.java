@@ -255,7 +255,8 @@ public final class CpuBackend implements Backend {
                 float x = (float) sa.getDouble(ao[i]);
                 float y = (float) sb.getDouble(bo[i]);
                 if (op.isComparison()) {
-                    d.setLong(oi, compare(op, Float.compare(x, y), x, y) ? 1 : 0);
+                    // IEEE order (-0.0 == 0.0), not Float.compare's total order; NaN is handled in compare.
+                    d.setLong(oi, compare(op, x < y ? -1 : (x > y ? 1 : 0), x, y) ? 1 : 0);
                 } else {
                     d.setDouble(oi, ElementwiseKernels.scalar(op, x, y));
                 }
@@ -276,8 +277,9 @@ public final class CpuBackend implements Backend {
     private static boolean compare(BinaryOp op, int cmp, double x, double y) {
         boolean unordered = Double.isNaN(x) || Double.isNaN(y);
         return switch (op) {
-            case EQ -> !unordered && x == y;
-            case NE -> unordered || x != y;
+            // cmp, not x == y: longs beyond 2^53 are not exact as doubles.
+            case EQ -> !unordered && cmp == 0;
+            case NE -> unordered || cmp != 0;
             case LT -> !unordered && cmp < 0;
             case LE -> !unordered && cmp <= 0;
             case GT -> !unordered && cmp > 0;
