@@ -59,35 +59,35 @@ public class TensorOpsBenchmark {
 
     @Benchmark
     public float add() {
-        try (TensorScope s = TensorScope.open()) {
+        try (TensorScope _ = TensorScope.open()) {
             return (float) x.add(y).numel();
         }
     }
 
     @Benchmark
     public float addBroadcastBias() {
-        try (TensorScope s = TensorScope.open()) {
+        try (TensorScope _ = TensorScope.open()) {
             return (float) x.add(bias).numel();
         }
     }
 
     @Benchmark
     public float gelu() {
-        try (TensorScope s = TensorScope.open()) {
+        try (TensorScope _ = TensorScope.open()) {
             return (float) x.geluTanh().numel();
         }
     }
 
     @Benchmark
     public double sumLastDim() {
-        try (TensorScope s = TensorScope.open()) {
+        try (TensorScope _ = TensorScope.open()) {
             return x.sum(new int[] {1}, false).numel();
         }
     }
 
     @Benchmark
     public double softmaxLastDim() {
-        try (TensorScope s = TensorScope.open()) {
+        try (TensorScope _ = TensorScope.open()) {
             return x.softmax(-1).numel();
         }
     }
