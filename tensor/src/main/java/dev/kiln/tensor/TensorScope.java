@@ -26,6 +26,8 @@ public final class TensorScope implements AutoCloseable {
     private final Thread owner = Thread.currentThread();
     private final ArrayList<Tensor> owned = new ArrayList<>();
     private boolean closed;
+    /** Size at which {@link #adopt} next drops already-closed tensors from {@link #owned}. */
+    private int compactAt = 1024;
 
     private TensorScope(TensorScope parent) {
         this.parent = parent;
@@ -41,6 +43,12 @@ public final class TensorScope implements AutoCloseable {
     static void adopt(Tensor t) {
         TensorScope s = CURRENT.get();
         if (s != null) {
+            if (s.owned.size() >= s.compactAt) {
+                // A long-lived scope would otherwise hold every temporary ever closed inside it;
+                // compacting when the list doubles keeps adoption amortised O(1).
+                s.owned.removeIf(Tensor::isClosed);
+                s.compactAt = Math.max(1024, 2 * s.owned.size());
+            }
             s.owned.add(t);
         }
     }

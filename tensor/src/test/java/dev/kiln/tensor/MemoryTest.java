@@ -191,4 +191,19 @@ class MemoryTest {
             BufferPool.clear();
         }
     }
+
+    /** A scope that lives across many closed temporaries keeps only the open ones. */
+    @Test
+    void longLivedScopeForgetsClosedTemporaries() {
+        try (TensorScope scope = TensorScope.open()) {
+            for (int i = 0; i < 10_000; i++) {
+                Tensor t = Tensor.zeros(4);
+                t.close();
+            }
+            Tensor alive = Tensor.ones(3);
+            org.junit.jupiter.api.Assertions.assertTrue(scope.size() <= 2048,
+                    "scope holds " + scope.size() + " tensors after 10,000 closed temporaries");
+            org.junit.jupiter.api.Assertions.assertFalse(alive.isClosed());
+        }
+    }
 }

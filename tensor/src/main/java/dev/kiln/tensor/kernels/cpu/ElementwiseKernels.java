@@ -13,7 +13,7 @@ import jdk.incubator.vector.VectorSpecies;
  * to about 1 ulp.
  */
 public final class ElementwiseKernels {
-    static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    static final VectorSpecies<Float> S = FloatSpecies.PREFERRED;
     private static final float SQRT_2_OVER_PI = (float) Math.sqrt(2 / Math.PI);
     private static final float INV_SQRT_2 = (float) (1 / Math.sqrt(2));
 

@@ -10,7 +10,7 @@ import jdk.incubator.vector.VectorSpecies;
  * act as a pairwise tree), which keeps rounding error near sqrt(n)·eps rather than n·eps.
  */
 public final class ReductionKernels {
-    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Float> S = FloatSpecies.PREFERRED;
 
     private ReductionKernels() {}
 
