@@ -405,6 +405,15 @@ public final class CpuBackend implements Backend {
         return order;
     }
 
+    private static boolean isLeadingPrefix(int[] dims) {
+        for (int i = 0; i < dims.length; i++) {
+            if (dims[i] != i) {
+                return false;
+            }
+        }
+        return dims.length > 0;
+    }
+
     @Override
     public void reduce(ReduceOp op, Tensor in, int[] dims, int correction, Tensor out) {
         int inner = 1;
@@ -412,6 +421,14 @@ public final class CpuBackend implements Backend {
             inner *= in.size(d);
         }
         int outer = out.numel();
+        if ((op == ReduceOp.SUM || op == ReduceOp.MEAN) && in.dtype() == DType.F32 && in.isContiguous()
+                && isLeadingPrefix(dims) && inner > 0) {
+            // Reducing leading dims of a contiguous tensor (a bias gradient, a batch mean): add whole
+            // rows instead of transposing the input to make the reduced dims innermost.
+            ReductionKernels.sumRows(st(in).floats(), in.offset(), inner, outer, st(out).floats(), out.offset(),
+                    op == ReduceOp.MEAN ? 1f / inner : 1f);
+            return;
+        }
         try (Tensor moved = in.permute(dimsLastOrder(in.rank(), dims))) {
             if (in.dtype().isFloatingPoint() || op == ReduceOp.ARGMAX || op == ReduceOp.ARGMIN) {
                 boolean ints = !in.dtype().isFloatingPoint();

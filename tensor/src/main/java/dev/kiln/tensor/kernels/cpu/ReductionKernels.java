@@ -57,6 +57,35 @@ public final class ReductionKernels {
         return m;
     }
 
+    /**
+     * out[j] = scale · Σ_r x[off + r·cols + j] for j in [0, cols): the sum of {@code rows} contiguous
+     * rows. Accumulates in one F32 row pass per input row, split over columns between threads so
+     * no two threads write the same output.
+     */
+    public static void sumRows(float[] x, int off, int rows, int cols, float[] out, int outOff, float scale) {
+        CpuParallel.forRange(cols, Math.max(S.length(), (1 << 15) / Math.max(1, rows)), (c0, c1) -> {
+            java.util.Arrays.fill(out, outOff + c0, outOff + c1, 0f);
+            int width = c1 - c0;
+            int bound = c0 + S.loopBound(width);
+            for (int r = 0; r < rows; r++) {
+                int row = off + r * cols;
+                int j = c0;
+                for (; j < bound; j += S.length()) {
+                    FloatVector.fromArray(S, out, outOff + j).add(FloatVector.fromArray(S, x, row + j))
+                            .intoArray(out, outOff + j);
+                }
+                for (; j < c1; j++) {
+                    out[outOff + j] += x[row + j];
+                }
+            }
+            if (scale != 1f) {
+                for (int j = c0; j < c1; j++) {
+                    out[outOff + j] *= scale;
+                }
+            }
+        });
+    }
+
     /** One output of a reduction over the contiguous row x[off, off+n). */
     public static float reduceRow(ReduceOp op, float[] x, int off, int n, int correction) {
         return switch (op) {
