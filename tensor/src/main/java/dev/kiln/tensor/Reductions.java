@@ -82,7 +82,7 @@ final class Reductions {
         }
         if (dim == null) {
             try (Tensor flat = x.reshape(-1)) {
-                return argReduce(op, flat, 0, keepdim && false);
+                return argReduce(op, flat, 0, false); // over all elements: a scalar index, as torch.argmax()
             }
         }
         int d = Shape.normalizeDim(dim, x.rank(), name);

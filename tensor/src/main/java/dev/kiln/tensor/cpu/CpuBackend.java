@@ -2,7 +2,6 @@ package dev.kiln.tensor.cpu;
 
 import dev.kiln.tensor.DType;
 import dev.kiln.tensor.Device;
-import dev.kiln.tensor.Shape;
 import dev.kiln.tensor.Tensor;
 import dev.kiln.tensor.backend.Backend;
 import dev.kiln.tensor.kernels.cpu.CpuParallel;
@@ -552,7 +551,7 @@ public final class CpuBackend implements Backend {
         try (aa; bb) {
             int[] as = aa.strides();
             int[] bs = bb.strides();
-            boolean transA = as[rank - 1] != 1 || (m == 1 && false);
+            boolean transA = as[rank - 1] != 1;
             boolean transB = bs[rank - 1] != 1;
             int lda = transA ? as[rank - 1] : as[rank - 2];
             int ldb = transB ? bs[rank - 1] : bs[rank - 2];
@@ -776,9 +775,5 @@ public final class CpuBackend implements Backend {
                 copy(tmp, out);
             }
         }
-    }
-
-    static Shape shapeOf(Tensor t) {
-        return t.shape();
     }
 }
