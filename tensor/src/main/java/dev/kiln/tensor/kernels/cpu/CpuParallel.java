@@ -34,6 +34,8 @@ public final class CpuParallel {
                 return t;
             },
             null, false);
+    /** True on a calling thread while it runs its own chunk of a parallel region. */
+    private static final ThreadLocal<Boolean> IN_REGION = ThreadLocal.withInitial(() -> Boolean.FALSE);
     private static volatile int threads = clamp(Integer.getInteger("kiln.threads", CORES));
 
     /** How long a caller spins on an unfinished chunk before it blocks; see {@link #awaitBriefly}. */
@@ -81,10 +83,15 @@ public final class CpuParallel {
             futures[c - 1] = POOL.submit(() -> body.run(start, end));
         }
         RuntimeException failure = null;
+        // The caller's own chunk is part of the parallel region too: a kernel nested in it (a
+        // batched matmul's GEMM) must run inline, not queue behind the busy workers.
+        IN_REGION.set(Boolean.TRUE);
         try {
             body.run(0, (int) ((long) n / chunks));
         } catch (RuntimeException e) {
             failure = e;
+        } finally {
+            IN_REGION.set(Boolean.FALSE);
         }
         for (Future<?> f : futures) {
             awaitBriefly(f);
@@ -122,7 +129,7 @@ public final class CpuParallel {
 
     /** How many chunks {@link #forRange} would use for {@code n} items of grain {@code grain}. */
     public static int chunksFor(int n, int grain) {
-        if (ForkJoinTask.inForkJoinPool()) {
+        if (ForkJoinTask.inForkJoinPool() || IN_REGION.get()) {
             return 1;
         }
         int byGrain = (int) Math.min(Integer.MAX_VALUE, n / (long) Math.max(1, grain));
