@@ -1,0 +1,126 @@
+package dev.kiln.autograd;
+
+import static dev.kiln.autograd.ShapeOps.sumToShape;
+
+import dev.kiln.tensor.Tensor;
+
+/**
+ * Elementwise ops, forward and backward side by side. Binary ops broadcast like NumPy; their
+ * backward sums the output gradient back to each input's shape ({@link ShapeOps#sumToShape}).
+ * {@code g} is always the gradient of the output (the broadcast shape).
+ */
+final class ElementwiseOps {
+    private ElementwiseOps() {}
+
+    // a + b: da = g, db = g
+    static Var add(Var a, Var b) {
+        Tensor x = a.value(), y = b.value();
+        return Var.op("add", x.add(y), g -> new Tensor[] {sumToShape(g, x.shape()), sumToShape(g, y.shape())}, a, b);
+    }
+
+    // a - b: da = g, db = -g
+    static Var sub(Var a, Var b) {
+        Tensor x = a.value(), y = b.value();
+        return Var.op("sub", x.sub(y), g -> new Tensor[] {sumToShape(g, x.shape()), sumToShape(g.neg(), y.shape())}, a, b);
+    }
+
+    // a * b: da = g*b, db = g*a
+    static Var mul(Var a, Var b) {
+        Tensor x = a.value(), y = b.value();
+        return Var.op("mul", x.mul(y), g -> new Tensor[] {
+                a.requiresGrad() ? sumToShape(g.mul(y), x.shape()) : null,
+                b.requiresGrad() ? sumToShape(g.mul(x), y.shape()) : null}, a, b);
+    }
+
+    // a / b: da = g/b, db = -g*a/b^2 = -g*out/b
+    static Var div(Var a, Var b) {
+        Tensor x = a.value(), y = b.value();
+        Tensor out = x.div(y);
+        return Var.op("div", out, g -> new Tensor[] {
+                a.requiresGrad() ? sumToShape(g.div(y), x.shape()) : null,
+                b.requiresGrad() ? sumToShape(g.mul(out).div(y).neg(), y.shape()) : null}, a, b);
+    }
+
+    // a + s: da = g
+    static Var add(Var a, double s) {
+        return Var.op("add", a.value().add(s), g -> new Tensor[] {g}, a);
+    }
+
+    // a * s: da = g*s
+    static Var mul(Var a, double s) {
+        return Var.op("mul", a.value().mul(s), g -> new Tensor[] {g.mul(s)}, a);
+    }
+
+    // a^p (p a constant): da = g * p * a^(p-1)
+    static Var pow(Var a, double p) {
+        Tensor x = a.value();
+        return Var.op("pow", x.pow(p), g -> new Tensor[] {g.mul(x.pow(p - 1)).mul(p)}, a);
+    }
+
+    // -a: da = -g
+    static Var neg(Var a) {
+        return Var.op("neg", a.value().neg(), g -> new Tensor[] {g.neg()}, a);
+    }
+
+    // exp(a): da = g*out
+    static Var exp(Var a) {
+        Tensor out = a.value().exp();
+        return Var.op("exp", out, g -> new Tensor[] {g.mul(out)}, a);
+    }
+
+    // log(a): da = g/a
+    static Var log(Var a) {
+        Tensor x = a.value();
+        return Var.op("log", x.log(), g -> new Tensor[] {g.div(x)}, a);
+    }
+
+    // sqrt(a): da = g / (2*out)
+    static Var sqrt(Var a) {
+        Tensor out = a.value().sqrt();
+        return Var.op("sqrt", out, g -> new Tensor[] {g.div(out).mul(0.5)}, a);
+    }
+
+    // tanh(a): da = g*(1 - out^2)
+    static Var tanh(Var a) {
+        Tensor out = a.value().tanh();
+        return Var.op("tanh", out, g -> new Tensor[] {g.mul(out.mul(out).neg().add(1.0))}, a);
+    }
+
+    // sigmoid(a): da = g*out*(1 - out)
+    static Var sigmoid(Var a) {
+        Tensor out = a.value().sigmoid();
+        return Var.op("sigmoid", out, g -> new Tensor[] {g.mul(out).mul(out.neg().add(1.0))}, a);
+    }
+
+    // relu(a): da = g where a > 0, else 0 (the subgradient at 0 is 0, as in torch)
+    static Var relu(Var a) {
+        Tensor x = a.value();
+        return Var.op("relu", x.relu(), g -> new Tensor[] {g.mul(x.gt(0.0).to(g.dtype()))}, a);
+    }
+
+    // silu(a) = a*s, s = sigmoid(a): da = g * s * (1 + a*(1 - s))
+    static Var silu(Var a) {
+        Tensor x = a.value();
+        return Var.op("silu", x.silu(), g -> {
+            Tensor s = x.sigmoid();
+            return new Tensor[] {g.mul(s).mul(x.mul(s.neg().add(1.0)).add(1.0))};
+        }, a);
+    }
+
+    private static final double SQRT_2_OVER_PI = Math.sqrt(2.0 / Math.PI);
+    private static final double GELU_C = 0.044715;
+
+    // geluTanh(a) = 0.5*a*(1 + t), t = tanh(u), u = sqrt(2/pi)*(a + c*a^3):
+    // da = g * (0.5*(1 + t) + 0.5*a*(1 - t^2)*sqrt(2/pi)*(1 + 3c*a^2))
+    static Var geluTanh(Var a) {
+        Tensor x = a.value();
+        return Var.op("geluTanh", x.geluTanh(), g -> {
+            Tensor x2 = x.mul(x);
+            Tensor t = x.add(x2.mul(x).mul(GELU_C)).mul(SQRT_2_OVER_PI).tanh();
+            Tensor left = t.add(1.0).mul(0.5);
+            Tensor du = x2.mul(3 * GELU_C).add(1.0).mul(SQRT_2_OVER_PI);
+            Tensor right = x.mul(t.mul(t).neg().add(1.0)).mul(du).mul(0.5);
+            return new Tensor[] {g.mul(left.add(right))};
+        }, a);
+    }
+}

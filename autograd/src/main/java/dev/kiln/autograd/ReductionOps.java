@@ -1,0 +1,64 @@
+package dev.kiln.autograd;
+
+import dev.kiln.tensor.Shape;
+import dev.kiln.tensor.Tensor;
+
+/** Reductions and softmax, forward and backward side by side. */
+final class ReductionOps {
+    private ReductionOps() {}
+
+    // sum over dims (null = all): da = g broadcast back over the reduced dims
+    static Var sum(Var a, int[] dims, boolean keepdim) {
+        Tensor x = a.value();
+        Tensor out = dims == null ? x.sum() : x.sum(dims, keepdim);
+        return Var.op("sum", out, g -> new Tensor[] {expandBack(g, x.shape(), dims, keepdim)}, a);
+    }
+
+    // mean over dims (null = all): da = g broadcast back, divided by the number of reduced elements
+    static Var mean(Var a, int[] dims, boolean keepdim) {
+        Tensor x = a.value();
+        Tensor out = dims == null ? x.mean() : x.mean(dims, keepdim);
+        double count = (double) x.numel() / Math.max(1, out.numel());
+        return Var.op("mean", out, g -> new Tensor[] {expandBack(g, x.shape(), dims, keepdim).div(count)}, a);
+    }
+
+    /** The gradient of a reduction output {@code g}, broadcast (as a view) to the input shape. */
+    private static Tensor expandBack(Tensor g, Shape in, int[] dims, boolean keepdim) {
+        if (dims == null) {
+            return g.reshape(keepShape(in, null)).expand(in.toArray());
+        }
+        Tensor kept = keepdim ? g : g.reshape(keepShape(in, dims));
+        return kept.expand(in.toArray());
+    }
+
+    /** {@code in} with the reduced dims set to 1 (all of them when {@code dims} is null). */
+    private static int[] keepShape(Shape in, int[] dims) {
+        int[] s = in.toArray();
+        if (dims == null) {
+            java.util.Arrays.fill(s, 1);
+            return s;
+        }
+        for (int d : dims) {
+            s[Shape.normalizeDim(d, in.rank(), "sum")] = 1;
+        }
+        return s;
+    }
+
+    // y = softmax(a, dim): da = y * (g - sum(g*y, dim))
+    static Var softmax(Var a, int dim) {
+        Tensor y = a.value().softmax(dim);
+        return Var.op("softmax", y, g -> {
+            Tensor dot = g.mul(y).sum(new int[] {dim}, true);
+            return new Tensor[] {y.mul(g.sub(dot))};
+        }, a);
+    }
+
+    // y = logSoftmax(a, dim): da = g - softmax(a) * sum(g, dim)
+    static Var logSoftmax(Var a, int dim) {
+        Tensor y = a.value().logSoftmax(dim);
+        return Var.op("logSoftmax", y, g -> {
+            Tensor total = g.sum(new int[] {dim}, true);
+            return new Tensor[] {g.sub(y.exp().mul(total))};
+        }, a);
+    }
+}

@@ -1,0 +1,270 @@
+package dev.kiln.autograd;
+
+import dev.kiln.tensor.Shape;
+import dev.kiln.tensor.Tensor;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A tensor that remembers how it was computed, for reverse-mode differentiation (micrograd's
+ * {@code Value}, torch's autograd-tracked {@code Tensor}).
+ *
+ * <p>A leaf ({@link #leaf}) is a parameter or input; it accumulates {@link #grad()} over
+ * {@link #backward} calls until {@link #zeroGrad}. Every op on a Var whose inputs require gradients
+ * records a node (inputs + a backward closure); under {@link NoGrad}, or when no input requires a
+ * gradient, it records nothing.
+ *
+ * <p>{@link #backward} walks the graph in reverse topological order without recursion (a graph
+ * of any depth is fine) and then frees it: saved tensors and closures are dropped unless
+ * {@code retainGraph} is set, and a second backward through a freed node throws
+ * {@link IllegalStateException}.
+ *
+ * <p>Memory: values and gradients are ordinary tensors owned by this Var; intermediate tensors
+ * of backward are left to the garbage collector (or an enclosing {@code TensorScope}). Not
+ * thread-safe: build and differentiate a graph on one thread.
+ */
+public final class Var {
+    private final Tensor value;
+    private final boolean requiresGrad;
+    /** Null for leaves and for results that do not require a gradient. */
+    private final Node node;
+    private Tensor grad;
+
+    private Var(Tensor value, boolean requiresGrad, Node node) {
+        this.value = value;
+        this.requiresGrad = requiresGrad;
+        this.node = node;
+    }
+
+    /** A leaf (parameter or input). Gradients accumulate into {@link #grad()} when {@code requiresGrad}. */
+    public static Var leaf(Tensor value, boolean requiresGrad) {
+        if (requiresGrad && !value.dtype().isFloatingPoint()) {
+            throw new IllegalArgumentException("leaf: only floating-point tensors can require gradients, got " + value.dtype());
+        }
+        return new Var(value, requiresGrad, null);
+    }
+
+    /** A constant: a leaf that requires no gradient. */
+    public static Var constant(Tensor value) {
+        return new Var(value, false, null);
+    }
+
+    /**
+     * The result of an op: records a node when grad mode is on and any input requires a gradient,
+     * else returns a plain constant. Every op family builds its results through this hook.
+     */
+    static Var op(String name, Tensor value, Backward backward, Var... inputs) {
+        if (NoGrad.isGradEnabled()) {
+            for (Var in : inputs) {
+                if (in.requiresGrad) {
+                    return new Var(value, true, new Node(name, inputs.clone(), backward));
+                }
+            }
+        }
+        return new Var(value, false, null);
+    }
+
+    public Tensor value() {
+        return value;
+    }
+
+    public Shape shape() {
+        return value.shape();
+    }
+
+    public boolean requiresGrad() {
+        return requiresGrad;
+    }
+
+    /** True for leaves (including constants); false for recorded op results. */
+    public boolean isLeaf() {
+        return node == null;
+    }
+
+    /** The accumulated gradient of a leaf (same shape as {@link #value()}), or null before any backward. */
+    public Tensor grad() {
+        return grad;
+    }
+
+    /** Drops the accumulated gradient (next backward starts from zero). */
+    public void zeroGrad() {
+        if (grad != null) {
+            grad.close();
+            grad = null;
+        }
+    }
+
+    /** The same value as a constant cut from the graph (shares storage with this Var's value). */
+    public Var detach() {
+        return new Var(value, false, null);
+    }
+
+    /** Name of the op that produced this Var, or null for a leaf. Package-private: for tests and debugging. */
+    String opName() {
+        return node == null ? null : node.op;
+    }
+
+    /** Backpropagates from a single-element result (a loss): seeds the gradient with one. */
+    public void backward() {
+        if (value.numel() != 1) {
+            throw new IllegalArgumentException("backward: implicit gradient only for single-element outputs, got shape "
+                    + value.shape() + "; pass a gradient with backward(Tensor)");
+        }
+        backward(Tensor.ones(value.dtype(), value.shape().toArray()), false);
+    }
+
+    /** Backpropagates {@code gradient} (this Var's shape) and frees the graph. */
+    public void backward(Tensor gradient) {
+        backward(gradient, false);
+    }
+
+    /**
+     * Backpropagates {@code gradient} (same shape as this Var), accumulating into the
+     * {@link #grad()} of every leaf that requires one. Frees the graph unless {@code retainGraph}.
+     *
+     * @throws IllegalStateException when this Var does not require a gradient, or when part of the
+     *     graph was freed by an earlier backward
+     */
+    public void backward(Tensor gradient, boolean retainGraph) {
+        if (!requiresGrad) {
+            throw new IllegalStateException("backward: this Var does not require a gradient (no input requires one, "
+                    + "or it was computed under NoGrad)");
+        }
+        if (!gradient.shape().equals(value.shape())) {
+            throw new IllegalArgumentException("backward: gradient shape " + gradient.shape()
+                    + " does not match the output shape " + value.shape());
+        }
+        List<Var> order = topologicalOrder(this);
+        Map<Var, Tensor> pending = new IdentityHashMap<>();
+        pending.put(this, gradient);
+        // order lists inputs before their users, so walking it backwards sees every user of a Var
+        // (and so every contribution to its gradient) before the Var itself.
+        for (int i = order.size() - 1; i >= 0; i--) {
+            Var v = order.get(i);
+            Tensor g = pending.remove(v);
+            if (v.node == null) {
+                if (g != null) {
+                    v.accumulate(g);
+                }
+                continue;
+            }
+            if (g == null) {
+                continue; // reached only through inputs that needed no gradient
+            }
+            Var[] inputs = v.node.inputs();
+            Tensor[] gs = v.node.backward().apply(g);
+            for (int k = 0; k < inputs.length; k++) {
+                Var in = inputs[k];
+                if (!in.requiresGrad || gs[k] == null) {
+                    continue;
+                }
+                Tensor gk = gs[k];
+                if (!gk.shape().equals(in.value.shape())) {
+                    throw new IllegalStateException("backward of '" + v.node.op + "': gradient for input " + k
+                            + " has shape " + gk.shape() + ", expected " + in.value.shape());
+                }
+                pending.merge(in, gk, Tensor::add);
+            }
+            if (!retainGraph) {
+                v.node.free();
+            }
+        }
+    }
+
+    private void accumulate(Tensor g) {
+        if (grad == null) {
+            // Own a contiguous copy: g may be an expand/broadcast view of some other tensor.
+            grad = g.copy();
+        } else {
+            Tensor sum = grad.add(g);
+            grad.close();
+            grad = sum;
+        }
+    }
+
+    /**
+     * Post-order DFS with an explicit stack: every Var that requires a gradient and is reachable
+     * from {@code root}, each after all of its inputs. A freed node contributes no inputs (its
+     * backward throws when reached).
+     */
+    private static List<Var> topologicalOrder(Var root) {
+        List<Var> order = new ArrayList<>();
+        Map<Var, Boolean> seen = new IdentityHashMap<>();
+        ArrayDeque<Var> stack = new ArrayDeque<>();
+        ArrayDeque<Integer> next = new ArrayDeque<>(); // index of the next input to visit, per stack entry
+        stack.push(root);
+        next.push(0);
+        seen.put(root, Boolean.TRUE);
+        while (!stack.isEmpty()) {
+            Var v = stack.peek();
+            int k = next.pop();
+            Var[] inputs = v.node == null ? new Var[0] : v.node.inputs();
+            while (k < inputs.length && (!inputs[k].requiresGrad || seen.containsKey(inputs[k]))) {
+                k++;
+            }
+            if (k < inputs.length) {
+                next.push(k + 1);
+                Var in = inputs[k];
+                seen.put(in, Boolean.TRUE);
+                stack.push(in);
+                next.push(0);
+            } else {
+                stack.pop();
+                order.add(v);
+            }
+        }
+        return order;
+    }
+
+    @Override
+    public String toString() {
+        return "Var(" + value.shape() + " " + value.dtype() + (node != null ? ", op=" + node.op
+                : requiresGrad ? ", leaf requiresGrad" : "") + ")";
+    }
+
+    // ---------------------------------------------------------------- ops (formulas live in the *Ops families)
+
+    public Var add(Var other) { return ElementwiseOps.add(this, other); }
+    public Var sub(Var other) { return ElementwiseOps.sub(this, other); }
+    public Var mul(Var other) { return ElementwiseOps.mul(this, other); }
+    public Var div(Var other) { return ElementwiseOps.div(this, other); }
+    public Var add(double s) { return ElementwiseOps.add(this, s); }
+    public Var sub(double s) { return ElementwiseOps.add(this, -s); }
+    public Var mul(double s) { return ElementwiseOps.mul(this, s); }
+    public Var div(double s) { return ElementwiseOps.mul(this, 1.0 / s); }
+    public Var pow(double p) { return ElementwiseOps.pow(this, p); }
+    public Var neg() { return ElementwiseOps.neg(this); }
+    public Var exp() { return ElementwiseOps.exp(this); }
+    public Var log() { return ElementwiseOps.log(this); }
+    public Var sqrt() { return ElementwiseOps.sqrt(this); }
+    public Var tanh() { return ElementwiseOps.tanh(this); }
+    public Var sigmoid() { return ElementwiseOps.sigmoid(this); }
+    public Var relu() { return ElementwiseOps.relu(this); }
+    public Var silu() { return ElementwiseOps.silu(this); }
+    public Var geluTanh() { return ElementwiseOps.geluTanh(this); }
+
+    public Var sum() { return ReductionOps.sum(this, null, false); }
+    public Var sum(int[] dims, boolean keepdim) { return ReductionOps.sum(this, dims, keepdim); }
+    public Var mean() { return ReductionOps.mean(this, null, false); }
+    public Var mean(int[] dims, boolean keepdim) { return ReductionOps.mean(this, dims, keepdim); }
+    public Var softmax(int dim) { return ReductionOps.softmax(this, dim); }
+    public Var logSoftmax(int dim) { return ReductionOps.logSoftmax(this, dim); }
+
+    public Var matmul(Var other) { return MatmulOps.matmul(this, other); }
+
+    public Var reshape(int... shape) { return ShapeOps.reshape(this, shape); }
+    public Var permute(int... order) { return ShapeOps.permute(this, order); }
+    public Var transpose(int dim0, int dim1) { return ShapeOps.transpose(this, dim0, dim1); }
+    public Var unsqueeze(int dim) { return ShapeOps.unsqueeze(this, dim); }
+    public Var expand(int... sizes) { return ShapeOps.expand(this, sizes); }
+
+    /** Differentiable in this Var only; {@code index} is an integer tensor. */
+    public Var indexSelect(int dim, Tensor index) { return IndexingOps.indexSelect(this, dim, index); }
+    /** Differentiable in this Var only; {@code index} is an integer tensor of this Var's rank. */
+    public Var gather(int dim, Tensor index) { return IndexingOps.gather(this, dim, index); }
+    /** Rows of {@code weight} [V, D] picked by integer {@code indices} [...] -> [..., D]; differentiable in the weight. */
+    public static Var embedding(Var weight, Tensor indices) { return IndexingOps.embedding(weight, indices); }
+}

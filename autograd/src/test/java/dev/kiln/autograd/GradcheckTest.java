@@ -1,0 +1,149 @@
+package dev.kiln.autograd;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.kiln.tensor.Tensor;
+import dev.kiln.tensor.random.Generator;
+import java.util.List;
+import java.util.function.Function;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestFactory;
+
+/** Every differentiable op through {@link Gradcheck}: one spec per case, one test body for all. */
+class GradcheckTest {
+
+    /** One case: a name, the function, and how to make its inputs from a generator. */
+    record Spec(String name, Gradcheck.Fn fn, Function<Generator, Tensor[]> inputs) {}
+
+    private static Tensor randn(Generator g, int... shape) {
+        return Tensor.randn(g, shape);
+    }
+
+    /** Positive values in [0.5, 2.5) for log, sqrt, div's denominator, fractional pow. */
+    private static Tensor positive(Generator g, int... shape) {
+        return Tensor.rand(g, shape).mul(2.0).add(0.5);
+    }
+
+    /** Normal values pushed at least 0.1 away from 0, so a step never crosses relu's kink. */
+    private static Tensor awayFromZero(Generator g, int... shape) {
+        Tensor x = Tensor.randn(g, shape);
+        return x.add(x.sign().mul(0.1));
+    }
+
+    /** A [rows, cols] tensor that is a transposed (non-contiguous) view. */
+    private static Tensor transposed(Generator g, int rows, int cols) {
+        return Tensor.randn(g, cols, rows).transpose(0, 1);
+    }
+
+    static List<Spec> specs() {
+        return List.of(
+                // elementwise binary, with broadcasting on one or both sides
+                new Spec("add same shape", x -> x[0].add(x[1]), g -> new Tensor[] {randn(g, 3, 4), randn(g, 3, 4)}),
+                new Spec("add broadcast [3,4]+[4]", x -> x[0].add(x[1]), g -> new Tensor[] {randn(g, 3, 4), randn(g, 4)}),
+                new Spec("add broadcast both [2,1,3]+[4,1]", x -> x[0].add(x[1]), g -> new Tensor[] {randn(g, 2, 1, 3), randn(g, 4, 1)}),
+                new Spec("sub broadcast [3,4]-[3,1]", x -> x[0].sub(x[1]), g -> new Tensor[] {randn(g, 3, 4), randn(g, 3, 1)}),
+                new Spec("mul broadcast [2,3]*[1,3]", x -> x[0].mul(x[1]), g -> new Tensor[] {randn(g, 2, 3), randn(g, 1, 3)}),
+                new Spec("mul non-contiguous", x -> x[0].mul(x[1]), g -> new Tensor[] {transposed(g, 3, 4), randn(g, 3, 4)}),
+                new Spec("mul scalar-shaped [] * [2,3]", x -> x[0].mul(x[1]), g -> new Tensor[] {randn(g), randn(g, 2, 3)}),
+                new Spec("div broadcast [3,4]/[4]", x -> x[0].div(x[1]), g -> new Tensor[] {randn(g, 3, 4), positive(g, 4)}),
+                new Spec("div [2,1]/[2,3]", x -> x[0].div(x[1]), g -> new Tensor[] {randn(g, 2, 1), positive(g, 2, 3)}),
+                new Spec("add scalar", x -> x[0].add(1.5), g -> new Tensor[] {randn(g, 3, 2)}),
+                new Spec("sub scalar", x -> x[0].sub(1.5), g -> new Tensor[] {randn(g, 3, 2)}),
+                new Spec("mul scalar", x -> x[0].mul(-2.5), g -> new Tensor[] {randn(g, 3, 2)}),
+                new Spec("div scalar", x -> x[0].div(4.0), g -> new Tensor[] {randn(g, 3, 2)}),
+                new Spec("pow 3", x -> x[0].pow(3), g -> new Tensor[] {randn(g, 3, 2)}),
+                new Spec("pow 0.5", x -> x[0].pow(0.5), g -> new Tensor[] {positive(g, 3, 2)}),
+                new Spec("pow -1", x -> x[0].pow(-1), g -> new Tensor[] {positive(g, 3, 2)}),
+                // elementwise unary
+                new Spec("neg", x -> x[0].neg(), g -> new Tensor[] {randn(g, 2, 3)}),
+                new Spec("exp", x -> x[0].exp(), g -> new Tensor[] {randn(g, 2, 3)}),
+                new Spec("exp non-contiguous", x -> x[0].exp(), g -> new Tensor[] {transposed(g, 2, 3)}),
+                new Spec("log", x -> x[0].log(), g -> new Tensor[] {positive(g, 2, 3)}),
+                new Spec("sqrt", x -> x[0].sqrt(), g -> new Tensor[] {positive(g, 2, 3)}),
+                new Spec("tanh", x -> x[0].tanh(), g -> new Tensor[] {randn(g, 2, 3)}),
+                new Spec("sigmoid", x -> x[0].sigmoid(), g -> new Tensor[] {randn(g, 2, 3)}),
+                new Spec("relu", x -> x[0].relu(), g -> new Tensor[] {awayFromZero(g, 3, 4)}),
+                new Spec("silu", x -> x[0].silu(), g -> new Tensor[] {randn(g, 3, 4)}),
+                new Spec("geluTanh", x -> x[0].geluTanh(), g -> new Tensor[] {randn(g, 3, 4)}),
+                // reductions
+                new Spec("sum all", x -> x[0].sum(), g -> new Tensor[] {randn(g, 3, 4)}),
+                new Spec("sum dim 1", x -> x[0].sum(new int[] {1}, false), g -> new Tensor[] {randn(g, 2, 3, 4)}),
+                new Spec("sum dims 0,2 keepdim", x -> x[0].sum(new int[] {0, 2}, true), g -> new Tensor[] {randn(g, 2, 3, 4)}),
+                new Spec("sum dim -1 non-contiguous", x -> x[0].sum(new int[] {-1}, false), g -> new Tensor[] {transposed(g, 3, 4)}),
+                new Spec("mean all", x -> x[0].mean(), g -> new Tensor[] {randn(g, 3, 4)}),
+                new Spec("mean dim -1 keepdim", x -> x[0].mean(new int[] {-1}, true), g -> new Tensor[] {randn(g, 2, 3, 4)}),
+                new Spec("softmax dim 1", x -> x[0].softmax(1), g -> new Tensor[] {randn(g, 3, 5)}),
+                new Spec("softmax dim 0", x -> x[0].softmax(0), g -> new Tensor[] {randn(g, 3, 5)}),
+                new Spec("softmax non-contiguous", x -> x[0].softmax(-1), g -> new Tensor[] {transposed(g, 3, 4)}),
+                new Spec("logSoftmax dim -1", x -> x[0].logSoftmax(-1), g -> new Tensor[] {randn(g, 2, 3, 4)}),
+                // matmul
+                new Spec("matmul 2-D", x -> x[0].matmul(x[1]), g -> new Tensor[] {randn(g, 3, 4), randn(g, 4, 5)}),
+                new Spec("matmul non-contiguous", x -> x[0].matmul(x[1]), g -> new Tensor[] {transposed(g, 3, 4), transposed(g, 4, 2)}),
+                new Spec("matmul batched", x -> x[0].matmul(x[1]), g -> new Tensor[] {randn(g, 2, 3, 4), randn(g, 2, 4, 5)}),
+                new Spec("matmul batched x 2-D", x -> x[0].matmul(x[1]), g -> new Tensor[] {randn(g, 2, 3, 4), randn(g, 4, 5)}),
+                new Spec("matmul broadcast batch [2,1,3,4]@[3,4,2]", x -> x[0].matmul(x[1]),
+                        g -> new Tensor[] {randn(g, 2, 1, 3, 4), randn(g, 3, 4, 2)}),
+                new Spec("matmul vector @ matrix", x -> x[0].matmul(x[1]), g -> new Tensor[] {randn(g, 4), randn(g, 4, 3)}),
+                new Spec("matmul matrix @ vector", x -> x[0].matmul(x[1]), g -> new Tensor[] {randn(g, 3, 4), randn(g, 4)}),
+                new Spec("matmul vector @ vector", x -> x[0].matmul(x[1]), g -> new Tensor[] {randn(g, 4), randn(g, 4)}),
+                new Spec("matmul vector @ batched", x -> x[0].matmul(x[1]), g -> new Tensor[] {randn(g, 4), randn(g, 2, 4, 3)}),
+                // shape ops
+                new Spec("reshape", x -> x[0].reshape(4, 3).mul(x[1]), g -> new Tensor[] {randn(g, 2, 6), randn(g, 4, 3)}),
+                new Spec("reshape non-contiguous", x -> x[0].reshape(-1).mul(x[1]), g -> new Tensor[] {transposed(g, 3, 4), randn(g, 12)}),
+                new Spec("permute", x -> x[0].permute(2, 0, 1).mul(x[1]), g -> new Tensor[] {randn(g, 2, 3, 4), randn(g, 4, 2, 3)}),
+                new Spec("transpose", x -> x[0].transpose(0, 2).mul(x[1]), g -> new Tensor[] {randn(g, 2, 3, 4), randn(g, 4, 3, 2)}),
+                new Spec("unsqueeze", x -> x[0].unsqueeze(1).mul(x[1]), g -> new Tensor[] {randn(g, 2, 3), randn(g, 2, 4, 3)}),
+                new Spec("expand", x -> x[0].expand(2, 3, 4).mul(x[1]), g -> new Tensor[] {randn(g, 3, 1), randn(g, 2, 3, 4)}),
+                // indexing (the integer index is a constant input, not checked); repeated indices accumulate
+                new Spec("indexSelect dim 0 repeated", x -> x[0].indexSelect(0, x[1].value()),
+                        g -> new Tensor[] {randn(g, 4, 3), Tensor.fromArray(new long[] {2, 0, 2, 3, 2}, 5)}),
+                new Spec("indexSelect dim 1", x -> x[0].indexSelect(1, x[1].value()),
+                        g -> new Tensor[] {randn(g, 2, 4, 3), Tensor.fromArray(new long[] {3, 1, 1}, 3)}),
+                new Spec("gather dim 1", x -> x[0].gather(1, x[1].value()),
+                        g -> new Tensor[] {randn(g, 3, 4), Tensor.fromArray(new long[] {0, 0, 3, 1, 2, 2}, 3, 2)}),
+                new Spec("embedding [2,3] indices", x -> Var.embedding(x[0], x[1].value()),
+                        g -> new Tensor[] {randn(g, 5, 3), Tensor.fromArray(new long[] {4, 0, 4, 1, 1, 4}, 2, 3)}),
+                // compositions: shared inputs (gradient from several paths) and a tiny MLP with a loss
+                new Spec("x*x + x (shared input)", x -> x[0].mul(x[0]).add(x[0]), g -> new Tensor[] {randn(g, 3, 2)}),
+                new Spec("MLP + logSoftmax loss", x -> x[0].matmul(x[1]).add(x[2]).tanh().matmul(x[3]).logSoftmax(-1).mean(),
+                        g -> new Tensor[] {randn(g, 4, 3), randn(g, 3, 5), randn(g, 5), randn(g, 5, 2)}));
+    }
+
+    @TestFactory
+    Stream<DynamicTest> everyOpMatchesCentralDifferences() {
+        return specs().stream().map(spec -> DynamicTest.dynamicTest(spec.name(), () -> {
+            Tensor[] inputs = spec.inputs().apply(new Generator(42));
+            Gradcheck.Result res = Gradcheck.check(spec.fn(), inputs);
+            System.out.printf("gradcheck %-45s max error %.2e%n", spec.name(), res.maxError());
+            assertTrue(res.passed(), () -> spec.name() + ": max error " + res.maxError() + " at " + res.worst());
+        }));
+    }
+
+    @Test
+    void wrongBackwardIsCaught() {
+        // exp with a flipped-sign backward, built through the same hook the real ops use.
+        Gradcheck.Fn badExp = x -> {
+            Tensor out = x[0].value().exp();
+            return Var.op("badExp", out, g -> new Tensor[] {g.mul(out).neg()}, x[0]);
+        };
+        Tensor in = Tensor.randn(new Generator(7), 3, 4);
+        Gradcheck.Result bad = Gradcheck.check(badExp, in);
+        assertFalse(bad.passed(), "a flipped-sign backward must fail gradcheck: " + bad);
+        assertTrue(bad.maxError() > 0.5, bad.toString());
+        assertTrue(Gradcheck.check(x -> x[0].exp(), in).passed());
+    }
+
+    @Test
+    void missingBroadcastReductionIsCaught() {
+        // mul whose backward forgets to scale db by a: shape-correct but wrong values.
+        Gradcheck.Fn badMul = x -> {
+            Tensor a = x[0].value(), b = x[1].value();
+            return Var.op("badMul", a.mul(b), g -> new Tensor[] {g.mul(b), ShapeOps.sumToShape(g, b.shape())}, x[0], x[1]);
+        };
+        Generator gen = new Generator(3);
+        assertFalse(Gradcheck.check(badMul, Tensor.randn(gen, 3, 4), Tensor.randn(gen, 4)).passed());
+    }
+}
