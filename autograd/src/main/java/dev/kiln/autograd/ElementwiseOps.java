@@ -123,4 +123,60 @@ final class ElementwiseOps {
             return new Tensor[] {g.mul(left.add(right))};
         }, a);
     }
+
+    // |a|: da = g*sign(a) (0 at a = 0, as in torch)
+    static Var abs(Var a) {
+        Tensor x = a.value();
+        return Var.op("abs", x.abs(), g -> new Tensor[] {g.mul(x.sign())}, a);
+    }
+
+    // log1p(a): da = g/(1 + a)
+    static Var log1p(Var a) {
+        Tensor x = a.value();
+        return Var.op("log1p", x.log1p(), g -> new Tensor[] {g.div(x.add(1.0))}, a);
+    }
+
+    // rsqrt(a) = a^(-1/2): da = -0.5*g*out^3
+    static Var rsqrt(Var a) {
+        Tensor out = a.value().rsqrt();
+        return Var.op("rsqrt", out, g -> new Tensor[] {g.mul(out.mul(out).mul(out)).mul(-0.5)}, a);
+    }
+
+    // sin(a): da = g*cos(a)
+    static Var sin(Var a) {
+        Tensor x = a.value();
+        return Var.op("sin", x.sin(), g -> new Tensor[] {g.mul(x.cos())}, a);
+    }
+
+    // cos(a): da = -g*sin(a)
+    static Var cos(Var a) {
+        Tensor x = a.value();
+        return Var.op("cos", x.cos(), g -> new Tensor[] {g.mul(x.sin()).neg()}, a);
+    }
+
+    // maximum(a, b) (or minimum): the gradient goes to the larger (smaller) input; ties split it
+    // in half, as torch does.
+    static Var extremum(Var a, Var b, boolean max) {
+        Tensor x = a.value(), y = b.value();
+        Tensor out = max ? x.maximum(y) : x.minimum(y);
+        return Var.op(max ? "maximum" : "minimum", out, g -> {
+            Tensor wins = (max ? x.gt(y) : x.lt(y)).to(g.dtype());
+            Tensor ties = x.eq(y).to(g.dtype()).mul(0.5);
+            Tensor share = wins.add(ties);
+            return new Tensor[] {
+                sumToShape(g.mul(share), x.shape()),
+                sumToShape(g.mul(share.neg().add(1.0)), y.shape())};
+        }, a, b);
+    }
+
+    // where(cond, a, b): da = g where cond, db = g elsewhere (cond is a constant BOOL tensor)
+    static Var where(Tensor cond, Var a, Var b) {
+        Tensor x = a.value(), y = b.value();
+        return Var.op("where", Tensor.where(cond, x, y), g -> {
+            Tensor zero = Tensor.scalar(0, g.dtype());
+            return new Tensor[] {
+                sumToShape(Tensor.where(cond, g, zero), x.shape()),
+                sumToShape(Tensor.where(cond, zero, g), y.shape())};
+        }, a, b);
+    }
 }

@@ -22,6 +22,17 @@ final class ReductionOps {
         return Var.op("mean", out, g -> new Tensor[] {expandBack(g, x.shape(), dims, keepdim).div(count)}, a);
     }
 
+    // logsumexp over dims: da = g broadcast back * exp(a - out), i.e. g times the softmax over dims
+    static Var logsumexp(Var a, int[] dims, boolean keepdim) {
+        Tensor x = a.value();
+        Tensor out = x.logsumexp(dims, keepdim);
+        return Var.op("logsumexp", out, g -> {
+            Tensor outKept = keepdim ? out : out.reshape(keepShape(x.shape(), dims));
+            Tensor weights = x.sub(outKept).exp();
+            return new Tensor[] {expandBack(g, x.shape(), dims, keepdim).mul(weights)};
+        }, a);
+    }
+
     /** The gradient of a reduction output {@code g}, broadcast (as a view) to the input shape. */
     private static Tensor expandBack(Tensor g, Shape in, int[] dims, boolean keepdim) {
         if (dims == null) {

@@ -65,4 +65,48 @@ final class ShapeOps {
         Tensor x = a.value();
         return Var.op("expand", x.expand(sizes), g -> new Tensor[] {sumToShape(g, x.shape())}, a);
     }
+
+    // narrow(dim, start, length): da = g placed at [start, start+length) of dim, zeros elsewhere
+    static Var narrow(Var a, int dim, int start, int length) {
+        Tensor x = a.value();
+        Tensor out = x.narrow(dim, start, length);
+        int d = Shape.normalizeDim(dim, x.rank(), "narrow");
+        int n = x.size(d);
+        int begin = start < 0 ? start + n : start;
+        return Var.op("narrow", out, g -> {
+            int[] before = x.shape().toArray();
+            before[d] = begin;
+            int[] after = x.shape().toArray();
+            after[d] = n - begin - length;
+            return new Tensor[] {Tensor.cat(java.util.List.of(
+                    Tensor.zeros(g.dtype(), before), g, Tensor.zeros(g.dtype(), after)), d)};
+        }, a);
+    }
+
+    // squeeze(dim): da = g reshaped back to the input shape
+    static Var squeeze(Var a, int dim) {
+        Tensor x = a.value();
+        int[] in = x.shape().toArray();
+        return Var.op("squeeze", x.squeeze(dim), g -> new Tensor[] {g.reshape(in)}, a);
+    }
+
+    // cat(parts, dim): each part's gradient is its slice of g
+    static Var cat(java.util.List<Var> parts, int dim) {
+        java.util.List<Tensor> values = new java.util.ArrayList<>();
+        for (Var v : parts) {
+            values.add(v.value());
+        }
+        Tensor out = Tensor.cat(values, dim);
+        int d = Shape.normalizeDim(dim, out.rank(), "cat");
+        return Var.op("cat", out, g -> {
+            Tensor[] grads = new Tensor[values.size()];
+            int at = 0;
+            for (int i = 0; i < grads.length; i++) {
+                int len = values.get(i).size(d);
+                grads[i] = g.narrow(d, at, len);
+                at += len;
+            }
+            return grads;
+        }, parts.toArray(new Var[0]));
+    }
 }

@@ -245,6 +245,19 @@ public final class Var {
     public Var relu() { return ElementwiseOps.relu(this); }
     public Var silu() { return ElementwiseOps.silu(this); }
     public Var geluTanh() { return ElementwiseOps.geluTanh(this); }
+    public Var abs() { return ElementwiseOps.abs(this); }
+    public Var log1p() { return ElementwiseOps.log1p(this); }
+    public Var rsqrt() { return ElementwiseOps.rsqrt(this); }
+    public Var sin() { return ElementwiseOps.sin(this); }
+    public Var cos() { return ElementwiseOps.cos(this); }
+    public Var maximum(Var other) { return ElementwiseOps.extremum(this, other, true); }
+    public Var minimum(Var other) { return ElementwiseOps.extremum(this, other, false); }
+    /** {@code cond ? a : b} with broadcasting; cond is a BOOL tensor (not differentiated). */
+    public static Var where(Tensor cond, Var a, Var b) { return ElementwiseOps.where(cond, a, b); }
+    public Var logsumexp(int[] dims, boolean keepdim) { return ReductionOps.logsumexp(this, dims, keepdim); }
+    public Var narrow(int dim, int start, int length) { return ShapeOps.narrow(this, dim, start, length); }
+    public Var squeeze(int dim) { return ShapeOps.squeeze(this, dim); }
+    public static Var cat(java.util.List<Var> parts, int dim) { return ShapeOps.cat(parts, dim); }
 
     public Var sum() { return ReductionOps.sum(this, null, false); }
     public Var sum(int[] dims, boolean keepdim) { return ReductionOps.sum(this, dims, keepdim); }
