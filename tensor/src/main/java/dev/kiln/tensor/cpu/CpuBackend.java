@@ -180,11 +180,6 @@ public final class CpuBackend implements Backend {
         return t.to(DType.F32).contiguous();
     }
 
-    /** Writes an F32 contiguous result into out (which may be a half type). */
-    private void storeFrom(Tensor f32, Tensor out) {
-        copy(f32, out);
-    }
-
     @Override
     public void unary(UnaryOp op, Tensor in, Tensor out) {
         int n = in.numel();
@@ -200,7 +195,7 @@ public final class CpuBackend implements Backend {
                     try (Tensor tmp = Tensor.empty(DType.F32, Device.CPU, out.shape())) {
                         float[] os = st(tmp).floats();
                         CpuParallel.forRange(n, GRAIN, (s, e) -> ElementwiseKernels.unary(op, xs, xo + s, os, s, e - s));
-                        storeFrom(tmp, out);
+                        copy(tmp, out);
                     }
                 }
             }
@@ -236,7 +231,7 @@ public final class CpuBackend implements Backend {
             try (Tensor a32 = asF32Contiguous(a); Tensor b32 = asF32Contiguous(b);
                  Tensor tmp = Tensor.empty(DType.F32, Device.CPU, out.shape())) {
                 binaryF32(op, a32, b32, tmp);
-                storeFrom(tmp, out);
+                copy(tmp, out);
             }
             return;
         }
@@ -473,7 +468,7 @@ public final class CpuBackend implements Backend {
                             }
                         });
                         if (tmp != null) {
-                            storeFrom(tmp, out);
+                            copy(tmp, out);
                         }
                     }
                 }
