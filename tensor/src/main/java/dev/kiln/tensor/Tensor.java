@@ -830,6 +830,15 @@ public final class Tensor implements AutoCloseable {
     /** torch.matmul: 1-D, 2-D and batched N-D with broadcast batch dimensions. */
     public Tensor matmul(Tensor other) { return LinearAlgebra.matmul(this, other); }
 
+    /**
+     * Every sliding window of this [N, C, H, W] image as a column: [N, C*kh*kw, OH*OW] (torch's
+     * {@code F.unfold}); positions in the padding read {@code padValue} (0 for convolution,
+     * -inf for max pooling).
+     */
+    public Tensor im2col(dev.kiln.tensor.ops.Window2d window, double padValue) { return Convolution.im2col(this, window, padValue); }
+    /** The adjoint of {@link #im2col}: sums columns [N, C*kh*kw, OH*OW] back into an image [N, C, height, width] (torch's {@code F.fold}). */
+    public Tensor col2im(int height, int width, dev.kiln.tensor.ops.Window2d window) { return Convolution.col2im(this, height, width, window); }
+
     public Tensor indexSelect(int dim, Tensor index) { return Indexing.indexSelect(this, dim, index); }
     public Tensor gather(int dim, Tensor index) { return Indexing.gather(this, dim, index); }
     /** Out-of-place torch.scatter_add: a copy of this with src added at index along dim. */

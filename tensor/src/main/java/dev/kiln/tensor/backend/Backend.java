@@ -6,6 +6,7 @@ import dev.kiln.tensor.Tensor;
 import dev.kiln.tensor.ops.BinaryOp;
 import dev.kiln.tensor.ops.ReduceOp;
 import dev.kiln.tensor.ops.UnaryOp;
+import dev.kiln.tensor.ops.Window2d;
 import dev.kiln.tensor.random.Generator;
 import dev.kiln.tensor.storage.Storage;
 
@@ -81,6 +82,15 @@ public interface Backend {
      * doubles, so they stay exact beyond 2^53.
      */
     void randomInt(Generator generator, long low, long high, Tensor out);
+
+    /**
+     * im2col: in is [N, C, H, W]; out is [N, C*kh*kw, OH*OW] with row {@code (c*kh + i)*kw + j}
+     * holding tap (i, j) of channel c at every window position; padding reads {@code padValue}.
+     */
+    void im2col(Tensor in, Window2d window, double padValue, Tensor out);
+
+    /** col2im, the adjoint of {@link #im2col}: cols [N, C*kh*kw, OH*OW] summed into out [N, C, H, W]. */
+    void col2im(Tensor cols, Window2d window, Tensor out);
 
     /** Random distributions {@link #random} draws from. */
     enum Distribution { UNIFORM, NORMAL }

@@ -9,9 +9,11 @@ import dev.kiln.tensor.kernels.cpu.ElementwiseKernels;
 import dev.kiln.tensor.kernels.cpu.HalfConversions;
 import dev.kiln.tensor.kernels.cpu.PackedGemm;
 import dev.kiln.tensor.kernels.cpu.ReductionKernels;
+import dev.kiln.tensor.kernels.cpu.WindowKernels;
 import dev.kiln.tensor.ops.BinaryOp;
 import dev.kiln.tensor.ops.ReduceOp;
 import dev.kiln.tensor.ops.UnaryOp;
+import dev.kiln.tensor.ops.Window2d;
 import dev.kiln.tensor.random.Generator;
 import dev.kiln.tensor.storage.CpuStorage;
 import dev.kiln.tensor.storage.Storage;
@@ -768,6 +770,126 @@ public final class CpuBackend implements Backend {
         if (out.dtype() != DType.F32) {
             try (Tensor tmp = Tensor.fromArray(target, out.shape().toArray())) {
                 copy(tmp, out);
+            }
+        }
+    }
+
+    @Override
+    public void im2col(Tensor in, Window2d window, double padValue, Tensor out) {
+        int n = in.size(0);
+        int c = in.size(1);
+        int h = in.size(2);
+        int w = in.size(3);
+        int planeCols = window.taps() * window.outH(h) * window.outW(w);
+        if (out.numel() == 0) {
+            return;
+        }
+        if (in.dtype() == DType.F32) {
+            try (Tensor x = in.contiguous()) {
+                float[] xs = st(x).floats();
+                float[] os = st(out).floats();
+                int xo = x.offset();
+                int oo = out.offset();
+                float pad = (float) padValue;
+                CpuParallel.forRange(n * c, Math.max(1, GRAIN / Math.max(1, planeCols)), (s, e) -> {
+                    for (int p = s; p < e; p++) {
+                        WindowKernels.im2colPlane(xs, xo + p * h * w, h, w, window, pad, os, oo + p * planeCols);
+                    }
+                });
+            }
+            return;
+        }
+        if (in.dtype().isHalf()) {
+            try (Tensor x = in.to(DType.F32); Tensor tmp = Tensor.empty(DType.F32, Device.CPU, out.shape())) {
+                im2col(x, window, padValue, tmp);
+                copy(tmp, out);
+            }
+            return;
+        }
+        // Other dtypes: element by element through the storage accessors (exact for every dtype).
+        try (Tensor x = in.contiguous()) {
+            CpuStorage xs = st(x);
+            CpuStorage os = st(out);
+            boolean floating = in.dtype().isFloatingPoint();
+            int outH = window.outH(h);
+            int outW = window.outW(w);
+            for (int p = 0; p < n * c; p++) {
+                for (int i = 0; i < window.kernelH(); i++) {
+                    for (int j = 0; j < window.kernelW(); j++) {
+                        for (int oh = 0; oh < outH; oh++) {
+                            for (int ow = 0; ow < outW; ow++) {
+                                int ih = oh * window.strideH() - window.padH() + i * window.dilationH();
+                                int iw = ow * window.strideW() - window.padW() + j * window.dilationW();
+                                int dst = out.offset() + p * planeCols + ((i * window.kernelW() + j) * outH + oh) * outW + ow;
+                                boolean inside = ih >= 0 && ih < h && iw >= 0 && iw < w;
+                                int src = x.offset() + (p * h + ih) * w + iw;
+                                if (floating) {
+                                    os.setDouble(dst, inside ? xs.getDouble(src) : padValue);
+                                } else {
+                                    os.setLong(dst, inside ? xs.getLong(src) : (long) padValue);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Override
+    public void col2im(Tensor cols, Window2d window, Tensor out) {
+        int n = out.size(0);
+        int c = out.size(1);
+        int h = out.size(2);
+        int w = out.size(3);
+        int planeCols = window.taps() * window.outH(h) * window.outW(w);
+        if (cols.dtype() == DType.F32) {
+            try (Tensor x = cols.contiguous()) {
+                float[] xs = st(x).floats();
+                float[] os = st(out).floats();
+                int xo = x.offset();
+                int oo = out.offset();
+                java.util.Arrays.fill(os, oo, oo + out.numel(), 0f);
+                // Each (image, channel) plane of the output is written by exactly one task.
+                CpuParallel.forRange(n * c, Math.max(1, GRAIN / Math.max(1, planeCols)), (s, e) -> {
+                    for (int p = s; p < e; p++) {
+                        WindowKernels.col2imPlane(xs, xo + p * planeCols, h, w, window, os, oo + p * h * w);
+                    }
+                });
+            }
+            return;
+        }
+        if (cols.dtype().isHalf()) {
+            // Accumulate in F32 and round once, as torch's CPU kernels do for half types.
+            try (Tensor x = cols.to(DType.F32); Tensor tmp = Tensor.empty(DType.F32, Device.CPU, out.shape())) {
+                col2im(x, window, tmp);
+                copy(tmp, out);
+            }
+            return;
+        }
+        try (Tensor x = cols.contiguous()) {
+            CpuStorage xs = st(x);
+            CpuStorage os = st(out);
+            fill(out, 0);
+            int outH = window.outH(h);
+            int outW = window.outW(w);
+            for (int p = 0; p < n * c; p++) {
+                for (int i = 0; i < window.kernelH(); i++) {
+                    for (int j = 0; j < window.kernelW(); j++) {
+                        for (int oh = 0; oh < outH; oh++) {
+                            for (int ow = 0; ow < outW; ow++) {
+                                int ih = oh * window.strideH() - window.padH() + i * window.dilationH();
+                                int iw = ow * window.strideW() - window.padW() + j * window.dilationW();
+                                if (ih < 0 || ih >= h || iw < 0 || iw >= w) {
+                                    continue;
+                                }
+                                int src = x.offset() + p * planeCols + ((i * window.kernelW() + j) * outH + oh) * outW + ow;
+                                int dst = out.offset() + (p * h + ih) * w + iw;
+                                os.setDouble(dst, os.getDouble(dst) + xs.getDouble(src));
+                            }
+                        }
+                    }
+                }
             }
         }
     }

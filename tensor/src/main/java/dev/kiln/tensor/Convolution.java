@@ -1,0 +1,64 @@
+package dev.kiln.tensor;
+
+import dev.kiln.tensor.ops.Window2d;
+
+/**
+ * Sliding-window ops behind convolution and pooling: {@link #im2col} lays every window of an image
+ * out as a column (torch's {@code F.unfold}), so a convolution becomes one matrix product, and
+ * {@link #col2im} is its adjoint (torch's {@code F.fold}): it adds every column back into the
+ * image positions it was read from, which is both the convolution's input gradient and a way to
+ * build transposed convolutions.
+ */
+final class Convolution {
+    private Convolution() {}
+
+    private static void checkWindowFits(String op, int h, int w, Window2d window) {
+        if (window.outH(h) < 1 || window.outW(w) < 1) {
+            throw new IllegalArgumentException(op + ": a " + window.kernelH() + "x" + window.kernelW()
+                    + " window (dilation " + window.dilationH() + "x" + window.dilationW() + ", padding " + window.padH()
+                    + "x" + window.padW() + ") does not fit an input of size " + h + "x" + w);
+        }
+    }
+
+    /** [N, C, H, W] -> [N, C*kh*kw, OH*OW]; positions in the padding read {@code padValue}. */
+    static Tensor im2col(Tensor x, Window2d window, double padValue) {
+        x.checkOpen("im2col");
+        if (x.rank() != 4) {
+            throw new IllegalArgumentException("im2col: input must be 4-D [N, C, H, W], got shape " + x.shape());
+        }
+        checkWindowFits("im2col", x.size(2), x.size(3), window);
+        int rows = x.size(1) * window.taps();
+        int cols = window.outH(x.size(2)) * window.outW(x.size(3));
+        Tensor out = Tensor.empty(x.dtype(), x.device(), Shape.of(x.size(0), rows, cols));
+        x.backend().im2col(x, window, padValue, out);
+        return out;
+    }
+
+    /** [N, C*kh*kw, OH*OW] -> [N, C, H, W], summing the columns back into the image (overlaps add). */
+    static Tensor col2im(Tensor cols, int height, int width, Window2d window) {
+        cols.checkOpen("col2im");
+        if (cols.rank() != 3) {
+            throw new IllegalArgumentException("col2im: input must be 3-D [N, C*kh*kw, L], got shape " + cols.shape());
+        }
+        if (!cols.dtype().isFloatingPoint()) {
+            throw new IllegalArgumentException("col2im: input must be floating point, got " + cols.dtype());
+        }
+        if (height < 1 || width < 1) {
+            throw new IllegalArgumentException("col2im: output size must be positive, got " + height + "x" + width);
+        }
+        checkWindowFits("col2im", height, width, window);
+        if (cols.size(1) % window.taps() != 0) {
+            throw new IllegalArgumentException("col2im: dimension 1 of the input (" + cols.size(1)
+                    + ") must be divisible by the window's " + window.taps() + " taps, got shape " + cols.shape());
+        }
+        int blocks = window.outH(height) * window.outW(width);
+        if (cols.size(2) != blocks) {
+            throw new IllegalArgumentException("col2im: an output of " + height + "x" + width + " has " + blocks
+                    + " window positions, but dimension 2 of the input is " + cols.size(2) + " (shape " + cols.shape() + ")");
+        }
+        int channels = cols.size(1) / window.taps();
+        Tensor out = Tensor.empty(cols.dtype(), cols.device(), Shape.of(cols.size(0), channels, height, width));
+        cols.backend().col2im(cols, window, out);
+        return out;
+    }
+}

@@ -1,0 +1,93 @@
+package dev.kiln.tensor.kernels.cpu;
+
+import dev.kiln.tensor.ops.Window2d;
+
+/**
+ * im2col / col2im over one image plane of one channel, F32. The two loops mirror each other
+ * exactly (same index arithmetic), which is what makes col2im the adjoint of im2col.
+ *
+ * <p>The inner loop runs over output columns with a fixed input row, so for stride 1 it reads
+ * and writes consecutive addresses; positions that fall into the padding are filled (im2col) or
+ * skipped (col2im) without a per-element bounds test, by clipping the column range first.
+ */
+public final class WindowKernels {
+    private WindowKernels() {}
+
+    /**
+     * Writes the taps of one input plane {@code x[xo .. xo + h*w)} into rows {@code kh*kw} rows
+     * of {@code cols} starting at {@code co} (each row {@code outH*outW} long).
+     */
+    public static void im2colPlane(float[] x, int xo, int h, int w, Window2d win, float pad, float[] cols, int co) {
+        int outH = win.outH(h);
+        int outW = win.outW(w);
+        int l = outH * outW;
+        for (int i = 0; i < win.kernelH(); i++) {
+            for (int j = 0; j < win.kernelW(); j++) {
+                int row = co + (i * win.kernelW() + j) * l;
+                int colShift = j * win.dilationW() - win.padW();
+                int owLo = Math.min(firstInside(colShift, win.strideW()), outW);
+                int owHi = lastInsideExclusive(colShift, win.strideW(), w, outW);
+                for (int oh = 0; oh < outH; oh++) {
+                    int ih = oh * win.strideH() - win.padH() + i * win.dilationH();
+                    int dst = row + oh * outW;
+                    if (ih < 0 || ih >= h) {
+                        java.util.Arrays.fill(cols, dst, dst + outW, pad);
+                        continue;
+                    }
+                    int src = xo + ih * w + colShift;
+                    java.util.Arrays.fill(cols, dst, dst + owLo, pad);
+                    if (win.strideW() == 1) {
+                        if (owHi > owLo) {
+                            System.arraycopy(x, src + owLo, cols, dst + owLo, owHi - owLo);
+                        }
+                    } else {
+                        for (int ow = owLo; ow < owHi; ow++) {
+                            cols[dst + ow] = x[src + ow * win.strideW()];
+                        }
+                    }
+                    java.util.Arrays.fill(cols, dst + Math.max(owHi, owLo), dst + outW, pad);
+                }
+            }
+        }
+    }
+
+    /** Adds rows {@code kh*kw} rows of {@code cols} (from {@code co}) into the plane {@code x[xo .. xo + h*w)}. */
+    public static void col2imPlane(float[] cols, int co, int h, int w, Window2d win, float[] x, int xo) {
+        int outH = win.outH(h);
+        int outW = win.outW(w);
+        int l = outH * outW;
+        for (int i = 0; i < win.kernelH(); i++) {
+            for (int j = 0; j < win.kernelW(); j++) {
+                int row = co + (i * win.kernelW() + j) * l;
+                int colShift = j * win.dilationW() - win.padW();
+                int owLo = Math.min(firstInside(colShift, win.strideW()), outW);
+                int owHi = lastInsideExclusive(colShift, win.strideW(), w, outW);
+                for (int oh = 0; oh < outH; oh++) {
+                    int ih = oh * win.strideH() - win.padH() + i * win.dilationH();
+                    if (ih < 0 || ih >= h) {
+                        continue;
+                    }
+                    int src = row + oh * outW;
+                    int dst = xo + ih * w + colShift;
+                    for (int ow = owLo; ow < owHi; ow++) {
+                        x[dst + ow * win.strideW()] += cols[src + ow];
+                    }
+                }
+            }
+        }
+    }
+
+    /** Smallest ow >= 0 with {@code ow*stride + shift >= 0}. */
+    static int firstInside(int shift, int stride) {
+        return shift >= 0 ? 0 : (-shift + stride - 1) / stride;
+    }
+
+    /** One past the largest ow < outW with {@code ow*stride + shift < w} (may be below firstInside). */
+    static int lastInsideExclusive(int shift, int stride, int w, int outW) {
+        int limit = w - shift; // need ow*stride < limit
+        if (limit <= 0) {
+            return 0;
+        }
+        return Math.min(outW, (limit - 1) / stride + 1);
+    }
+}
