@@ -179,4 +179,56 @@ final class ElementwiseOps {
                 sumToShape(Tensor.where(cond, zero, g), y.shape())};
         }, a, b);
     }
+
+    // a^b (both tensors, broadcast): da = g * b * a^(b-1), db = g * out * log(a)
+    // (db is taken as 0 where a == 0 and b >= 0, where log(a) = -inf would give 0 * -inf; torch does the same)
+    static Var pow(Var a, Var b) {
+        Tensor x = a.value(), y = b.value();
+        Tensor out = x.pow(y);
+        return Var.op("pow", out, g -> {
+            Tensor da = null;
+            Tensor db = null;
+            if (a.requiresGrad()) {
+                da = sumToShape(g.mul(y).mul(x.pow(y.sub(Tensor.scalar(1, y.dtype())))), x.shape());
+            }
+            if (b.requiresGrad()) {
+                Tensor full = g.mul(out).mul(x.log());
+                Tensor zero = Tensor.scalar(0, full.dtype());
+                // 0^b with b >= 0 has no dependence on b worth -inf * 0: use 0 there
+                Tensor fixed = Tensor.where(x.eq(0.0), Tensor.where(y.lt(0.0), full, zero), full);
+                db = sumToShape(fixed, y.shape());
+            }
+            return new Tensor[] {da, db};
+        }, a, b);
+    }
+
+    // clamp(a, min, max) (NaN bound = none): da = g where min <= a <= max, else 0 (bounds inclusive, as in torch)
+    static Var clamp(Var a, double min, double max) {
+        Tensor x = a.value();
+        return Var.op("clamp", x.clamp(min, max), g -> {
+            Tensor outside = Tensor.zeros(dev.kiln.tensor.DType.BOOL, x.shape().toArray());
+            if (!Double.isNaN(min)) {
+                outside = outside.add(x.lt(min));
+            }
+            if (!Double.isNaN(max)) {
+                outside = outside.add(x.gt(max));
+            }
+            return new Tensor[] {g.maskedFill(outside, 0)};
+        }, a);
+    }
+
+    // maskedFill(a, mask, value): da = g where the mask is false, 0 where it filled
+    static Var maskedFill(Var a, Tensor mask, double value) {
+        Tensor x = a.value();
+        return Var.op("maskedFill", x.maskedFill(mask, value), g -> new Tensor[] {g.maskedFill(mask, 0)}, a);
+    }
+
+    // a.to(dtype): da = g converted back to a's dtype (mixed precision casts)
+    static Var to(Var a, dev.kiln.tensor.DType dtype) {
+        Tensor x = a.value();
+        if (!dtype.isFloatingPoint()) {
+            throw new IllegalArgumentException("to: a differentiable cast needs a floating-point target, got " + dtype);
+        }
+        return Var.op("to", x.to(dtype), g -> new Tensor[] {g.to(x.dtype())}, a);
+    }
 }

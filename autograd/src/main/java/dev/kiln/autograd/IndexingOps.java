@@ -41,4 +41,11 @@ final class IndexingOps {
             return new Tensor[] {Tensor.zeros(w.dtype(), w.shape().toArray()).scatterAdd(0, idx, rows)};
         }, weight);
     }
+
+    // out = self.scatterAdd(dim, index, src): dself = g, dsrc = g.gather(dim, index)
+    static Var scatterAdd(Var self, int dim, Tensor index, Var src) {
+        Tensor x = self.value();
+        Tensor out = x.scatterAdd(dim, index, src.value());
+        return Var.op("scatterAdd", out, g -> new Tensor[] {g, src.requiresGrad() ? g.gather(dim, index) : null}, self, src);
+    }
 }

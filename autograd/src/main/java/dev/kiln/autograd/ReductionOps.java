@@ -72,4 +72,50 @@ final class ReductionOps {
             return new Tensor[] {g.sub(y.exp().mul(total))};
         }, a);
     }
+
+    // max (or min) over dims (null = all), torch's amax/amin: the gradient is shared evenly by
+    // every element equal to the extremum (ties split it), da = g * (a == out) / count
+    static Var extremum(Var a, int[] dims, boolean keepdim, boolean max) {
+        Tensor x = a.value();
+        Tensor out = dims == null ? (max ? x.max() : x.min()) : (max ? x.max(dims, keepdim) : x.min(dims, keepdim));
+        return Var.op(max ? "max" : "min", out, g -> {
+            Tensor outKept = out.reshape(keepShape(x.shape(), dims));
+            Tensor hits = x.eq(outKept).to(g.dtype());
+            Tensor count = hits.sum(dims == null ? allDims(x.rank()) : dims, true);
+            return new Tensor[] {expandBack(g, x.shape(), dims, keepdim).mul(hits).div(count)};
+        }, a);
+    }
+
+    private static int[] allDims(int rank) {
+        int[] d = new int[rank];
+        for (int i = 0; i < rank; i++) {
+            d[i] = i;
+        }
+        return d;
+    }
+
+    // var over dims with correction c (N reduced elements): da = g * 2 (a - mean) / (N - c)
+    static Var var(Var a, int[] dims, int correction, boolean keepdim) {
+        Tensor x = a.value();
+        int[] d = dims == null ? allDims(x.rank()) : dims;
+        Tensor out = x.var(d, correction, keepdim);
+        double count = (double) x.numel() / Math.max(1, out.numel());
+        return Var.op("var", out, g -> {
+            Tensor centered = x.sub(x.mean(d, true));
+            return new Tensor[] {expandBack(g, x.shape(), d, keepdim).mul(centered).mul(2.0 / (count - correction))};
+        }, a);
+    }
+
+    // std = sqrt(var): da = g * (a - mean) / ((N - c) * std)
+    static Var std(Var a, int[] dims, int correction, boolean keepdim) {
+        Tensor x = a.value();
+        int[] d = dims == null ? allDims(x.rank()) : dims;
+        Tensor out = x.std(d, correction, keepdim);
+        double count = (double) x.numel() / Math.max(1, out.numel());
+        return Var.op("std", out, g -> {
+            Tensor centered = x.sub(x.mean(d, true));
+            Tensor stdKept = out.reshape(keepShape(x.shape(), d));
+            return new Tensor[] {expandBack(g, x.shape(), d, keepdim).mul(centered).div(stdKept).mul(1.0 / (count - correction))};
+        }, a);
+    }
 }

@@ -109,4 +109,53 @@ final class ShapeOps {
             return grads;
         }, parts.toArray(new Var[0]));
     }
+
+    // slice(dim, start, end, step): da = zeros with g written into the same strided positions
+    static Var slice(Var a, int dim, int start, int end, int step) {
+        Tensor x = a.value();
+        return Var.op("slice", x.slice(dim, start, end, step), g -> {
+            Tensor dx = Tensor.zeros(g.dtype(), x.shape().toArray());
+            try (Tensor window = dx.slice(dim, start, end, step)) {
+                window.copyFrom(g);
+            }
+            return new Tensor[] {dx};
+        }, a);
+    }
+
+    // stack(parts, dim) = cat of the parts each unsqueezed at dim
+    static Var stack(java.util.List<Var> parts, int dim) {
+        if (parts.isEmpty()) {
+            throw new IllegalArgumentException("stack: expects a non-empty list of Vars");
+        }
+        int d = Shape.normalizeDim(dim, parts.get(0).value().rank() + 1, "stack");
+        java.util.List<Var> lifted = new java.util.ArrayList<>();
+        for (Var v : parts) {
+            lifted.add(unsqueeze(v, d));
+        }
+        return cat(lifted, d);
+    }
+
+    // split into pieces of splitSize along dim (the last may be shorter): each piece is a narrow
+    static java.util.List<Var> split(Var a, int splitSize, int dim) {
+        if (splitSize < 1) {
+            throw new IllegalArgumentException("split: splitSize must be positive, got " + splitSize);
+        }
+        int d = Shape.normalizeDim(dim, a.value().rank(), "split");
+        int n = a.value().size(d);
+        java.util.List<Var> pieces = new java.util.ArrayList<>();
+        for (int at = 0; at < n; at += splitSize) {
+            pieces.add(narrow(a, d, at, Math.min(splitSize, n - at)));
+        }
+        return pieces;
+    }
+
+    // chunk into `chunks` pieces of ceil(n / chunks) along dim (torch.chunk: fewer pieces may result)
+    static java.util.List<Var> chunk(Var a, int chunks, int dim) {
+        if (chunks < 1) {
+            throw new IllegalArgumentException("chunk: chunks must be positive, got " + chunks);
+        }
+        int d = Shape.normalizeDim(dim, a.value().rank(), "chunk");
+        int n = a.value().size(d);
+        return split(a, Math.max(1, (n + chunks - 1) / chunks), d);
+    }
 }

@@ -2,11 +2,8 @@ package dev.kiln.autograd;
 
 import dev.kiln.tensor.Shape;
 import dev.kiln.tensor.Tensor;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * A tensor that remembers how it was computed, for reverse-mode differentiation (micrograd's
@@ -32,6 +29,8 @@ public final class Var {
     /** Null for leaves and for results that do not require a gradient. */
     private final Node node;
     private Tensor grad;
+    private List<java.util.function.UnaryOperator<Tensor>> hooks;
+    private boolean retainGrad;
 
     private Var(Tensor value, boolean requiresGrad, Node node) {
         this.value = value;
@@ -60,7 +59,7 @@ public final class Var {
         if (NoGrad.isGradEnabled()) {
             for (Var in : inputs) {
                 if (in.requiresGrad) {
-                    return new Var(value, true, new Node(name, inputs.clone(), backward));
+                    return new Var(value, true, new Node(name, inputs.clone(), backward, value));
                 }
             }
         }
@@ -125,8 +124,8 @@ public final class Var {
      * Backpropagates {@code gradient} (same shape as this Var), accumulating into the
      * {@link #grad()} of every leaf that requires one. Frees the graph unless {@code retainGraph}.
      *
-     * @throws IllegalStateException when this Var does not require a gradient, or when part of the
-     *     graph was freed by an earlier backward
+     * @throws IllegalStateException when this Var does not require a gradient, when part of the
+     *     graph was freed by an earlier backward, or when a tensor the graph saved was modified in place
      */
     public void backward(Tensor gradient, boolean retainGraph) {
         if (!requiresGrad) {
@@ -137,44 +136,15 @@ public final class Var {
             throw new IllegalArgumentException("backward: gradient shape " + gradient.shape()
                     + " does not match the output shape " + value.shape());
         }
-        List<Var> order = topologicalOrder(this);
-        Map<Var, Tensor> pending = new IdentityHashMap<>();
-        pending.put(this, gradient);
-        // order lists inputs before their users, so walking it backwards sees every user of a Var
-        // (and so every contribution to its gradient) before the Var itself.
-        for (int i = order.size() - 1; i >= 0; i--) {
-            Var v = order.get(i);
-            Tensor g = pending.remove(v);
-            if (v.node == null) {
-                if (g != null) {
-                    v.accumulate(g);
-                }
-                continue;
-            }
-            if (g == null) {
-                continue; // reached only through inputs that needed no gradient
-            }
-            Var[] inputs = v.node.inputs();
-            Tensor[] gs = v.node.backward().apply(g);
-            for (int k = 0; k < inputs.length; k++) {
-                Var in = inputs[k];
-                if (!in.requiresGrad || gs[k] == null) {
-                    continue;
-                }
-                Tensor gk = gs[k];
-                if (!gk.shape().equals(in.value.shape())) {
-                    throw new IllegalStateException("backward of '" + v.node.op + "': gradient for input " + k
-                            + " has shape " + gk.shape() + ", expected " + in.value.shape());
-                }
-                pending.merge(in, gk, Tensor::add);
-            }
-            if (!retainGraph) {
-                v.node.free();
-            }
-        }
+        BackwardEngine.run(List.of(this), List.of(gradient), retainGraph, null);
     }
 
-    private void accumulate(Tensor g) {
+    Node node() {
+        return node;
+    }
+
+    /** Adds {@code g} into this leaf's gradient. */
+    void accumulate(Tensor g) {
         if (grad == null) {
             // Own a contiguous copy: g may be an expand/broadcast view of some other tensor.
             grad = g.copy();
@@ -185,38 +155,65 @@ public final class Var {
         }
     }
 
+    // ---------------------------------------------------------------- hooks and retained gradients
+
+    /** A registered gradient hook; {@link #remove} unregisters it. */
+    public interface HookHandle {
+        void remove();
+    }
+
     /**
-     * Post-order DFS with an explicit stack: every Var that requires a gradient and is reachable
-     * from {@code root}, each after all of its inputs. A freed node contributes no inputs (its
-     * backward throws when reached).
+     * Registers {@code hook}, called with this Var's gradient each time a backward pass (or
+     * {@link Autograd#grad}) computes it, before it is used: before accumulation for a leaf, before
+     * flowing into the inputs of an op result. The hook may return a replacement gradient (same
+     * shape) or null to keep it; hooks run in registration order, each seeing the previous one's
+     * result (torch's {@code Tensor.register_hook}).
      */
-    private static List<Var> topologicalOrder(Var root) {
-        List<Var> order = new ArrayList<>();
-        Map<Var, Boolean> seen = new IdentityHashMap<>();
-        ArrayDeque<Var> stack = new ArrayDeque<>();
-        ArrayDeque<Integer> next = new ArrayDeque<>(); // index of the next input to visit, per stack entry
-        stack.push(root);
-        next.push(0);
-        seen.put(root, Boolean.TRUE);
-        while (!stack.isEmpty()) {
-            Var v = stack.peek();
-            int k = next.pop();
-            Var[] inputs = v.node == null ? new Var[0] : v.node.inputs();
-            while (k < inputs.length && (!inputs[k].requiresGrad || seen.containsKey(inputs[k]))) {
-                k++;
-            }
-            if (k < inputs.length) {
-                next.push(k + 1);
-                Var in = inputs[k];
-                seen.put(in, Boolean.TRUE);
-                stack.push(in);
-                next.push(0);
-            } else {
-                stack.pop();
-                order.add(v);
+    public HookHandle registerHook(java.util.function.UnaryOperator<Tensor> hook) {
+        if (!requiresGrad) {
+            throw new IllegalStateException("registerHook: this Var does not require a gradient, so no hook would run");
+        }
+        if (hooks == null) {
+            hooks = new ArrayList<>();
+        }
+        List<java.util.function.UnaryOperator<Tensor>> list = hooks;
+        list.add(hook);
+        return () -> list.remove(hook);
+    }
+
+    Tensor runHooks(Tensor g) {
+        if (hooks == null) {
+            return g;
+        }
+        for (java.util.function.UnaryOperator<Tensor> h : List.copyOf(hooks)) {
+            Tensor r = h.apply(g);
+            if (r != null) {
+                if (!r.shape().equals(value.shape())) {
+                    throw new IllegalStateException("gradient hook returned shape " + r.shape() + " for a Var of shape "
+                            + value.shape());
+                }
+                g = r;
             }
         }
-        return order;
+        return g;
+    }
+
+    /**
+     * Makes this op result keep its gradient in {@link #grad()} on the next backward passes (a
+     * leaf always does). torch's {@code retain_grad()}: for inspecting intermediate gradients.
+     */
+    public Var retainGrad() {
+        if (!requiresGrad) {
+            throw new IllegalStateException("retainGrad: this Var does not require a gradient");
+        }
+        retainGrad = true;
+        return this;
+    }
+
+    void retainGradIfAsked(Tensor g) {
+        if (retainGrad) {
+            accumulate(g);
+        }
     }
 
     @Override
@@ -258,6 +255,40 @@ public final class Var {
     public Var narrow(int dim, int start, int length) { return ShapeOps.narrow(this, dim, start, length); }
     public Var squeeze(int dim) { return ShapeOps.squeeze(this, dim); }
     public static Var cat(java.util.List<Var> parts, int dim) { return ShapeOps.cat(parts, dim); }
+
+    public Var pow(Var exponent) { return ElementwiseOps.pow(this, exponent); }
+    /** Clamps to [min, max]; pass Double.NaN for an open side. */
+    public Var clamp(double min, double max) { return ElementwiseOps.clamp(this, min, max); }
+    /** {@code value} where the BOOL {@code mask} (broadcast to this shape) is true. */
+    public Var maskedFill(Tensor mask, double value) { return ElementwiseOps.maskedFill(this, mask, value); }
+    /** A differentiable dtype cast (the gradient is cast back). */
+    public Var to(dev.kiln.tensor.DType dtype) { return ElementwiseOps.to(this, dtype); }
+    /** torch.amax: the gradient is shared by every element equal to the maximum. */
+    public Var max() { return ReductionOps.extremum(this, null, false, true); }
+    public Var max(int[] dims, boolean keepdim) { return ReductionOps.extremum(this, dims, keepdim, true); }
+    public Var min() { return ReductionOps.extremum(this, null, false, false); }
+    public Var min(int[] dims, boolean keepdim) { return ReductionOps.extremum(this, dims, keepdim, false); }
+    /** Variance with {@code correction} (1 = unbiased, 0 = population); dims null = all. */
+    public Var var(int[] dims, int correction, boolean keepdim) { return ReductionOps.var(this, dims, correction, keepdim); }
+    public Var std(int[] dims, int correction, boolean keepdim) { return ReductionOps.std(this, dims, correction, keepdim); }
+    public Var slice(int dim, int start, int end, int step) { return ShapeOps.slice(this, dim, start, end, step); }
+    public static Var stack(java.util.List<Var> parts, int dim) { return ShapeOps.stack(parts, dim); }
+    public java.util.List<Var> split(int splitSize, int dim) { return ShapeOps.split(this, splitSize, dim); }
+    public java.util.List<Var> chunk(int chunks, int dim) { return ShapeOps.chunk(this, chunks, dim); }
+    /** All dims from {@code startDim} on merged into one. */
+    public Var flatten(int startDim) {
+        int d = Shape.normalizeDim(startDim, value.rank(), "flatten");
+        int[] s = java.util.Arrays.copyOf(value.shape().toArray(), d + 1);
+        s[d] = -1;
+        return reshape(s);
+    }
+    /** {@code this} with {@code src} added at {@code index} along {@code dim}; differentiable in both. */
+    public Var scatterAdd(int dim, Tensor index, Var src) { return IndexingOps.scatterAdd(this, dim, index, src); }
+
+    /** Every sliding window of this [N, C, H, W] image as a column [N, C*kh*kw, OH*OW] (torch's F.unfold). */
+    public Var im2col(dev.kiln.tensor.ops.Window2d window, double padValue) { return WindowOps.im2col(this, window, padValue); }
+    /** Columns [N, C*kh*kw, L] summed back into an image [N, C, height, width] (torch's F.fold). */
+    public Var col2im(int height, int width, dev.kiln.tensor.ops.Window2d window) { return WindowOps.col2im(this, height, width, window); }
 
     public Var sum() { return ReductionOps.sum(this, null, false); }
     public Var sum(int[] dims, boolean keepdim) { return ReductionOps.sum(this, dims, keepdim); }

@@ -38,6 +38,78 @@ class GradcheckTest {
         return Tensor.randn(g, cols, rows).transpose(0, 1);
     }
 
+    /**
+     * Distinct values at least 0.1 apart in a fixed shuffled order, offset by 0.03 from multiples
+     * of 0.1: max/min, pooling and clamp never switch the winner or cross a bound within one step.
+     */
+    private static Tensor distinct(Generator g, int... shape) {
+        int n = 1;
+        for (int s : shape) {
+            n *= s;
+        }
+        long[] perm = Tensor.randint(g, 0, Integer.MAX_VALUE, n).toLongArray();
+        Integer[] order = new Integer[n];
+        for (int i = 0; i < n; i++) {
+            order[i] = i;
+        }
+        java.util.Arrays.sort(order, java.util.Comparator.comparingLong(i -> perm[i]));
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[order[i]] = (float) ((i - n / 2) * 0.1 + 0.03);
+        }
+        return Tensor.fromArray(v, shape);
+    }
+
+    private static Tensor longs(int[] shape, long... values) {
+        return Tensor.fromArray(values, shape);
+    }
+
+    static List<Spec> moreSpecs() {
+        return List.of(
+                new Spec("pow tensor exponent [3,4]^[4]", x -> x[0].pow(x[1]), g -> new Tensor[] {positive(g, 3, 4), randn(g, 4)}),
+                new Spec("pow tensor exponent [2,1]^[2,3]", x -> x[0].pow(x[1]), g -> new Tensor[] {positive(g, 2, 1), randn(g, 2, 3)}),
+                new Spec("clamp both sides", x -> x[0].clamp(-0.5, 0.5), g -> new Tensor[] {distinct(g, 4, 5)}),
+                new Spec("clamp min only", x -> x[0].clamp(0.0, Double.NaN), g -> new Tensor[] {distinct(g, 3, 4)}),
+                new Spec("maskedFill broadcast mask", x -> x[0].maskedFill(x[1].value(), -3.0),
+                        g -> new Tensor[] {randn(g, 3, 4), Tensor.fromArray(new boolean[] {true, false, false, true}, 4)}),
+                new Spec("max all", x -> x[0].max(), g -> new Tensor[] {distinct(g, 3, 4)}),
+                new Spec("max dim 1 keepdim", x -> x[0].max(new int[] {1}, true), g -> new Tensor[] {distinct(g, 3, 4, 2)}),
+                new Spec("min dims 0,2", x -> x[0].min(new int[] {0, 2}, false), g -> new Tensor[] {distinct(g, 3, 4, 2)}),
+                new Spec("var all unbiased", x -> x[0].var(null, 1, false), g -> new Tensor[] {randn(g, 3, 4)}),
+                new Spec("var dim 1 population keepdim", x -> x[0].var(new int[] {1}, 0, true), g -> new Tensor[] {randn(g, 3, 5)}),
+                new Spec("std dims 0,2 unbiased", x -> x[0].std(new int[] {0, 2}, 1, false), g -> new Tensor[] {randn(g, 3, 2, 4)}),
+                new Spec("slice step 2", x -> x[0].slice(1, 1, 6, 2), g -> new Tensor[] {randn(g, 3, 7)}),
+                new Spec("slice non-contiguous", x -> x[0].slice(0, 0, 3, 2), g -> new Tensor[] {transposed(g, 4, 3)}),
+                new Spec("stack dim 1", x -> Var.stack(List.of(x[0], x[1], x[0]), 1), g -> new Tensor[] {randn(g, 2, 3), randn(g, 2, 3)}),
+                new Spec("split uneven", x -> x[0].split(2, 1).get(2).mul(3.0).add(x[0].split(2, 1).get(0).sum()),
+                        g -> new Tensor[] {randn(g, 3, 5)}),
+                new Spec("chunk dim 0", x -> x[0].chunk(2, 0).get(1).exp(), g -> new Tensor[] {randn(g, 5, 2)}),
+                new Spec("flatten", x -> x[0].flatten(1).mul(x[1]), g -> new Tensor[] {randn(g, 2, 3, 2), randn(g, 6)}),
+                new Spec("scatterAdd both inputs", x -> x[0].scatterAdd(1, x[2].value(), x[1]),
+                        g -> new Tensor[] {randn(g, 3, 4), randn(g, 3, 2), longs(new int[] {3, 2}, 0, 0, 3, 1, 2, 2)}),
+                new Spec("im2col stride 2 pad 1 dilation 2", x -> x[0].im2col(new dev.kiln.tensor.ops.Window2d(3, 2, 2, 1, 1, 0, 2, 1), 0),
+                        g -> new Tensor[] {randn(g, 2, 2, 6, 5)}),
+                new Spec("col2im", x -> x[0].col2im(4, 5, dev.kiln.tensor.ops.Window2d.of(2, 1, 0)), g -> new Tensor[] {randn(g, 1, 8, 12)}),
+                new Spec("conv2d pad 1", x -> Functional.conv2d(x[0], x[1], x[2], 1, 1),
+                        g -> new Tensor[] {randn(g, 2, 3, 5, 4), randn(g, 4, 3, 3, 3), randn(g, 4)}),
+                new Spec("conv2d stride 2 dilation 2 groups 2 no bias",
+                        x -> Functional.conv2d(x[0], x[1], null, 2, 1, 1, 0, 2, 1, 2),
+                        g -> new Tensor[] {randn(g, 2, 4, 7, 6), randn(g, 6, 2, 2, 3)}),
+                new Spec("maxPool2d k2 s2", x -> Functional.maxPool2d(x[0], 2, 2, 0), g -> new Tensor[] {distinct(g, 2, 3, 4, 6)}),
+                new Spec("maxPool2d k3 s2 pad 1", x -> Functional.maxPool2d(x[0], 3, 2, 1), g -> new Tensor[] {distinct(g, 1, 2, 5, 5)}),
+                new Spec("avgPool2d k3 s1 pad 1", x -> Functional.avgPool2d(x[0], 3, 1, 1), g -> new Tensor[] {randn(g, 2, 2, 4, 3)}),
+                new Spec("linear", x -> Functional.linear(x[0], x[1], x[2]), g -> new Tensor[] {randn(g, 2, 3, 4), randn(g, 5, 4), randn(g, 5)}),
+                new Spec("layerNorm last dim", x -> Functional.layerNorm(x[0], 1, x[1], x[2], 1e-5),
+                        g -> new Tensor[] {randn(g, 3, 6), randn(g, 6), randn(g, 6)}),
+                new Spec("layerNorm last 2 dims no affine", x -> Functional.layerNorm(x[0], 2, null, null, 1e-5),
+                        g -> new Tensor[] {randn(g, 2, 3, 4)}),
+                new Spec("crossEntropy", x -> Functional.crossEntropy(x[0], x[1].value()),
+                        g -> new Tensor[] {randn(g, 4, 5), Tensor.fromArray(new long[] {1, 4, 0, 4}, 4)}),
+                new Spec("crossEntropy ignoreIndex", x -> Functional.crossEntropy(x[0], x[1].value()),
+                        g -> new Tensor[] {randn(g, 4, 3), Tensor.fromArray(new long[] {2, -100, 0, 2}, 4)}),
+                new Spec("mseLoss", x -> Functional.mseLoss(x[0], x[1]), g -> new Tensor[] {randn(g, 3, 4), randn(g, 3, 4)}));
+    }
+
     static List<Spec> specs() {
         return List.of(
                 // elementwise binary, with broadcasting on one or both sides
@@ -129,7 +201,7 @@ class GradcheckTest {
 
     @TestFactory
     Stream<DynamicTest> everyOpMatchesCentralDifferences() {
-        return specs().stream().map(spec -> DynamicTest.dynamicTest(spec.name(), () -> {
+        return Stream.concat(specs().stream(), moreSpecs().stream()).map(spec -> DynamicTest.dynamicTest(spec.name(), () -> {
             Tensor[] inputs = spec.inputs().apply(new Generator(42));
             Gradcheck.Result res = Gradcheck.check(spec.fn(), inputs);
             System.out.printf("gradcheck %-45s max error %.2e%n", spec.name(), res.maxError());

@@ -741,6 +741,43 @@ public final class Tensor implements AutoCloseable {
 
     // ---------------------------------------------------------------- elementwise (see dev.kiln.tensor.Elementwise)
 
+    /**
+     * In place: copies {@code src} (broadcast to this shape, converted to this dtype) into this
+     * tensor, which may be a view (then the base tensor changes too). Bumps the storage's
+     * {@linkplain Storage#version() version}, so a graph that saved this tensor refuses to backward.
+     */
+    public Tensor copyFrom(Tensor src) {
+        checkOpen("copyFrom");
+        src.checkOpen("copyFrom");
+        if (src.device() != device()) {
+            throw new IllegalArgumentException("copyFrom: source is on " + src.device() + ", this tensor on " + device());
+        }
+        if (src.storage() == storage && !(src.offset() == offset && src.shape().equals(shape)
+                && java.util.Arrays.equals(src.strides(), strides))) {
+            // Overlapping source and destination would read values already overwritten.
+            try (Tensor tmp = src.copy()) {
+                return copyFrom(tmp);
+            }
+        }
+        try (Tensor b = src.expandTo(shape)) {
+            backend().copy(b, this);
+        }
+        storage.bumpVersion();
+        return this;
+    }
+
+    /** In place: {@code this += alpha * other} (other broadcast to this shape), e.g. an SGD step with alpha = -lr. */
+    public Tensor addInPlace(Tensor other, double alpha) {
+        checkOpen("addInPlace");
+        try (Tensor scaled = other.mul(alpha); Tensor sum = this.add(scaled)) {
+            if (!sum.shape().equals(shape)) {
+                throw new IllegalArgumentException("addInPlace: other of shape " + other.shape()
+                        + " does not broadcast to this tensor's shape " + shape);
+            }
+            return copyFrom(sum);
+        }
+    }
+
     public Tensor add(Tensor other) { return Elementwise.binary(BinaryOp.ADD, this, other); }
     public Tensor sub(Tensor other) { return Elementwise.binary(BinaryOp.SUB, this, other); }
     public Tensor mul(Tensor other) { return Elementwise.binary(BinaryOp.MUL, this, other); }

@@ -19,6 +19,8 @@ public abstract class Storage {
     private final DType dtype;
     private final int length;
     private final AtomicInteger refs = new AtomicInteger(1);
+    /** Bumped by every in-place write through the public API (torch's version counter). */
+    private int version;
 
     protected Storage(DType dtype, int length) {
         this.dtype = dtype;
@@ -53,6 +55,20 @@ public abstract class Storage {
         } else if (after < 0) {
             throw new IllegalStateException("storage: released more times than retained");
         }
+    }
+
+    /**
+     * How many times the data was modified in place through a public in-place op (shared by all
+     * views). Autograd records it when an op saves a tensor and refuses to run that op's backward
+     * if it changed, instead of silently computing a wrong gradient.
+     */
+    public final int version() {
+        return version;
+    }
+
+    /** Records one in-place modification (see {@link #version()}). */
+    public final void bumpVersion() {
+        version++;
     }
 
     /** True once the last reference was released. */

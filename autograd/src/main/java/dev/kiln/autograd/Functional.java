@@ -1,0 +1,233 @@
+package dev.kiln.autograd;
+
+import dev.kiln.tensor.DType;
+import dev.kiln.tensor.Tensor;
+import dev.kiln.tensor.ops.Window2d;
+import dev.kiln.tensor.random.Generator;
+import java.util.Arrays;
+
+/**
+ * Neural-network functions built from differentiable Var ops (torch's {@code nn.functional}):
+ * their gradients come from the ops they are made of, which gradcheck verifies one by one. Layers
+ * (modules with parameters) wrap these.
+ */
+public final class Functional {
+    private Functional() {}
+
+    /** {@code x @ weight^T + bias}: x [..., in], weight [out, in], bias [out] or null. */
+    public static Var linear(Var x, Var weight, Var bias) {
+        if (weight.value().rank() != 2) {
+            throw new IllegalArgumentException("linear: weight must be 2-D [out, in], got shape " + weight.shape());
+        }
+        if (x.value().rank() < 1 || x.value().size(-1) != weight.value().size(1)) {
+            throw new IllegalArgumentException("linear: input's last dim must be " + weight.value().size(1)
+                    + " (weight " + weight.shape() + "), got input shape " + x.shape());
+        }
+        Var y = x.matmul(weight.transpose(0, 1));
+        if (bias != null) {
+            if (bias.value().rank() != 1 || bias.value().size(0) != weight.value().size(0)) {
+                throw new IllegalArgumentException("linear: bias must be [" + weight.value().size(0) + "], got shape "
+                        + bias.shape());
+            }
+            y = y.add(bias);
+        }
+        return y;
+    }
+
+    /**
+     * Layer normalization over the last {@code normalizedDims} dims: {@code (x - mean) / sqrt(var + eps)}
+     * with the population variance, then {@code * weight + bias} when they are not null (each of the
+     * normalized shape).
+     */
+    public static Var layerNorm(Var x, int normalizedDims, Var weight, Var bias, double eps) {
+        int rank = x.value().rank();
+        if (normalizedDims < 1 || normalizedDims > rank) {
+            throw new IllegalArgumentException("layerNorm: normalizedDims must be in [1, " + rank + "] for input shape "
+                    + x.shape() + ", got " + normalizedDims);
+        }
+        int[] dims = new int[normalizedDims];
+        for (int i = 0; i < normalizedDims; i++) {
+            dims[i] = rank - normalizedDims + i;
+        }
+        int[] normShape = Arrays.copyOfRange(x.value().shape().toArray(), rank - normalizedDims, rank);
+        for (Var p : new Var[] {weight, bias}) {
+            if (p != null && !Arrays.equals(p.value().shape().toArray(), normShape)) {
+                throw new IllegalArgumentException("layerNorm: weight and bias must have the normalized shape "
+                        + Arrays.toString(normShape) + ", got " + p.shape());
+            }
+        }
+        Var centered = x.sub(x.mean(dims, true));
+        Var y = centered.mul(x.var(dims, 0, true).add(eps).rsqrt());
+        if (weight != null) {
+            y = y.mul(weight);
+        }
+        if (bias != null) {
+            y = y.add(bias);
+        }
+        return y;
+    }
+
+    /** torch's default ignore index for {@link #crossEntropy}. */
+    public static final long IGNORE_INDEX = -100;
+
+    /** Mean cross-entropy of logits [N, C] against class indices [N]; see the full overload. */
+    public static Var crossEntropy(Var logits, Tensor targets) {
+        return crossEntropy(logits, targets, IGNORE_INDEX);
+    }
+
+    /**
+     * Cross-entropy between {@code logits} [N, C] and integer class {@code targets} [N]:
+     * {@code -mean over counted rows of logSoftmax(logits)[i, target_i]}, where rows whose target is
+     * {@code ignoreIndex} are not counted (torch's {@code F.cross_entropy}, reduction "mean"). All
+     * rows ignored gives NaN, as in torch.
+     */
+    public static Var crossEntropy(Var logits, Tensor targets, long ignoreIndex) {
+        if (logits.value().rank() != 2) {
+            throw new IllegalArgumentException("crossEntropy: logits must be 2-D [N, C], got shape " + logits.shape());
+        }
+        if (targets.dtype() != DType.I64 && targets.dtype() != DType.I32) {
+            throw new IllegalArgumentException("crossEntropy: targets must be class indices (I64 or I32), got " + targets.dtype());
+        }
+        int n = logits.value().size(0);
+        int classes = logits.value().size(1);
+        if (targets.rank() != 1 || targets.size(0) != n) {
+            throw new IllegalArgumentException("crossEntropy: targets must be [" + n + "] for logits " + logits.shape()
+                    + ", got shape " + targets.shape());
+        }
+        long[] t = targets.toLongArray();
+        long[] safe = new long[n];
+        float[] counted = new float[n];
+        int count = 0;
+        for (int i = 0; i < n; i++) {
+            if (t[i] == ignoreIndex) {
+                continue;
+            }
+            if (t[i] < 0 || t[i] >= classes) {
+                throw new IndexOutOfBoundsException("crossEntropy: target " + t[i] + " at row " + i + " is out of range for "
+                        + classes + " classes");
+            }
+            safe[i] = t[i];
+            counted[i] = 1;
+            count++;
+        }
+        Var picked = logits.logSoftmax(1).gather(1, Tensor.fromArray(safe, n, 1)).reshape(n);
+        if (count < n) {
+            picked = picked.mul(Var.constant(Tensor.fromArray(counted, n).to(logits.value().dtype())));
+        }
+        return picked.sum().mul(-1.0 / count);
+    }
+
+    /** Mean squared error {@code mean((input - target)^2)}; shapes must match. */
+    public static Var mseLoss(Var input, Var target) {
+        if (!input.shape().equals(target.shape())) {
+            throw new IllegalArgumentException("mseLoss: input shape " + input.shape() + " and target shape "
+                    + target.shape() + " differ");
+        }
+        Var d = input.sub(target);
+        return d.mul(d).mean();
+    }
+
+    /** 2-D convolution with a square stride and zero padding, no dilation, one group. */
+    public static Var conv2d(Var x, Var weight, Var bias, int stride, int padding) {
+        return conv2d(x, weight, bias, stride, stride, padding, padding, 1, 1, 1);
+    }
+
+    /**
+     * 2-D convolution (cross-correlation, as in torch): x [N, C, H, W], weight [OC, C/groups, kh, kw],
+     * bias [OC] or null -> [N, OC, OH, OW]. Computed as im2col then one (batched) matrix product.
+     */
+    public static Var conv2d(Var x, Var weight, Var bias, int strideH, int strideW, int padH, int padW,
+                             int dilationH, int dilationW, int groups) {
+        Tensor xv = x.value();
+        Tensor wv = weight.value();
+        if (xv.rank() != 4) {
+            throw new IllegalArgumentException("conv2d: input must be 4-D [N, C, H, W], got shape " + x.shape());
+        }
+        if (wv.rank() != 4) {
+            throw new IllegalArgumentException("conv2d: weight must be 4-D [OC, C/groups, kh, kw], got shape " + weight.shape());
+        }
+        if (groups < 1 || xv.size(1) % groups != 0 || wv.size(0) % groups != 0) {
+            throw new IllegalArgumentException("conv2d: groups (" + groups + ") must divide the input channels ("
+                    + xv.size(1) + ") and the output channels (" + wv.size(0) + ")");
+        }
+        if (wv.size(1) * groups != xv.size(1)) {
+            throw new IllegalArgumentException("conv2d: weight " + weight.shape() + " expects " + wv.size(1) * groups
+                    + " input channels with groups=" + groups + ", got input shape " + x.shape());
+        }
+        int outChannels = wv.size(0);
+        if (bias != null && (bias.value().rank() != 1 || bias.value().size(0) != outChannels)) {
+            throw new IllegalArgumentException("conv2d: bias must be [" + outChannels + "], got shape " + bias.shape());
+        }
+        Window2d win = new Window2d(wv.size(2), wv.size(3), strideH, strideW, padH, padW, dilationH, dilationW);
+        int n = xv.size(0);
+        int oh = win.outH(xv.size(2));
+        int ow = win.outW(xv.size(3));
+        int k = wv.size(1) * win.taps();
+        Var cols = x.im2col(win, 0); // [N, C*kh*kw, L]
+        Var y;
+        if (groups == 1) {
+            y = weight.reshape(outChannels, k).matmul(cols); // [OC, K] @ [N, K, L] -> [N, OC, L]
+        } else {
+            Var wg = weight.reshape(groups, outChannels / groups, k);
+            y = wg.matmul(cols.reshape(n, groups, k, oh * ow)); // [G, OCg, K] @ [N, G, K, L] -> [N, G, OCg, L]
+        }
+        y = y.reshape(n, outChannels, oh, ow);
+        if (bias != null) {
+            y = y.add(bias.reshape(1, outChannels, 1, 1));
+        }
+        return y;
+    }
+
+    /** Max pooling over square windows (padding reads -inf; the gradient goes to the first maximum). */
+    public static Var maxPool2d(Var x, int kernel, int stride, int padding) {
+        Window2d win = Window2d.of(kernel, stride, padding);
+        if (padding * 2 > kernel) {
+            throw new IllegalArgumentException("maxPool2d: padding (" + padding + ") must be at most half the kernel size ("
+                    + kernel + ")");
+        }
+        Var planes = poolPlanes("maxPool2d", x);
+        Var cols = planes.im2col(win, Double.NEGATIVE_INFINITY); // [N*C, k*k, L]
+        Tensor argmax = cols.value().argmax(1, true); // [N*C, 1, L]
+        Var picked = cols.gather(1, argmax);
+        return picked.reshape(x.value().size(0), x.value().size(1), win.outH(x.value().size(2)), win.outW(x.value().size(3)));
+    }
+
+    /** Average pooling over square windows; padding counts as zeros (torch's count_include_pad=True). */
+    public static Var avgPool2d(Var x, int kernel, int stride, int padding) {
+        Window2d win = Window2d.of(kernel, stride, padding);
+        if (padding * 2 > kernel) {
+            throw new IllegalArgumentException("avgPool2d: padding (" + padding + ") must be at most half the kernel size ("
+                    + kernel + ")");
+        }
+        Var cols = poolPlanes("avgPool2d", x).im2col(win, 0);
+        return cols.mean(new int[] {1}, false)
+                .reshape(x.value().size(0), x.value().size(1), win.outH(x.value().size(2)), win.outW(x.value().size(3)));
+    }
+
+    /** [N, C, H, W] as N*C single-channel images, so pooling windows stay within one channel. */
+    private static Var poolPlanes(String op, Var x) {
+        if (x.value().rank() != 4) {
+            throw new IllegalArgumentException(op + ": input must be 4-D [N, C, H, W], got shape " + x.shape());
+        }
+        Tensor v = x.value();
+        return x.reshape(v.size(0) * v.size(1), 1, v.size(2), v.size(3));
+    }
+
+    /**
+     * Inverted dropout: in training, zeroes each element with probability {@code p} and scales the
+     * rest by {@code 1 / (1 - p)}, so evaluation needs no rescaling; returns x unchanged when not training.
+     */
+    public static Var dropout(Var x, double p, boolean training, Generator generator) {
+        if (!(p >= 0 && p <= 1)) {
+            throw new IllegalArgumentException("dropout: p must be in [0, 1], got " + p);
+        }
+        if (!training || p == 0) {
+            return x;
+        }
+        if (p == 1) {
+            return x.mul(0.0);
+        }
+        Tensor keep = Tensor.rand(generator, x.value().shape().toArray()).gt(p).to(x.value().dtype()).mul(1.0 / (1 - p));
+        return x.mul(Var.constant(keep));
+    }
+}
