@@ -2,6 +2,7 @@ package dev.kiln.autograd;
 
 import dev.kiln.tensor.Shape;
 import dev.kiln.tensor.Tensor;
+import dev.kiln.tensor.TensorScope;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -145,11 +146,13 @@ public final class Var {
 
     /** Adds {@code g} into this leaf's gradient. */
     void accumulate(Tensor g) {
+        // The gradient outlives any TensorScope the backward call runs in (a training step's), so it
+        // escapes it; zeroGrad() closes it.
         if (grad == null) {
             // Own a contiguous copy: g may be an expand/broadcast view of some other tensor.
-            grad = g.copy();
+            grad = TensorScope.escape(g.copy());
         } else {
-            Tensor sum = grad.add(g);
+            Tensor sum = TensorScope.escape(grad.add(g));
             grad.close();
             grad = sum;
         }

@@ -61,6 +61,20 @@ public final class TensorScope implements AutoCloseable {
         return t;
     }
 
+    /**
+     * Takes {@code t} out of whichever open scope on this thread owns it, so no scope closes it:
+     * the caller owns it from now on. For tensors that outlive every step by design, such as a
+     * parameter's accumulated gradient or optimizer state created inside a training step's scope.
+     */
+    public static <T extends Tensor> T escape(T t) {
+        for (TensorScope s = CURRENT.get(); s != null; s = s.parent) {
+            if (s.owned.remove(t)) {
+                break;
+            }
+        }
+        return t;
+    }
+
     /** Number of tensors this scope will close. */
     public int size() {
         return owned.size();

@@ -206,4 +206,60 @@ class MemoryTest {
             org.junit.jupiter.api.Assertions.assertFalse(alive.isClosed());
         }
     }
+
+    @Test
+    void escapeTakesATensorOutOfEveryScope() {
+        Tensor kept;
+        try (TensorScope outer = TensorScope.open()) {
+            try (TensorScope inner = TensorScope.open()) {
+                kept = inner.keep(Tensor.ones(3)); // now owned by outer
+                assertEquals(1, outer.size());
+                TensorScope.escape(kept);
+                assertEquals(0, outer.size());
+            }
+        }
+        assertFalse(kept.isClosed(), "an escaped tensor belongs to the caller");
+        assertArrayEquals(new float[] {1, 1, 1}, kept.toFloatArray());
+        kept.close();
+        try (Tensor loose = Tensor.zeros(1)) {
+            assertEquals(loose, TensorScope.escape(loose)); // outside any scope: a no-op
+        }
+    }
+
+    @Test
+    void copyFromWritesThroughViewsBroadcastsConvertsAndBumpsTheVersion() {
+        try (Tensor base = Tensor.zeros(3, 4); Tensor col = base.narrow(1, 1, 2); Tensor src = Tensor.fromArray(new float[] {7, 8}, 2);
+             Tensor halves = Tensor.fromArray(new float[] {0.5f, 1.5f, 2.5f, 3.5f}, 4); Tensor h = halves.to(DType.BF16)) {
+            int before = base.storage().version();
+            col.copyFrom(src); // [2] broadcast to [3, 2]
+            assertEquals(before + 1, base.storage().version(), "views share the version counter");
+            assertArrayEquals(new float[] {0, 7, 8, 0, 0, 7, 8, 0, 0, 7, 8, 0}, base.toFloatArray());
+            try (Tensor row = base.narrow(0, 2, 1).reshape(4)) {
+                row.copyFrom(h); // BF16 -> F32
+            }
+            assertArrayEquals(new float[] {0.5f, 1.5f, 2.5f, 3.5f}, java.util.Arrays.copyOfRange(base.toFloatArray(), 8, 12));
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> col.copyFrom(halves));
+            assertTrue(e.getMessage().contains("[4]"), e.getMessage());
+        }
+    }
+
+    @Test
+    void copyFromAnOverlappingViewOfItselfReadsTheOldValues() {
+        try (Tensor t = Tensor.fromArray(new float[] {1, 2, 3, 4, 5}, 5); Tensor head = t.narrow(0, 0, 4); Tensor tail = t.narrow(0, 1, 4)) {
+            tail.copyFrom(head); // shift right by one: naive in-order copying would smear t[0]
+            assertArrayEquals(new float[] {1, 1, 2, 3, 4}, t.toFloatArray());
+        }
+    }
+
+    @Test
+    void addInPlaceScalesAndBroadcasts() {
+        try (Tensor w = Tensor.fromArray(new float[] {1, 2, 3, 4}, 2, 2); Tensor g = Tensor.fromArray(new float[] {10, 20}, 2)) {
+            w.addInPlace(g, -0.1);
+            assertArrayEquals(new float[] {0f, 0f, 2f, 2f}, w.toFloatArray(), 1e-6f);
+            try (Tensor big = Tensor.zeros(3, 2, 2)) {
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> w.addInPlace(big, 1));
+                assertTrue(e.getMessage().contains("does not broadcast"), e.getMessage());
+            }
+        }
+    }
 }
