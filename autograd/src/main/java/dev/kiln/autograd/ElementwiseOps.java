@@ -231,4 +231,10 @@ final class ElementwiseOps {
         }
         return Var.op("to", x.to(dtype), g -> new Tensor[] {g.to(x.dtype())}, a);
     }
+
+    // sign(a): piecewise constant, so da = 0 everywhere (torch's choice at the jump too)
+    static Var sign(Var a) {
+        Tensor x = a.value();
+        return Var.op("sign", x.sign(), g -> new Tensor[] {Tensor.zeros(g.dtype(), x.shape().toArray())}, a);
+    }
 }

@@ -48,4 +48,15 @@ final class IndexingOps {
         Tensor out = x.scatterAdd(dim, index, src.value());
         return Var.op("scatterAdd", out, g -> new Tensor[] {g, src.requiresGrad() ? g.gather(dim, index) : null}, self, src);
     }
+
+    // values, indices = topk(x, k, dim): values = x.gather(dim, indices), so its backward is gather's
+    static Var.TopK topk(Var a, int k, int dim, boolean largest) {
+        Tensor.TopK r = a.value().topk(k, dim, largest);
+        int d = dev.kiln.tensor.Shape.normalizeDim(dim, Math.max(1, a.value().rank()), "topk");
+        Tensor x = a.value();
+        Tensor idx = r.indices();
+        Var values = Var.op("topk", r.values(), g -> new Tensor[] {
+                x.rank() == 0 ? g : Tensor.zeros(x.dtype(), x.shape().toArray()).scatterAdd(d, idx, g)}, a);
+        return new Var.TopK(values, idx);
+    }
 }

@@ -158,4 +158,24 @@ final class ShapeOps {
         int n = a.value().size(d);
         return split(a, Math.max(1, (n + chunks - 1) / chunks), d);
     }
+
+    // squeeze() drops every size-1 dim: da = g reshaped back
+    static Var squeezeAll(Var a) {
+        Tensor x = a.value();
+        int[] in = x.shape().toArray();
+        return Var.op("squeeze", x.squeeze(), g -> new Tensor[] {g.reshape(in)}, a);
+    }
+
+    // tril/triu(diagonal): a mask on the last two dims, so da = g with the same mask applied
+    static Var triangle(Var a, int diagonal, boolean lower) {
+        Tensor x = a.value();
+        Tensor out = lower ? x.tril(diagonal) : x.triu(diagonal);
+        return Var.op(lower ? "tril" : "triu", out,
+                g -> new Tensor[] {lower ? g.tril(diagonal) : g.triu(diagonal)}, a);
+    }
+
+    // contiguous(): same values, possibly a copy; da = g
+    static Var contiguous(Var a) {
+        return Var.op("contiguous", a.value().contiguous(), g -> new Tensor[] {g}, a);
+    }
 }

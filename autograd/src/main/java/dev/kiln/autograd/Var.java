@@ -293,6 +293,20 @@ public final class Var {
     /** Columns [N, C*kh*kw, L] summed back into an image [N, C, height, width] (torch's F.fold). */
     public Var col2im(int height, int width, dev.kiln.tensor.ops.Window2d window) { return WindowOps.col2im(this, height, width, window); }
 
+    /** Zero gradient everywhere (piecewise constant). */
+    public Var sign() { return ElementwiseOps.sign(this); }
+    public Var squeeze() { return ShapeOps.squeezeAll(this); }
+    /** Transpose of a matrix (rank <= 2). */
+    public Var t() { return value.rank() < 2 ? this : transpose(0, 1); }
+    public Var tril(int diagonal) { return ShapeOps.triangle(this, diagonal, true); }
+    public Var triu(int diagonal) { return ShapeOps.triangle(this, diagonal, false); }
+    public Var contiguous() { return ShapeOps.contiguous(this); }
+    /** The k largest (or smallest) values along dim, differentiable, and their I64 indices. */
+    public TopK topk(int k, int dim, boolean largest) { return IndexingOps.topk(this, k, dim, largest); }
+
+    /** Result of {@link #topk}: differentiable values and constant indices. */
+    public record TopK(Var values, Tensor indices) {}
+
     public Var sum() { return ReductionOps.sum(this, null, false); }
     public Var sum(int[] dims, boolean keepdim) { return ReductionOps.sum(this, dims, keepdim); }
     public Var mean() { return ReductionOps.mean(this, null, false); }

@@ -107,6 +107,14 @@ class GradcheckTest {
                         g -> new Tensor[] {randn(g, 4, 5), Tensor.fromArray(new long[] {1, 4, 0, 4}, 4)}),
                 new Spec("crossEntropy ignoreIndex", x -> Functional.crossEntropy(x[0], x[1].value()),
                         g -> new Tensor[] {randn(g, 4, 3), Tensor.fromArray(new long[] {2, -100, 0, 2}, 4)}),
+                new Spec("sign (zero gradient)", x -> x[0].sign().mul(x[1]).add(x[0].mul(0.0)), g -> new Tensor[] {awayFromZero(g, 3, 2), randn(g, 3, 2)}),
+                new Spec("squeeze all", x -> x[0].squeeze().mul(x[1]), g -> new Tensor[] {randn(g, 3, 1, 2, 1), randn(g, 3, 2)}),
+                new Spec("t", x -> x[0].t().mul(x[1]), g -> new Tensor[] {randn(g, 2, 3), randn(g, 3, 2)}),
+                new Spec("tril -1", x -> x[0].tril(-1), g -> new Tensor[] {randn(g, 2, 4, 3)}),
+                new Spec("triu 1", x -> x[0].triu(1), g -> new Tensor[] {randn(g, 3, 4)}),
+                new Spec("contiguous of a transpose", x -> x[0].transpose(0, 1).contiguous(), g -> new Tensor[] {randn(g, 3, 4)}),
+                new Spec("topk values", x -> x[0].topk(2, 1, true).values(), g -> new Tensor[] {distinct(g, 3, 5)}),
+                new Spec("topk smallest dim 0", x -> x[0].topk(2, 0, false).values(), g -> new Tensor[] {distinct(g, 4, 3)}),
                 new Spec("mseLoss", x -> Functional.mseLoss(x[0], x[1]), g -> new Tensor[] {randn(g, 3, 4), randn(g, 3, 4)}));
     }
 
