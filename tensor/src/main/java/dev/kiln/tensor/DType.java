@@ -3,11 +3,16 @@ package dev.kiln.tensor;
 /**
  * Element types of a tensor.
  *
+ * <p>F64 computes in exact IEEE double arithmetic end to end (no kernel rounds through float): it is
+ * the dtype of finite-difference gradient checks and of golden tests against float64 references.
+ * F32 is the default floating type, as in PyTorch: ops that need floats give F32 for integer inputs.
+ *
  * <p>F16 and BF16 are storage types on the CPU: kernels widen them to F32, compute, and round the
  * result back (round-to-nearest-even), the way PyTorch's CPU kernels do. Integer types compute in
  * 64-bit integer arithmetic and wrap on overflow like Java (and C) two's-complement arithmetic.
  */
 public enum DType {
+    F64(8, Kind.FLOAT, 4),
     F32(4, Kind.FLOAT, 3),
     F16(2, Kind.FLOAT, 1),
     BF16(2, Kind.FLOAT, 2),
@@ -34,7 +39,7 @@ public enum DType {
         return byteSize;
     }
 
-    /** True for F32, F16 and BF16. */
+    /** True for F64, F32, F16 and BF16. */
     public boolean isFloatingPoint() {
         return kind == Kind.FLOAT;
     }
@@ -56,7 +61,8 @@ public enum DType {
 
     /**
      * The result type of a binary op, following PyTorch's promotion lattice: bool &lt; integers &lt;
-     * floats; within a kind the wider type wins; F16 with BF16 gives F32 (neither holds the other).
+     * floats; within a kind the wider type wins (so F64 with anything gives F64); F16 with BF16
+     * gives F32 (neither holds the other).
      */
     public static DType promote(DType a, DType b) {
         if (a == b) {
@@ -65,13 +71,16 @@ public enum DType {
         if (a.kind != b.kind) {
             return a.kind.ordinal() > b.kind.ordinal() ? a : b;
         }
-        if (a.kind == Kind.FLOAT && a.rank != 3 && b.rank != 3) {
+        if (a.isHalf() && b.isHalf()) {
             return F32; // F16 with BF16
         }
         return a.rank > b.rank ? a : b;
     }
 
-    /** The floating type an op that needs floats (exp, mean, ...) computes in for this input. */
+    /**
+     * The floating type an op that needs floats (exp, mean, ...) computes in for this input: the
+     * input's own type when floating, else F32 (torch's default dtype, not F64).
+     */
     public DType toFloating() {
         return isFloatingPoint() ? this : F32;
     }

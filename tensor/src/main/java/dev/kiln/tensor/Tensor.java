@@ -248,9 +248,29 @@ public final class Tensor implements AutoCloseable {
         return random(g, Backend.Distribution.UNIFORM, 0, 1, DType.F32, shape);
     }
 
+    /**
+     * U[0, 1) values of a floating {@code dtype} from {@code g}: the F32 draws converted, so for F64
+     * they are exactly the F32 stream's values (24 random bits each, not 53).
+     */
+    public static Tensor rand(dev.kiln.tensor.random.Generator g, DType dtype, int... shape) {
+        return random(g, Backend.Distribution.UNIFORM, 0, 1, checkFloating("rand", dtype), shape);
+    }
+
     /** N(0, 1) F32 values from {@code g}. */
     public static Tensor randn(dev.kiln.tensor.random.Generator g, int... shape) {
         return random(g, Backend.Distribution.NORMAL, 0, 1, DType.F32, shape);
+    }
+
+    /** N(0, 1) values of a floating {@code dtype} from {@code g} (the F32 draws converted, as {@link #rand(dev.kiln.tensor.random.Generator, DType, int...)}). */
+    public static Tensor randn(dev.kiln.tensor.random.Generator g, DType dtype, int... shape) {
+        return random(g, Backend.Distribution.NORMAL, 0, 1, checkFloating("randn", dtype), shape);
+    }
+
+    private static DType checkFloating(String op, DType dtype) {
+        if (!dtype.isFloatingPoint()) {
+            throw new IllegalArgumentException(op + ": dtype must be floating point (F64, F32, F16, BF16), got " + dtype);
+        }
+        return dtype;
     }
 
     /** I64 integers uniform in {@code [low, high)}. */
@@ -281,28 +301,22 @@ public final class Tensor implements AutoCloseable {
         return upload(DType.F32, data, data.length, shape);
     }
 
-    /** A tensor of {@code dtype} (F32, F16, BF16) from doubles, rounded to the dtype. */
+    /**
+     * A tensor of {@code dtype} (F64, F32, F16, BF16) from doubles: F64 holds them exactly, the
+     * others round each value once to nearest even (never through an intermediate type).
+     */
     public static Tensor fromArray(double[] data, DType dtype, int... shape) {
         if (!dtype.isFloatingPoint()) {
-            throw new IllegalArgumentException("fromArray: doubles convert to F32, F16 or BF16, not " + dtype
+            throw new IllegalArgumentException("fromArray: doubles convert to F64, F32, F16 or BF16, not " + dtype
                     + " (use the long[], int[], byte[] or boolean[] overloads)");
         }
-        checkLength("fromArray", data.length, shape);
-        Tensor t = fromArray(toFloats(data), shape);
-        if (dtype == DType.F32) {
+        Tensor t = upload(DType.F64, data, data.length, shape);
+        if (dtype == DType.F64) {
             return t;
         }
         Tensor c = t.to(dtype);
         t.close();
         return c;
-    }
-
-    private static float[] toFloats(double[] d) {
-        float[] f = new float[d.length];
-        for (int i = 0; i < d.length; i++) {
-            f[i] = (float) d[i];
-        }
-        return f;
     }
 
     public static Tensor fromArray(long[] data, int... shape) {
@@ -361,11 +375,13 @@ public final class Tensor implements AutoCloseable {
         return v;
     }
 
+    /** The values as doubles: exact for every dtype (bit-exact for F64) except I64 beyond 2^53, which rounds. */
     public double[] toDoubleArray() {
         checkOpen("toDoubleArray");
         double[] out = new double[numel()];
         Object a = backend().download(this);
         switch (a) {
+            case double[] d -> System.arraycopy(d, 0, out, 0, out.length);
             case float[] f -> { for (int i = 0; i < out.length; i++) out[i] = f[i]; }
             case long[] l -> { for (int i = 0; i < out.length; i++) out[i] = l[i]; }
             case int[] n -> { for (int i = 0; i < out.length; i++) out[i] = n[i]; }
@@ -409,7 +425,7 @@ public final class Tensor implements AutoCloseable {
         return (short[]) backend().download(this);
     }
 
-    /** The value of a one-element tensor. */
+    /** The value of a one-element tensor (exact as {@link #toDoubleArray()}). */
     public double item() {
         checkOpen("item");
         if (numel() != 1) {
@@ -821,6 +837,8 @@ public final class Tensor implements AutoCloseable {
     public Tensor silu() { return Elementwise.unary(UnaryOp.SILU, this); }
     public Tensor sin() { return Elementwise.unary(UnaryOp.SIN, this); }
     public Tensor cos() { return Elementwise.unary(UnaryOp.COS, this); }
+    /** The error function, elementwise (torch.erf); integer inputs give F32. */
+    public Tensor erf() { return Elementwise.unary(UnaryOp.ERF, this); }
 
     /** Clamps to [min, max]; pass Double.NaN for an open bound. */
     public Tensor clamp(double min, double max) { return Elementwise.clamp(this, min, max); }

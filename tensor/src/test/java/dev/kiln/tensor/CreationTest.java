@@ -18,9 +18,10 @@ class CreationTest {
     /** What a double becomes when stored in {@code dtype}, computed here from the dtype's definition. */
     private static double stored(double v, DType dtype) {
         return switch (dtype) {
+            case F64 -> v;
             case F32 -> (float) v;
-            case F16 -> HalfConversions.f16ToF32(HalfConversions.f32ToF16((float) v));
-            case BF16 -> HalfConversions.bf16ToF32(HalfConversions.f32ToBf16((float) v));
+            case F16 -> HalfConversions.f16ToF32(HalfConversions.f64ToF16(v)); // one rounding, from the double
+            case BF16 -> HalfConversions.bf16ToF32(HalfConversions.f64ToBf16(v));
             case I64 -> (long) v;
             case I32 -> (int) (long) v;
             case I8 -> (byte) (long) v;
@@ -252,7 +253,7 @@ class CreationTest {
             assertEquals(1f, t.toFloatArray()[0]);
         }
         double[] d = {0.1, 1e-8, 70000, -3.3};
-        for (DType dt : new DType[] {DType.F32, DType.F16, DType.BF16}) {
+        for (DType dt : new DType[] {DType.F64, DType.F32, DType.F16, DType.BF16}) {
             try (Tensor t = Tensor.fromArray(d, dt, 2, 2)) {
                 assertEquals(dt, t.dtype());
                 for (int k = 0; k < d.length; k++) {

@@ -74,7 +74,7 @@ public interface Backend {
     /** Sorts along {@code dim} (stable); values has in's dtype, indices I64. */
     void sort(Tensor in, int dim, boolean descending, Tensor values, Tensor indices);
 
-    /** Fills out (F32/F16/BF16) with U[a, b) or N(mean a, std b). */
+    /** Fills out (F64/F32/F16/BF16) with U[a, b) or N(mean a, std b). */
     void random(Generator generator, Distribution distribution, double a, double b, Tensor out);
 
     /**

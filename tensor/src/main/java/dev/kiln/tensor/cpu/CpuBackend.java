@@ -5,6 +5,9 @@ import dev.kiln.tensor.Device;
 import dev.kiln.tensor.Tensor;
 import dev.kiln.tensor.backend.Backend;
 import dev.kiln.tensor.kernels.cpu.CpuParallel;
+import dev.kiln.tensor.kernels.cpu.DoubleElementwiseKernels;
+import dev.kiln.tensor.kernels.cpu.DoubleGemm;
+import dev.kiln.tensor.kernels.cpu.DoubleReductionKernels;
 import dev.kiln.tensor.kernels.cpu.ElementwiseKernels;
 import dev.kiln.tensor.kernels.cpu.HalfConversions;
 import dev.kiln.tensor.kernels.cpu.PackedGemm;
@@ -20,8 +23,9 @@ import dev.kiln.tensor.storage.Storage;
 
 /**
  * The CPU backend. F32 has fast paths (Vector API kernels, packed GEMM); F16/BF16 are widened to
- * F32, computed and rounded back; integers compute in {@code long}. Generic paths walk strided
- * views through precomputed storage offsets ({@link StridedOffsets}).
+ * F32, computed and rounded back; F64 computes in double end to end (its own kernels, never via
+ * F32); integers compute in {@code long}. Generic paths walk strided views through precomputed
+ * storage offsets ({@link StridedOffsets}).
  */
 public final class CpuBackend implements Backend {
     public static final CpuBackend INSTANCE = new CpuBackend();
@@ -44,6 +48,7 @@ public final class CpuBackend implements Backend {
     @Override
     public Storage upload(DType dtype, Object hostArray) {
         Object copy = switch (hostArray) {
+            case double[] a -> a.clone();
             case float[] a -> a.clone();
             case short[] a -> a.clone();
             case long[] a -> a.clone();
@@ -64,6 +69,7 @@ public final class CpuBackend implements Backend {
         CpuStorage s = st(t);
         if (t.isContiguous() || n == 0) { // an empty view's offset may lie past the end of its storage
             Object out = switch (t.dtype()) {
+                case F64 -> new double[n];
                 case F32 -> new float[n];
                 case F16, BF16 -> new short[n];
                 case I64 -> new long[n];
@@ -86,9 +92,10 @@ public final class CpuBackend implements Backend {
         int n = out.numel();
         int o = out.offset();
         switch (out.dtype()) {
+            case F64 -> java.util.Arrays.fill(s.doubles(), o, o + n, value);
             case F32 -> java.util.Arrays.fill(s.floats(), o, o + n, (float) value);
-            case F16 -> java.util.Arrays.fill(s.shorts(), o, o + n, HalfConversions.f32ToF16((float) value));
-            case BF16 -> java.util.Arrays.fill(s.shorts(), o, o + n, HalfConversions.f32ToBf16((float) value));
+            case F16 -> java.util.Arrays.fill(s.shorts(), o, o + n, HalfConversions.f64ToF16(value));
+            case BF16 -> java.util.Arrays.fill(s.shorts(), o, o + n, HalfConversions.f64ToBf16(value));
             case I64 -> java.util.Arrays.fill(s.longs(), o, o + n, (long) value);
             case I32 -> java.util.Arrays.fill(s.ints(), o, o + n, (int) (long) value);
             case I8 -> java.util.Arrays.fill(s.bytes(), o, o + n, (byte) (long) value);
@@ -137,6 +144,18 @@ public final class CpuBackend implements Backend {
                 HalfConversions.bf16ToF32(s.shorts(), src.offset(), d.floats(), out.offset(), n);
                 return;
             }
+            if (src.dtype() == DType.F32 && out.dtype() == DType.F64) {
+                float[] f = s.floats();
+                double[] g = d.doubles();
+                for (int i = 0, so = src.offset(), o = out.offset(); i < n; i++) g[o + i] = f[so + i]; // exact
+                return;
+            }
+            if (src.dtype() == DType.F64 && out.dtype() == DType.F32) {
+                double[] f = s.doubles();
+                float[] g = d.floats();
+                for (int i = 0, so = src.offset(), o = out.offset(); i < n; i++) g[o + i] = (float) f[so + i]; // RNE, once
+                return;
+            }
         }
         int[] so = StridedOffsets.of(src);
         int[] dof = StridedOffsets.of(out);
@@ -144,6 +163,7 @@ public final class CpuBackend implements Backend {
             Object sa = s.array();
             Object da = d.array();
             switch (sa) {
+                case double[] f -> { double[] g = (double[]) da; for (int i = 0; i < n; i++) g[dof[i]] = f[so[i]]; }
                 case float[] f -> { float[] g = (float[]) da; for (int i = 0; i < n; i++) g[dof[i]] = f[so[i]]; }
                 case short[] f -> { short[] g = (short[]) da; for (int i = 0; i < n; i++) g[dof[i]] = f[so[i]]; }
                 case long[] f -> { long[] g = (long[]) da; for (int i = 0; i < n; i++) g[dof[i]] = f[so[i]]; }
@@ -162,9 +182,12 @@ public final class CpuBackend implements Backend {
                 d.setLong(dof[i], v != 0 || Double.isNaN(v) ? 1 : 0);
             } else if (!out.dtype().isFloatingPoint()) {
                 d.setLong(dof[i], floatToLong(s.getDouble(so[i])));
+            } else if (src.dtype() == DType.I64 && out.dtype() != DType.F64) {
+                // I64 rounds straight to float (F32, and F16/BF16 through F32 as torch's casts do): via
+                // double it could round twice. setDouble then rounds every other double exactly once.
+                d.setDouble(dof[i], (float) s.getLong(so[i]));
             } else {
-                // I64 rounds straight to float (every float dtype goes through F32): via double it could round twice
-                d.setDouble(dof[i], src.dtype() == DType.I64 ? (double) (float) s.getLong(so[i]) : s.getDouble(so[i]));
+                d.setDouble(dof[i], s.getDouble(so[i])); // to F64 exact (I64: one rounding to nearest)
             }
         }
     }
@@ -172,6 +195,16 @@ public final class CpuBackend implements Backend {
     /** Float to integer conversion truncates toward zero, as torch's .to(int) does (NaN gives 0 here). */
     private static long floatToLong(double v) {
         return (long) v;
+    }
+
+    /** A contiguous F64 tensor with t's values (a view when t already is one). */
+    private static Tensor asF64Contiguous(Tensor t) {
+        if (t.dtype() == DType.F64) {
+            return t.contiguous();
+        }
+        try (Tensor wide = t.to(DType.F64)) {
+            return wide.contiguous();
+        }
     }
 
     /** A contiguous F32 tensor with t's values (a view when t already is one). */
@@ -185,6 +218,16 @@ public final class CpuBackend implements Backend {
     @Override
     public void unary(UnaryOp op, Tensor in, Tensor out) {
         int n = in.numel();
+        if (out.dtype() == DType.F64) {
+            try (Tensor x = asF64Contiguous(in)) {
+                double[] xs = st(x).doubles();
+                double[] os = st(out).doubles();
+                int xo = x.offset();
+                int oo = out.offset();
+                CpuParallel.forRange(n, GRAIN, (s, e) -> DoubleElementwiseKernels.unary(op, xs, xo + s, os, oo + s, e - s));
+            }
+            return;
+        }
         if (out.dtype().isFloatingPoint()) {
             try (Tensor x = asF32Contiguous(in)) {
                 float[] xs = st(x).floats();
@@ -229,6 +272,15 @@ public final class CpuBackend implements Backend {
             binaryF32(op, a, b, out);
             return;
         }
+        if (!op.isComparison() && out.dtype() == DType.F64) {
+            // F64 with any other dtype promotes to F64: widen the other operand (exactly, or for I64
+            // with one rounding, as torch does) and compute in double.
+            try (Tensor a64 = a.dtype() == DType.F64 ? a.expand(a.shape().toArray()) : a.to(DType.F64);
+                 Tensor b64 = b.dtype() == DType.F64 ? b.expand(b.shape().toArray()) : b.to(DType.F64)) {
+                binaryF64(op, a64, b64, out);
+            }
+            return;
+        }
         if (!op.isComparison() && out.dtype().isHalf()) {
             try (Tensor a32 = asF32Contiguous(a); Tensor b32 = asF32Contiguous(b);
                  Tensor tmp = Tensor.empty(DType.F32, Device.CPU, out.shape())) {
@@ -244,10 +296,19 @@ public final class CpuBackend implements Backend {
         int[] bo = StridedOffsets.of(b);
         boolean floating = a.dtype().isFloatingPoint() || b.dtype().isFloatingPoint();
         DType computeType = DType.promote(a.dtype(), b.dtype());
+        if (floating && computeType == DType.F64) {
+            // Comparisons in double (the promoted type), IEEE order, NaN unordered.
+            for (int i = 0; i < n; i++) {
+                double x = sa.getDouble(ao[i]);
+                double y = sb.getDouble(bo[i]);
+                d.setLong(out.offset() + i, compare(op, x < y ? -1 : (x > y ? 1 : 0), x, y) ? 1 : 0);
+            }
+            return;
+        }
         for (int i = 0; i < n; i++) {
             int oi = out.offset() + i;
             if (floating) {
-                // Compare or compute in the promoted float type's precision (F32 for all CPU floats).
+                // Compare or compute in the promoted float type's precision (F32 for F32/F16/BF16).
                 float x = (float) sa.getDouble(ao[i]);
                 float y = (float) sb.getDouble(bo[i]);
                 if (op.isComparison()) {
@@ -339,6 +400,34 @@ public final class CpuBackend implements Backend {
         });
     }
 
+    /** F64 twin of {@link #binaryF32}: one row (innermost dim) at a time over broadcast views. */
+    private static void binaryF64(BinaryOp op, Tensor a, Tensor b, Tensor out) {
+        double[] as = st(a).doubles();
+        double[] bs = st(b).doubles();
+        double[] os = st(out).doubles();
+        int n = out.numel();
+        if (a.isContiguous() && b.isContiguous()) {
+            int ao = a.offset();
+            int bo = b.offset();
+            int oo = out.offset();
+            CpuParallel.forRange(n, GRAIN, (s, e) -> DoubleElementwiseKernels.binary(op, as, ao + s, 1, bs, bo + s, 1, os, oo + s, e - s));
+            return;
+        }
+        int rank = out.rank();
+        int inner = rank == 0 ? 1 : out.size(-1);
+        int rows = n / inner;
+        int aInner = rank == 0 ? 0 : a.strides()[rank - 1];
+        int bInner = rank == 0 ? 0 : b.strides()[rank - 1];
+        int[] aRow = StridedOffsets.rowStarts(a);
+        int[] bRow = StridedOffsets.rowStarts(b);
+        int oo = out.offset();
+        CpuParallel.forRange(rows, Math.max(1, GRAIN / Math.max(inner, 1)), (s, e) -> {
+            for (int r = s; r < e; r++) {
+                DoubleElementwiseKernels.binary(op, as, aRow[r], aInner, bs, bRow[r], bInner, os, oo + r * inner, inner);
+            }
+        });
+    }
+
     @Override
     public void where(Tensor cond, Tensor a, Tensor b, Tensor out) {
         CpuStorage sc = st(cond);
@@ -368,7 +457,12 @@ public final class CpuBackend implements Backend {
         int[] so = StridedOffsets.of(in);
         boolean floating = in.dtype().isFloatingPoint();
         for (int i = 0; i < in.numel(); i++) {
-            if (floating) {
+            if (in.dtype() == DType.F64) {
+                double v = s.getDouble(so[i]);
+                if (!Double.isNaN(min) && v < min) v = min;
+                if (!Double.isNaN(max) && v > max) v = max;
+                d.setDouble(out.offset() + i, v);
+            } else if (floating) {
                 float v = (float) s.getDouble(so[i]);
                 if (!Double.isNaN(min) && v < (float) min) v = (float) min;
                 if (!Double.isNaN(max) && v > (float) max) v = (float) max;
@@ -426,6 +520,10 @@ public final class CpuBackend implements Backend {
             return;
         }
         try (Tensor moved = in.permute(dimsLastOrder(in.rank(), dims))) {
+            if (in.dtype() == DType.F64) {
+                reduceF64(op, moved, inner, outer, correction, out);
+                return;
+            }
             if (in.dtype().isFloatingPoint() || op == ReduceOp.ARGMAX || op == ReduceOp.ARGMIN) {
                 boolean ints = !in.dtype().isFloatingPoint();
                 if (ints) {
@@ -498,12 +596,58 @@ public final class CpuBackend implements Backend {
         }
     }
 
+    /** Reductions of F64 input (moved: the reduced dims last) in double; arg ops write I64. */
+    private static void reduceF64(ReduceOp op, Tensor moved, int inner, int outer, int correction, Tensor out) {
+        try (Tensor x = asF64Contiguous(moved)) {
+            double[] xs = st(x).doubles();
+            int xo = x.offset();
+            int oo = out.offset();
+            int grain = Math.max(1, GRAIN / Math.max(1, inner));
+            if (op == ReduceOp.ARGMAX || op == ReduceOp.ARGMIN) {
+                long[] os = st(out).longs();
+                CpuParallel.forRange(outer, grain, (s, e) -> {
+                    for (int r = s; r < e; r++) {
+                        os[oo + r] = DoubleReductionKernels.argExtreme(xs, xo + r * inner, inner, op == ReduceOp.ARGMAX);
+                    }
+                });
+                return;
+            }
+            double[] os = st(out).doubles();
+            CpuParallel.forRange(outer, grain, (s, e) -> {
+                for (int r = s; r < e; r++) {
+                    os[oo + r] = DoubleReductionKernels.reduceRow(op, xs, xo + r * inner, inner, correction);
+                }
+            });
+        }
+    }
+
     @Override
     public void softmax(Tensor in, int dim, boolean log, Tensor out) {
         int rank = in.rank();
         int[] order = rank == 0 ? new int[0] : dimsLastOrder(rank, new int[] {dim});
         int inner = rank == 0 ? 1 : in.size(dim);
         int rows = inner == 0 ? 0 : in.numel() / inner;
+        if (in.dtype() == DType.F64) {
+            try (Tensor moved = in.permute(order); Tensor x = asF64Contiguous(moved);
+                 Tensor y = Tensor.empty(DType.F64, Device.CPU, moved.shape())) {
+                double[] xs = st(x).doubles();
+                double[] ys = st(y).doubles();
+                int xo = x.offset();
+                CpuParallel.forRange(rows, Math.max(1, GRAIN / Math.max(1, inner)), (s, e) -> {
+                    for (int r = s; r < e; r++) {
+                        DoubleReductionKernels.softmaxRow(xs, xo + r * inner, ys, r * inner, inner, log);
+                    }
+                });
+                int[] inverse = new int[rank];
+                for (int i = 0; i < rank; i++) {
+                    inverse[order[i]] = i;
+                }
+                try (Tensor back = y.permute(inverse)) {
+                    copy(back, out);
+                }
+            }
+            return;
+        }
         try (Tensor moved = in.permute(order); Tensor x = asF32Contiguous(moved);
              Tensor y = Tensor.empty(DType.F32, Device.CPU, moved.shape())) {
             float[] xs = st(x).floats();
@@ -526,6 +670,10 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void matmul(Tensor a, Tensor b, Tensor out) {
+        if (a.dtype() == DType.F64) {
+            matmulF64(a, b, out);
+            return;
+        }
         if (a.dtype() != DType.F32) {
             if (a.dtype().isFloatingPoint()) {
                 try (Tensor a32 = a.to(DType.F32); Tensor b32 = b.to(DType.F32);
@@ -602,6 +750,45 @@ public final class CpuBackend implements Backend {
             return t.reshape(t.shape().toArray());
         }
         return t.copy();
+    }
+
+    /**
+     * F64 matmul straight from the (possibly transposed, sliced or batch-broadcast) views: every
+     * output row of every batch is an independent task for {@link DoubleGemm#row}.
+     */
+    private static void matmulF64(Tensor a, Tensor b, Tensor out) {
+        int rank = out.rank();
+        int m = out.size(-2);
+        int n = out.size(-1);
+        int k = a.size(-1);
+        int batches = m * n == 0 ? 0 : out.numel() / (m * n);
+        if (batches == 0) {
+            return;
+        }
+        int[] as = a.strides();
+        int[] bs = b.strides();
+        int aRow = as[rank - 2];
+        int aCol = as[rank - 1];
+        int bRow = bs[rank - 2];
+        int bCol = bs[rank - 1];
+        int[] aStarts = StridedOffsets.batchStarts(a, 2);
+        int[] bStarts = StridedOffsets.batchStarts(b, 2);
+        double[] ad = k == 0 ? null : st(a).doubles();
+        double[] bd = k == 0 ? null : st(b).doubles();
+        double[] od = st(out).doubles();
+        int oo = out.offset();
+        if (k == 0) {
+            java.util.Arrays.fill(od, oo, oo + out.numel(), 0.0);
+            return;
+        }
+        int grain = (int) Math.max(1, (1L << 16) / Math.max(1L, 2L * n * k)); // ~64K flops per task
+        CpuParallel.forRange(batches * m, grain, (s, e) -> {
+            for (int r = s; r < e; r++) {
+                int bi = r / m;
+                int i = r % m;
+                DoubleGemm.row(ad, aStarts[bi] + i * aRow, aCol, bd, bStarts[bi], bRow, bCol, k, n, od, oo + r * n);
+            }
+        });
     }
 
     private static void matmulIntegers(Tensor a, Tensor b, Tensor out) {
@@ -681,7 +868,9 @@ public final class CpuBackend implements Backend {
                 o += (k == dim ? (int) idx[i] : counter[k]) * outStrides[k];
                 so += counter[k] * srcStrides[k];
             }
-            if (floating) {
+            if (out.dtype() == DType.F64) {
+                d.setDouble(o, d.getDouble(o) + s.getDouble(so));
+            } else if (floating) {
                 d.setDouble(o, (float) d.getDouble(o) + (float) s.getDouble(so));
             } else {
                 d.setLong(o, d.getLong(o) + s.getLong(so));
@@ -697,7 +886,8 @@ public final class CpuBackend implements Backend {
         int inner = rank == 0 ? 1 : in.size(dim);
         int rows = inner == 0 ? 0 : in.numel() / inner;
         boolean floating = in.dtype().isFloatingPoint();
-        try (Tensor moved = in.permute(order); Tensor x = moved.to(floating ? DType.F32 : DType.I64).contiguous();
+        DType sortType = floating ? (in.dtype() == DType.F64 ? DType.F64 : DType.F32) : DType.I64; // exact keys
+        try (Tensor moved = in.permute(order); Tensor x = moved.to(sortType).contiguous();
              Tensor vals = Tensor.empty(x.dtype(), Device.CPU, moved.shape());
              Tensor idxs = Tensor.empty(DType.I64, Device.CPU, moved.shape())) {
             CpuStorage xs = st(x);
@@ -759,6 +949,8 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void random(Generator g, Distribution dist, double a, double b, Tensor out) {
+        // Every float dtype draws the same F32 stream (the Generator's contract) and converts it:
+        // F64 values are the F32 draws widened exactly, so rand(F64) == rand(F32).to(F64) for a seed.
         int n = out.numel();
         float[] target = out.dtype() == DType.F32 ? st(out).floats() : new float[n];
         int off = out.dtype() == DType.F32 ? out.offset() : 0;

@@ -89,6 +89,7 @@ public final class BufferPool {
 
     static Object newArray(DType dtype, int length) {
         return switch (dtype) {
+            case F64 -> new double[length];
             case F32 -> new float[length];
             case F16, BF16 -> new short[length];
             case I64 -> new long[length];

@@ -7,8 +7,9 @@ import java.lang.foreign.MemorySegment;
 import java.lang.ref.Cleaner;
 
 /**
- * CPU storage backed by a Java primitive array: {@code float[]} for F32, {@code short[]} bit
- * patterns for F16/BF16, {@code long[]}, {@code int[]}, and {@code byte[]} for I8 and BOOL (0/1).
+ * CPU storage backed by a Java primitive array: {@code double[]} for F64, {@code float[]} for F32,
+ * {@code short[]} bit patterns for F16/BF16, {@code long[]}, {@code int[]}, and {@code byte[]} for I8
+ * and BOOL (0/1).
  *
  * <p>Heap arrays, because the Vector API loads and stores them at full speed with no bounds-check
  * cost once hoisted; {@link #segment()} views the same memory as a {@link MemorySegment} for
@@ -39,6 +40,7 @@ public final class CpuStorage extends Storage {
 
     private static MemorySegment segmentOf(Object array) {
         return switch (array) {
+            case double[] a -> MemorySegment.ofArray(a);
             case float[] a -> MemorySegment.ofArray(a);
             case short[] a -> MemorySegment.ofArray(a);
             case long[] a -> MemorySegment.ofArray(a);
@@ -56,6 +58,7 @@ public final class CpuStorage extends Storage {
     /** Wraps an existing array without copying; it is never returned to the pool. */
     public static CpuStorage wrap(DType dtype, Object array) {
         int length = switch (array) {
+            case double[] a when dtype == DType.F64 -> a.length;
             case float[] a when dtype == DType.F32 -> a.length;
             case short[] a when dtype.isHalf() -> a.length;
             case long[] a when dtype == DType.I64 -> a.length;
@@ -85,6 +88,10 @@ public final class CpuStorage extends Storage {
         return a;
     }
 
+    public double[] doubles() {
+        return (double[]) array();
+    }
+
     public float[] floats() {
         return (float[]) array();
     }
@@ -111,9 +118,10 @@ public final class CpuStorage extends Storage {
         return segment;
     }
 
-    /** Element {@code i} as a double (exact for every dtype but I64 beyond 2^53). */
+    /** Element {@code i} as a double (exact for every dtype but I64 beyond 2^53, which rounds to nearest even). */
     public double getDouble(int i) {
         return switch (dtype()) {
+            case F64 -> doubles()[i];
             case F32 -> floats()[i];
             case F16 -> HalfConversions.f16ToF32(shorts()[i]);
             case BF16 -> HalfConversions.bf16ToF32(shorts()[i]);
@@ -133,12 +141,16 @@ public final class CpuStorage extends Storage {
         };
     }
 
-    /** Stores {@code v} into element {@code i}, rounding or truncating to the dtype. */
+    /**
+     * Stores {@code v} into element {@code i}, rounding (once, to nearest even, from the double) or
+     * truncating to the dtype.
+     */
     public void setDouble(int i, double v) {
         switch (dtype()) {
+            case F64 -> doubles()[i] = v;
             case F32 -> floats()[i] = (float) v;
-            case F16 -> shorts()[i] = HalfConversions.f32ToF16((float) v);
-            case BF16 -> shorts()[i] = HalfConversions.f32ToBf16((float) v);
+            case F16 -> shorts()[i] = HalfConversions.f64ToF16(v);
+            case BF16 -> shorts()[i] = HalfConversions.f64ToBf16(v);
             case I64 -> longs()[i] = (long) v;
             case I32 -> ints()[i] = (int) (long) v;
             case I8 -> bytes()[i] = (byte) (long) v;

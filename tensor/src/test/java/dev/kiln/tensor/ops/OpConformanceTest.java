@@ -34,9 +34,14 @@ class OpConformanceTest {
 
     // ================================================================== tolerances and comparison
 
-    /** Relative error allowed for a result of this dtype (F32: ~16 ulp; halves: one ulp of the rounding). */
+    /**
+     * Relative error allowed for a result of this dtype (F64: ~45 ulp, room for a few-ulp reference
+     * and kernel on either side; F32: ~16 ulp; halves: one ulp of the rounding). F64 at 1e-14 is
+     * what proves that no F64 kernel rounds through float (that costs ~6e-8).
+     */
     static double eps(DType t) {
         return switch (t) {
+            case F64 -> 1e-14;
             case F32 -> 2e-6;
             case F16 -> 0.00098;
             case BF16 -> 0.0078;
@@ -46,14 +51,20 @@ class OpConformanceTest {
 
     static double atol(DType t) {
         return switch (t) {
+            case F64 -> 1e-15;
             case F32 -> 1e-6;
             case F16, BF16 -> 1e-5;
             default -> 0;
         };
     }
 
-    /** Accumulation error of the F32 arithmetic every CPU float op computes in, per unit of Σ|terms|. */
-    static final double ACCUM_EPS = 2e-6;
+    /**
+     * Accumulation error per unit of Σ|terms| (reductions, matmul): F64 computes in double (k·2⁻⁵³
+     * bounds a k-term naive dot product; the longest here is k = 100), every other float dtype in F32.
+     */
+    static double accumEps(DType t) {
+        return t == DType.F64 ? 2e-14 : 2e-6;
+    }
 
     /** allowed = atol + |ref|·eps(dtype) (+ accumulation slack for reductions/matmul); NaN matches NaN. */
     static boolean withinTolerance(DType t, double actual, double ref, double scale) {
@@ -69,7 +80,7 @@ class OpConformanceTest {
         if (!t.isFloatingPoint()) {
             return actual == wrap(t, ref);
         }
-        return Math.abs(actual - ref) <= atol(t) + eps(t) * Math.abs(ref) + ACCUM_EPS * scale;
+        return Math.abs(actual - ref) <= atol(t) + eps(t) * Math.abs(ref) + accumEps(t) * scale;
     }
 
     /** Integer results wrap like Java/C two's complement (torch does the same). */
@@ -155,6 +166,7 @@ class OpConformanceTest {
     /** v rounded to what a tensor of dtype t stores. */
     static double roundTo(DType t, double v) {
         return switch (t) {
+            case F64 -> v;
             case F32 -> (float) v;
             case F16 -> Float.float16ToFloat(Float.floatToFloat16((float) v));
             case BF16 -> Float.intBitsToFloat((bf16Bits((float) v) & 0xFFFF) << 16);
@@ -169,6 +181,7 @@ class OpConformanceTest {
     static Tensor upload(DType t, double[] v, int[] shape) {
         int n = v.length;
         return switch (t) {
+            case F64 -> Tensor.fromArray(v.clone(), DType.F64, shape); // exact: F64 holds any double
             case F32 -> {
                 float[] f = new float[n];
                 for (int i = 0; i < n; i++) f[i] = (float) v[i];
@@ -483,7 +496,8 @@ class OpConformanceTest {
 
     static final DType[][] MIXED = {{DType.I32, DType.F32}, {DType.F16, DType.I64}, {DType.BF16, DType.F16},
             {DType.I8, DType.I32}, {DType.BOOL, DType.I64}, {DType.F32, DType.BF16}, {DType.BOOL, DType.F16},
-            {DType.I8, DType.F32}, {DType.I64, DType.I8}};
+            {DType.I8, DType.F32}, {DType.I64, DType.I8}, {DType.F64, DType.F32}, {DType.I64, DType.F64},
+            {DType.F64, DType.BF16}, {DType.F16, DType.F64}, {DType.BOOL, DType.F64}, {DType.F64, DType.I32}};
 
     static List<DType[]> dtypePairs(Spec spec) {
         List<DType[]> pairs = new ArrayList<>();
@@ -504,7 +518,8 @@ class OpConformanceTest {
             for (int[][] shapes : BINARY_SHAPES) {
                 int[] os = broadcast(shapes[0], shapes[1]);
                 boolean big = numel(os) > 10000; // the multi-threaded paths; F32 and a few layouts only
-                if (big && (dt[0] != DType.F32 || dt[1] != DType.F32) && !(dt[0] == DType.F16 && dt[1] == DType.F16)) continue;
+                if (big && dt[0] != dt[1]) continue;
+                if (big && dt[0] != DType.F32 && dt[0] != DType.F16 && dt[0] != DType.F64) continue;
                 for (Layout[] lay : layouts) {
                     if (big && lay[0] != lay[1] && lay[0] != Layout.CONTIGUOUS) continue;
                     Input a = make(lay[0], dt[0], spec.domains()[0], shapes[0], rng);
@@ -536,7 +551,8 @@ class OpConformanceTest {
                 {{5}, {}, {5}}, {{2, 3, 4}, {2, 1, 4}, {3, 1}}, {{}, {}, {}}};
         DType[][] pairs = {{DType.F32, DType.F32}, {DType.F16, DType.F16}, {DType.BF16, DType.BF16}, {DType.I64, DType.I64},
                 {DType.I32, DType.F32}, {DType.I8, DType.I8}, {DType.BOOL, DType.BOOL}, {DType.F16, DType.BF16},
-                {DType.BOOL, DType.I32}, {DType.I64, DType.F16}};
+                {DType.BOOL, DType.I32}, {DType.I64, DType.F16}, {DType.F64, DType.F64}, {DType.F64, DType.I64},
+                {DType.F32, DType.F64}};
         for (DType[] dt : pairs) {
             DType rt = spec.resultType().of(new DType[] {DType.BOOL, dt[0], dt[1]});
             for (int[][] s : shapes) {
@@ -807,13 +823,13 @@ class OpConformanceTest {
 
     static void matmul(Spec spec, Checker c, SplittableRandom rng) {
         List<DType[]> pairs = new ArrayList<>();
-        for (DType t : new DType[] {DType.F32, DType.F16, DType.BF16, DType.I64, DType.I32, DType.I8}) {
+        for (DType t : new DType[] {DType.F64, DType.F32, DType.F16, DType.BF16, DType.I64, DType.I32, DType.I8}) {
             pairs.add(new DType[] {t, t});
         }
         for (DType[] dt : pairs) {
             for (int[][] s : MATMUL_SHAPES) {
                 boolean big = numel(s[0]) * numel(s[1]) > 1_000_000;
-                if (big && dt[0] != DType.F32 && dt[0] != DType.BF16) continue;
+                if (big && dt[0] != DType.F32 && dt[0] != DType.BF16 && dt[0] != DType.F64) continue;
                 for (Layout la : Layout.values()) {
                     if (big && la != Layout.CONTIGUOUS && la != Layout.TRANSPOSED) continue;
                     for (Layout lb : big ? new Layout[] {Layout.TRANSPOSED} : new Layout[] {Layout.CONTIGUOUS, Layout.TRANSPOSED, Layout.STEPPED, la}) {
@@ -885,7 +901,7 @@ class OpConformanceTest {
     @MethodSource("specs")
     void specialValues(Spec spec) {
         Checker c = new Checker();
-        for (DType t : new DType[] {DType.F32, DType.F16, DType.BF16}) {
+        for (DType t : new DType[] {DType.F64, DType.F32, DType.F16, DType.BF16}) {
             double[] v = new double[SPECIAL.length];
             for (int i = 0; i < v.length; i++) v[i] = roundTo(t, SPECIAL[i]);
             int n = v.length;
@@ -1046,7 +1062,7 @@ class OpConformanceTest {
     @Test
     void comparisonRejectsPerturbedResultsAndWrongReferences() {
         SplittableRandom rng = new SplittableRandom(1);
-        for (DType t : new DType[] {DType.F32, DType.F16, DType.BF16}) {
+        for (DType t : new DType[] {DType.F64, DType.F32, DType.F16, DType.BF16}) {
             Input x = make(Layout.CONTIGUOUS, t, Domain.ANY, new int[] {64}, rng);
             try (Tensor out = x.t().exp()) {
                 double[] ref = new double[64];
@@ -1072,6 +1088,17 @@ class OpConformanceTest {
             } finally {
                 closeAll(x);
             }
+        }
+        // an F64 result that went through float anywhere is rejected: F64's tolerance is ~1e-14
+        Input x64 = make(Layout.CONTIGUOUS, DType.F64, Domain.ANY, new int[] {64}, rng);
+        try (Tensor viaF32 = x64.t().to(DType.F32); Tensor e32 = viaF32.exp(); Tensor out = e32.to(DType.F64)) {
+            double[] ref = new double[64];
+            for (int i = 0; i < 64; i++) ref[i] = Math.exp(x64.v()[i]);
+            Checker c = new Checker();
+            c.compare("exp", out, DType.F64, new int[] {64}, ref, null);
+            assertEquals(1, c.failures.size(), "an F32 computation must not pass as F64");
+        } finally {
+            closeAll(x64);
         }
         // a subtly wrong reference (tanh-GELU used for erf-GELU) is rejected at F32
         Input x = make(Layout.CONTIGUOUS, DType.F32, Domain.WIDE, new int[] {256}, rng);

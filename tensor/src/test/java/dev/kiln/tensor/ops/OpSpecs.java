@@ -12,7 +12,8 @@ import java.util.Set;
  * it, an independent double-precision reference computed from plain arrays, the dtypes it accepts
  * (and those it must reject), and the result dtype torch's promotion rules give.
  *
- * <p>References never call Kiln: erf is this file's own series, dtype promotion is this file's own
+ * <p>References never call Kiln: erf is this file's own series and continued fraction (evaluated
+ * differently from Kiln's kernel), dtype promotion is this file's own
  * table, and half rounding is done by the test harness with the JDK's {@code Float.floatToFloat16}
  * and a hand-written bf16 round-to-nearest-even.
  */
@@ -77,8 +78,9 @@ final class OpSpecs {
     }
 
     static final Set<DType> ALL = EnumSet.allOf(DType.class);
-    static final Set<DType> FLOATS = EnumSet.of(DType.F32, DType.F16, DType.BF16);
-    static final Set<DType> NUMERIC = EnumSet.of(DType.F32, DType.F16, DType.BF16, DType.I64, DType.I32, DType.I8);
+    static final Set<DType> FLOATS = EnumSet.of(DType.F64, DType.F32, DType.F16, DType.BF16);
+    static final Set<DType> NUMERIC = EnumSet.of(DType.F64, DType.F32, DType.F16, DType.BF16, DType.I64, DType.I32,
+            DType.I8);
     static final Set<DType> INTS_AND_BOOL = EnumSet.of(DType.I64, DType.I32, DType.I8, DType.BOOL);
 
     record Spec(String name, Family family, int arity, Set<DType> accepts, Set<DType> rejects, Domain[] domains,
@@ -101,7 +103,7 @@ final class OpSpecs {
             case BOOL, I8 -> 1;
             case F16, BF16 -> 2;
             case I32, F32 -> 4;
-            case I64 -> 8;
+            case I64, F64 -> 8;
         };
     }
 
@@ -140,14 +142,14 @@ final class OpSpecs {
     // ------------------------------------------------------------------ independent math
 
     /**
-     * erf by the all-positive series erf(x) = 2/sqrt(pi) · exp(-x²) · Σ 2ⁿ x^(2n+1) / (1·3·…·(2n+1)),
-     * which has no cancellation (unlike the alternating Maclaurin series Kiln uses) and so is accurate
-     * to a few ulp for |x| <= 6; beyond that erf is 1 to double precision.
+     * erf: for |x| < 3 the all-positive series erf(x) = 2/sqrt(pi) · exp(-x²) · Σ 2ⁿ x^(2n+1) /
+     * (1·3·…·(2n+1)) (A&S 7.1.6), which has no cancellation (unlike the alternating Maclaurin series
+     * Kiln uses); beyond, 1 - {@link #erfc}. A few ulp everywhere; ±1 to double precision past 6.
      */
     static double erf(double x) {
         double ax = Math.abs(x);
-        if (ax > 6) {
-            return Math.signum(x);
+        if (ax >= 3) {
+            return Math.copySign(ax > 6 ? 1 : 1 - erfc(ax), x);
         }
         double term = ax;
         double sum = ax;
@@ -159,8 +161,53 @@ final class OpSpecs {
                 break;
             }
         }
-        double r = 2 / Math.sqrt(Math.PI) * Math.exp(-x2) * sum;
+        double r = 2 / Math.sqrt(Math.PI) * expMinusSquare(ax) * sum;
         return Math.copySign(Math.min(r, 1), x);
+    }
+
+    /**
+     * erfc: for x >= 1.5 Laplace's continued fraction erfc(x) = exp(-x²)/sqrt(pi) · 1/(x+ (1/2)/(x+
+     * 1/(x+ (3/2)/(x+ ...)))) (A&S 7.1.14), evaluated forwards by the modified Lentz method until it
+     * converges (Kiln evaluates it backwards from a fixed depth); 1 - erf(x) below 1.5 (where erfc
+     * >= 0.034, so the difference loses under 5 bits), 2 - erfc(-x) for negative x.
+     */
+    static double erfc(double x) {
+        if (Double.isNaN(x)) {
+            return x;
+        }
+        if (x < 0) {
+            return 2 - erfc(-x);
+        }
+        if (x < 1.5) {
+            return 1 - erf(x);
+        }
+        if (x > 27) {
+            return 0;
+        }
+        double tiny = 1e-300;
+        double f = x;
+        double c = f;
+        double d = 0;
+        for (int j = 1; j < 1000; j++) {
+            double a = j / 2.0;
+            d = x + a * d;
+            d = 1 / (Math.abs(d) < tiny ? tiny : d);
+            c = x + a / c;
+            if (Math.abs(c) < tiny) c = tiny;
+            double delta = c * d;
+            f *= delta;
+            if (Math.abs(delta - 1) < 4e-16) { // within 2 ulp of 1: converged
+                break;
+            }
+        }
+        return expMinusSquare(x) / Math.sqrt(Math.PI) / f;
+    }
+
+    /** exp(-x²) with x² split exactly (x² = hi + lo by an FMA): rounding x² alone costs x²·2⁻⁵³ relative. */
+    private static double expMinusSquare(double x) {
+        double hi = x * x;
+        double lo = Math.fma(x, x, -hi);
+        return Math.exp(-hi) * Math.exp(-lo);
     }
 
     static double sigmoid(double x) {
@@ -184,7 +231,8 @@ final class OpSpecs {
         s.add(unary("rsqrt", Tensor::rsqrt, x -> 1 / Math.sqrt(x), ALL, FLOAT_UNARY, new Domain[] {Domain.POSITIVE}));
         s.add(unary("tanh", Tensor::tanh, Math::tanh, ALL, FLOAT_UNARY, new Domain[] {Domain.WIDE}));
         s.add(unary("sigmoid", Tensor::sigmoid, OpSpecs::sigmoid, ALL, FLOAT_UNARY, new Domain[] {Domain.WIDE}));
-        s.add(unary("gelu", Tensor::gelu, x -> 0.5 * x * (1 + erf(x / Math.sqrt(2))), ALL, FLOAT_UNARY,
+        // x·Φ(x) through erfc: full relative accuracy in the far-negative tail, which F64 is checked at.
+        s.add(unary("gelu", Tensor::gelu, x -> 0.5 * x * erfc(-x / Math.sqrt(2)), ALL, FLOAT_UNARY,
                 new Domain[] {Domain.WIDE}));
         s.add(unary("geluTanh", Tensor::geluTanh,
                 x -> 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x))), ALL, FLOAT_UNARY,
@@ -192,6 +240,7 @@ final class OpSpecs {
         s.add(unary("silu", Tensor::silu, x -> x * sigmoid(x), ALL, FLOAT_UNARY, new Domain[] {Domain.WIDE}));
         s.add(unary("sin", Tensor::sin, Math::sin, ALL, FLOAT_UNARY, any));
         s.add(unary("cos", Tensor::cos, Math::cos, ALL, FLOAT_UNARY, any));
+        s.add(unary("erf", Tensor::erf, OpSpecs::erf, ALL, FLOAT_UNARY, new Domain[] {Domain.WIDE}));
 
         // Python-scalar operands (tensor op double): the scalar does not widen the tensor's dtype, except
         // that a fractional scalar turns an integer/bool tensor into F32 and any integral scalar turns

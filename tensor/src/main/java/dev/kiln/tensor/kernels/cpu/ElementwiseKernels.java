@@ -53,7 +53,7 @@ public final class ElementwiseKernels {
                     v.mul(0.5f).mul(inner.lanewise(VectorOperators.TANH).add(1f)).intoArray(out, o + i);
                 }
             }
-            default -> { } // SIGN, RSQRT, GELU_ERF: scalar below
+            default -> { } // SIGN, RSQRT, GELU_ERF, ERF: scalar below
         }
         for (; i < n; i++) {
             out[o + i] = scalar(op, x[xo + i]);
@@ -79,6 +79,7 @@ public final class ElementwiseKernels {
             case GELU_ERF -> (float) (0.5 * v * (1 + Erf.erf(v * INV_SQRT_2)));
             case SIN -> (float) Math.sin(v);
             case COS -> (float) Math.cos(v);
+            case ERF -> (float) Erf.erf(v);
         };
     }
 

@@ -108,6 +108,41 @@ public final class HalfConversions {
         return (short) ((w + 0x7fff + ((w >>> 16) & 1)) >>> 16);
     }
 
+    // ---- from double ----
+    //
+    // Rounding a double to float (RNE) and then to a half can round twice: 1 + 2^-11 + 2^-40 lies
+    // just above the f16 tie between 1 and 1 + 2^-10, but its float is the tie itself, which then
+    // rounds to even (down). Rounding to float *to odd* first (truncate, then set the last bit when
+    // anything was dropped) keeps that sticky information, and a round-to-odd to p + 2 or more bits
+    // followed by a round-to-nearest-even to p bits equals a single round-to-nearest-even (Boldo &
+    // Melquiond, "Emulation of FMA and correctly rounded sums: proved algorithms using rounding to
+    // odd", IEEE Trans. Computers 57(4), 2008, Theorem 1). Float keeps 24 bits, f16 needs 11 and bf16
+    // 8, also in the subnormal ranges (f16's lie in float's normal range; bf16 shares float's
+    // exponent range), so f64ToF16/f64ToBf16 round exactly once.
+
+    /** The double rounded to float with round-to-odd (exact values, infinities and NaN unchanged). */
+    static float toFloatRoundToOdd(double d) {
+        float f = (float) d;
+        if (f == d || d != d) {
+            return f;
+        }
+        int bits = Float.floatToRawIntBits(f);
+        if (Math.abs((double) f) > Math.abs(d)) {
+            bits--; // RNE went away from zero (possibly to infinity): step back to the truncated value
+        }
+        return Float.intBitsToFloat(bits | 1);
+    }
+
+    /** Rounds a double to the nearest IEEE binary16, ties to even, rounding once (NaN as f32ToF16). */
+    public static short f64ToF16(double v) {
+        return f32ToF16(toFloatRoundToOdd(v));
+    }
+
+    /** Rounds a double to the nearest bfloat16, ties to even, rounding once (NaN as f32ToBf16). */
+    public static short f64ToBf16(double v) {
+        return f32ToBf16(toFloatRoundToOdd(v));
+    }
+
     private static short f16NaN(int f32Bits) {
         return (short) (((f32Bits >>> 16) & 0x8000) | 0x7e00 | ((f32Bits >>> 13) & 0x03ff));
     }
