@@ -13,22 +13,27 @@ import java.util.Arrays;
  * ({@code L = sum(f(x) * r)}), not a plain sum, so that ops whose outputs sum to a constant
  * (softmax) are still checked.
  *
- * <p><b>Precision limitation.</b> The tensor core has no F64 yet, so both the analytic and the
- * numeric gradients are computed in F32 (only the final dot product with {@code r} and the
- * difference quotient are formed in double). F32 rounding makes small steps useless, so the
- * defaults are a large step {@code h = 1e-2}, and a loose tolerance: an element passes when
- * {@code |a - n| / max(|a| + |n|, floor) <= tol} with {@code tol = 1e-2}, {@code floor = 0.1}
- * (that is, an absolute error of 1e-3 for gradients near zero). Use small, well-conditioned
- * inputs (values of order 1, away from kinks such as relu's 0). This catches wrong formulas,
- * wrong signs, missing broadcast reductions and transposed gradients, not last-bit errors; switch
- * to double once the core has F64 (STYLE.md asks for h ≈ 1e-4 in double).
+ * <p>{@link #check(Fn, Tensor...)} runs in double precision (STYLE.md, after DL4J's
+ * GradientCheckUtil): floating-point inputs are converted to F64, so both the function and its
+ * backward compute in exact double arithmetic, with step {@code h = 1e-5} (truncation error
+ * ~h^2, rounding error ~1e-16/h, both far below the tolerance). An element passes when
+ * {@code |a - n| / max(|a| + |n|, floor) <= tol}, {@code tol = 1e-6}, {@code floor = 1e-3}.
+ * That catches wrong formulas, signs, missing broadcast reductions and transposed gradients, and
+ * most last-digit mistakes such as a wrong constant.
  *
- * <p>Inputs that are not floating point (indices) are passed as constants and not checked.
+ * <p>{@link #checkF32} keeps the inputs in F32 (for kernels that only exist there): F32 rounding
+ * makes small steps useless, so it uses {@code h = 1e-2}, {@code tol = 1e-2}, {@code floor = 0.1}.
+ *
+ * <p>Use inputs away from kinks (relu's 0, max ties): a step across one measures the wrong slope.
+ * Inputs that are not floating point (indices, masks) are passed as constants and not checked.
  */
 public final class Gradcheck {
-    public static final double DEFAULT_EPS = 1e-2;
-    public static final double DEFAULT_TOL = 1e-2;
-    public static final double DEFAULT_FLOOR = 0.1;
+    public static final double DEFAULT_EPS = 1e-5;
+    public static final double DEFAULT_TOL = 1e-6;
+    public static final double DEFAULT_FLOOR = 1e-3;
+    public static final double F32_EPS = 1e-2;
+    public static final double F32_TOL = 1e-2;
+    public static final double F32_FLOOR = 0.1;
 
     private Gradcheck() {}
 
@@ -44,9 +49,18 @@ public final class Gradcheck {
      */
     public record Result(boolean passed, double maxError, String worst) {}
 
-    /** Checks with the default step and tolerances. */
+    /** Checks in double precision: floating-point inputs are converted to F64 (see the class comment). */
     public static Result check(Fn f, Tensor... inputs) {
-        return check(f, DEFAULT_EPS, DEFAULT_TOL, DEFAULT_FLOOR, inputs);
+        Tensor[] doubles = new Tensor[inputs.length];
+        for (int i = 0; i < inputs.length; i++) {
+            doubles[i] = inputs[i].dtype().isFloatingPoint() ? inputs[i].to(DType.F64) : inputs[i];
+        }
+        return check(f, DEFAULT_EPS, DEFAULT_TOL, DEFAULT_FLOOR, doubles);
+    }
+
+    /** Checks with the inputs as given (F32) and the F32 step and tolerances. */
+    public static Result checkF32(Fn f, Tensor... inputs) {
+        return check(f, F32_EPS, F32_TOL, F32_FLOOR, inputs);
     }
 
     /** Checks every element of every floating-point input. Inputs are not modified. */
@@ -59,7 +73,7 @@ public final class Gradcheck {
         if (!out.requiresGrad()) {
             throw new IllegalArgumentException("gradcheck: the output does not depend on any input");
         }
-        Tensor weights = Tensor.randn(new Generator(1234), out.shape().toArray());
+        Tensor weights = Tensor.randn(new Generator(1234), out.shape().toArray()).to(out.value().dtype());
         double[] r = weights.toDoubleArray();
         out.mul(Var.constant(weights)).sum().backward();
 
@@ -89,7 +103,7 @@ public final class Gradcheck {
         return new Result(passed, maxError, worst);
     }
 
-    /** Throws {@link AssertionError} naming the op and the worst element when the check fails. */
+    /** Throws {@link AssertionError} naming the op and the worst element when the (double-precision) check fails. */
     public static void assertGradients(String name, Fn f, Tensor... inputs) {
         Result res = check(f, inputs);
         if (!res.passed()) {
@@ -98,22 +112,23 @@ public final class Gradcheck {
     }
 
     private static double numericGradient(Fn f, Tensor[] inputs, int which, double[] base, int j, double eps, double[] r) {
-        // Step in F32: the actual step is the difference of the two rounded points, not 2*eps.
-        float plus = (float) (base[j] + eps);
-        float minus = (float) (base[j] - eps);
+        // Step in the input's own precision: the actual step is the difference of the two rounded points.
+        boolean f32 = inputs[which].dtype() != DType.F64;
+        double plus = f32 ? (float) (base[j] + eps) : base[j] + eps;
+        double minus = f32 ? (float) (base[j] - eps) : base[j] - eps;
         double fp = evaluate(f, inputs, which, base, j, plus, r);
         double fm = evaluate(f, inputs, which, base, j, minus, r);
-        return (fp - fm) / ((double) plus - (double) minus);
+        return (fp - fm) / (plus - minus);
     }
 
     @SuppressWarnings("try") // the NoGrad scope is used for its effect, not referenced
-    private static double evaluate(Fn f, Tensor[] inputs, int which, double[] base, int j, float value, double[] r) {
+    private static double evaluate(Fn f, Tensor[] inputs, int which, double[] base, int j, double value, double[] r) {
         double[] data = Arrays.copyOf(base, base.length);
         data[j] = value;
         Var[] vars = new Var[inputs.length];
         for (int i = 0; i < inputs.length; i++) {
             vars[i] = Var.constant(i == which
-                    ? Tensor.fromArray(data, DType.F32, inputs[i].shape().toArray())
+                    ? Tensor.fromArray(data, inputs[i].dtype(), inputs[i].shape().toArray())
                     : inputs[i]);
         }
         double[] y;

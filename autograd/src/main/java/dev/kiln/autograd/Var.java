@@ -244,6 +244,9 @@ public final class Var {
     public Var sigmoid() { return ElementwiseOps.sigmoid(this); }
     public Var relu() { return ElementwiseOps.relu(this); }
     public Var silu() { return ElementwiseOps.silu(this); }
+    /** The exact GELU, {@code x * Phi(x)} (torch's default). */
+    public Var gelu() { return ElementwiseOps.gelu(this); }
+    public Var erf() { return ElementwiseOps.erf(this); }
     public Var geluTanh() { return ElementwiseOps.geluTanh(this); }
     public Var abs() { return ElementwiseOps.abs(this); }
     public Var log1p() { return ElementwiseOps.log1p(this); }

@@ -115,6 +115,8 @@ class GradcheckTest {
                 new Spec("contiguous of a transpose", x -> x[0].transpose(0, 1).contiguous(), g -> new Tensor[] {randn(g, 3, 4)}),
                 new Spec("topk values", x -> x[0].topk(2, 1, true).values(), g -> new Tensor[] {distinct(g, 3, 5)}),
                 new Spec("topk smallest dim 0", x -> x[0].topk(2, 0, false).values(), g -> new Tensor[] {distinct(g, 4, 3)}),
+                new Spec("gelu (erf)", x -> x[0].gelu(), g -> new Tensor[] {randn(g, 3, 4).mul(2.0)}),
+                new Spec("erf", x -> x[0].erf(), g -> new Tensor[] {randn(g, 3, 4)}),
                 new Spec("mseLoss", x -> Functional.mseLoss(x[0], x[1]), g -> new Tensor[] {randn(g, 3, 4), randn(g, 3, 4)}));
     }
 
@@ -229,6 +231,20 @@ class GradcheckTest {
         assertFalse(bad.passed(), "a flipped-sign backward must fail gradcheck: " + bad);
         assertTrue(bad.maxError() > 0.5, bad.toString());
         assertTrue(Gradcheck.check(x -> x[0].exp(), in).passed());
+    }
+
+    @Test
+    void doublePrecisionCatchesABackwardOffByOnePartInTenThousand() {
+        // A constant wrong in the 4th digit: invisible to the F32 check, caught in double.
+        Gradcheck.Fn slightlyOff = x -> {
+            Tensor out = x[0].value().exp();
+            return Var.op("slightlyOffExp", out, g -> new Tensor[] {g.mul(out).mul(1.0001)}, x[0]);
+        };
+        Tensor in = Tensor.randn(new Generator(8), 3, 4);
+        assertTrue(Gradcheck.checkF32(slightlyOff, in).passed(), "F32 differences cannot resolve 1e-4");
+        Gradcheck.Result r = Gradcheck.check(slightlyOff, in);
+        assertFalse(r.passed(), r.toString());
+        assertTrue(Gradcheck.check(x -> x[0].exp(), in).maxError() < 1e-8);
     }
 
     @Test
