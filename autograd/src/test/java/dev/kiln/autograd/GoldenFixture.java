@@ -13,8 +13,8 @@ import java.util.Map;
  * each ({@code name dtype dims...}, then the row-major values). f32 entries are inputs and
  * parameters, f64 entries are PyTorch's float64 results, i64 entries are class indices.
  */
-final class GoldenFixture {
-    record Entry(String dtype, int[] shape, double[] values) {}
+public final class GoldenFixture {
+    public record Entry(String dtype, int[] shape, double[] values) {}
 
     private final String resource;
     private final Map<String, Entry> entries;
@@ -24,9 +24,14 @@ final class GoldenFixture {
         this.entries = entries;
     }
 
-    static GoldenFixture load(String resource) throws IOException {
+    /** Loads a fixture from the test classpath of {@code anchor}'s module (e.g. "/golden/x.txt"). */
+    public static GoldenFixture load(String resource) throws IOException {
+        return load(GoldenFixture.class, resource);
+    }
+
+    public static GoldenFixture load(Class<?> anchor, String resource) throws IOException {
         String text;
-        try (InputStream in = GoldenFixture.class.getResourceAsStream(resource)) {
+        try (InputStream in = anchor.getResourceAsStream(resource)) {
             if (in == null) {
                 throw new IOException("golden fixture " + resource + " is not on the test classpath");
             }
@@ -68,7 +73,7 @@ final class GoldenFixture {
         return new GoldenFixture(resource, entries);
     }
 
-    Entry entry(String name) {
+    public Entry entry(String name) {
         Entry e = entries.get(name);
         if (e == null) {
             throw new IllegalArgumentException(resource + " has no tensor '" + name + "'; it has " + entries.keySet());
@@ -77,13 +82,13 @@ final class GoldenFixture {
     }
 
     /** An f32 entry as an F32 tensor (exact: the file holds float32 values). */
-    Tensor f32(String name) {
+    public Tensor f32(String name) {
         Entry e = entry(name);
         return Tensor.fromArray(e.values(), DType.F32, e.shape());
     }
 
     /** An i64 entry as an I64 tensor. */
-    Tensor i64(String name) {
+    public Tensor i64(String name) {
         Entry e = entry(name);
         long[] v = new long[e.values().length];
         for (int k = 0; k < v.length; k++) {
@@ -93,11 +98,51 @@ final class GoldenFixture {
     }
 
     /** A trainable leaf from an f32 entry. */
-    Var param(String name) {
+    public Var param(String name) {
         return Var.leaf(f32(name), true);
     }
 
-    String resource() {
+    public String resource() {
         return resource;
+    }
+
+    /**
+     * Asserts that {@code actual} has the shape of entry {@code name} and matches its values to
+     * {@code rtol}, printing the worst relative error (llm.c style: which tensor diverged, by how much).
+     * Relative error per element is {@code |actual - expected| / max(|expected|, 1e-2 * max|expected|)}:
+     * an element a hundred times smaller than the tensor's largest is compared at the tensor's
+     * scale, because F32 rounding in a sum is proportional to the terms summed, not to the
+     * (possibly cancelled) result.
+     *
+     * @return the worst relative error
+     */
+    public double assertMatches(String name, Tensor actual, double rtol) {
+        Entry want = entry(name);
+        if (!java.util.Arrays.equals(want.shape(), actual.shape().toArray())) {
+            throw new AssertionError(resource + " " + name + ": shape " + actual.shape() + ", expected "
+                    + java.util.Arrays.toString(want.shape()));
+        }
+        double[] expected = want.values();
+        double[] got = actual.toDoubleArray();
+        double scale = 0;
+        for (double e : expected) {
+            scale = Math.max(scale, Math.abs(e));
+        }
+        double floor = Math.max(1e-2 * scale, 1e-30);
+        double worst = 0;
+        int at = -1;
+        for (int i = 0; i < got.length; i++) {
+            double err = Math.abs(got[i] - expected[i]) / Math.max(Math.abs(expected[i]), floor);
+            if (!(err <= worst)) {
+                worst = err;
+                at = i;
+            }
+        }
+        System.out.printf("golden %-50s max rel error %.2e%n", resource + " " + name, worst);
+        if (!(worst <= rtol)) {
+            throw new AssertionError(resource + " " + name + ": relative error " + worst + " > " + rtol + " at element " + at
+                    + " (kiln " + got[at] + ", torch " + expected[at] + ")");
+        }
+        return worst;
     }
 }
