@@ -97,6 +97,30 @@ public final class GoldenFixture {
         return Tensor.fromArray(v, e.shape());
     }
 
+    /**
+     * Every f32 entry whose name starts with {@code prefix}, keyed by the rest of the name: a
+     * state dict for {@code Module.loadStateDict} (e.g. prefix "enc." for "enc.linear1.weight").
+     */
+    public Map<String, Tensor> stateDict(String prefix) {
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        for (Map.Entry<String, Entry> e : entries.entrySet()) {
+            if (e.getKey().startsWith(prefix) && e.getValue().dtype().equals("f32")) {
+                out.put(e.getKey().substring(prefix.length()), f32(e.getKey()));
+            }
+        }
+        return out;
+    }
+
+    /** A BOOL tensor from an i64 entry of 0/1 values (masks). */
+    public Tensor bool(String name) {
+        Entry e = entry(name);
+        boolean[] v = new boolean[e.values().length];
+        for (int k = 0; k < v.length; k++) {
+            v[k] = e.values()[k] != 0;
+        }
+        return Tensor.fromArray(v, e.shape());
+    }
+
     /** A trainable leaf from an f32 entry. */
     public Var param(String name) {
         return Var.leaf(f32(name), true);
