@@ -141,6 +141,15 @@ public final class GoldenFixture {
      * @return the worst relative error
      */
     public double assertMatches(String name, Tensor actual, double rtol) {
+        return assertMatches(name, actual, rtol, 1e-2);
+    }
+
+    /**
+     * As {@link #assertMatches(String, Tensor, double)} with the floor at {@code floorFraction * max|expected|}:
+     * 1.0 measures every element against the tensor's scale (for values reached by cancellation,
+     * such as parameters after many updates, whose small elements carry the rounding of large ones).
+     */
+    public double assertMatches(String name, Tensor actual, double rtol, double floorFraction) {
         Entry want = entry(name);
         if (!java.util.Arrays.equals(want.shape(), actual.shape().toArray())) {
             throw new AssertionError(resource + " " + name + ": shape " + actual.shape() + ", expected "
@@ -152,7 +161,7 @@ public final class GoldenFixture {
         for (double e : expected) {
             scale = Math.max(scale, Math.abs(e));
         }
-        double floor = Math.max(1e-2 * scale, 1e-30);
+        double floor = Math.max(floorFraction * scale, 1e-30);
         double worst = 0;
         int at = -1;
         for (int i = 0; i < got.length; i++) {

@@ -10,8 +10,8 @@ import jdk.incubator.vector.VectorSpecies;
  * is emulated on machines without it but must still be correct). Read once into a
  * {@code static final}: a species that is not a constant costs the Vector API its intrinsics.
  */
-final class FloatSpecies {
-    static final VectorSpecies<Float> PREFERRED = pick(Integer.getInteger("kiln.vector.bits", 0));
+public final class FloatSpecies {
+    public static final VectorSpecies<Float> PREFERRED = pick(Integer.getInteger("kiln.vector.bits", 0));
 
     private FloatSpecies() {}
 

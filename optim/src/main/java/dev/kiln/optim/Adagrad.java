@@ -1,0 +1,47 @@
+package dev.kiln.optim;
+
+import dev.kiln.autograd.Var;
+import dev.kiln.optim.kernels.FusedUpdates;
+import dev.kiln.tensor.Tensor;
+import java.util.List;
+
+/** Adagrad as torch.optim.Adagrad: {@code clr = lr / (1 + (t-1) lrDecay)}, accumulated squared gradients. */
+public final class Adagrad extends Optimizer {
+    private final double lrDecay;
+    private final double initialAccumulator;
+    private final double eps;
+
+    /** Defaults as torch: no lr decay, accumulator starting at 0, eps 1e-10. */
+    public Adagrad(List<Var> params, double lr) {
+        this(List.of(new ParamGroup(params, lr, 0)), 0, 0, 1e-10);
+    }
+
+    public Adagrad(List<ParamGroup> groups, double lrDecay, double initialAccumulatorValue, double eps) {
+        super(groups);
+        ParamGroup.checkNonNegative("lrDecay", lrDecay);
+        ParamGroup.checkNonNegative("initialAccumulatorValue", initialAccumulatorValue);
+        ParamGroup.checkNonNegative("eps", eps);
+        this.lrDecay = lrDecay;
+        this.initialAccumulator = initialAccumulatorValue;
+        this.eps = eps;
+    }
+
+    @Override
+    protected void update(ParamGroup group, Var p, Tensor g, ParamState s) {
+        boolean fresh = !s.has("sum");
+        Tensor sumT = s.tensor("sum", p);
+        if (fresh && initialAccumulator != 0) {
+            try (Tensor init = Tensor.scalar(initialAccumulator, sumT.dtype())) {
+                sumT.copyFrom(init);
+            }
+        }
+        float[] pa = floats(p.value(), "parameter");
+        float[] ga = floats(g, "gradient");
+        float[] sum = floats(sumT, "state");
+        float clr = (float) (group.lr() / (1 + (s.step() - 1) * lrDecay));
+        int po = p.value().offset(), go = g.offset();
+        forRange(p.value().numel(), (from, to) -> FusedUpdates.adagrad(pa, po, ga, go, sum, from, to, clr, (float) eps,
+                (float) group.weightDecay()));
+        p.value().storage().bumpVersion();
+    }
+}
