@@ -23,6 +23,8 @@ public final class Conv2d extends UnaryModule {
     public final Var weight;
     /** Null when constructed without a bias. */
     public final Var bias;
+    /** torch's {@code padding='same'} (set only by {@link #same}; {@link #padding} is then 0). */
+    private boolean paddingSame;
 
     /** A square kernel with stride 1, no padding. */
     public Conv2d(int inChannels, int outChannels, int kernel) {
@@ -58,15 +60,32 @@ public final class Conv2d extends UnaryModule {
         }
     }
 
+    /** torch's {@code nn.Conv2d(..., padding='same')}: stride 1, the output keeps the input's height and width. */
+    public static Conv2d same(int inChannels, int outChannels, int kernel, int dilation, int groups, boolean bias,
+                              Generator g) {
+        Conv2d c = new Conv2d(inChannels, outChannels, kernel, 1, 0, dilation, groups, bias, g);
+        c.paddingSame = true;
+        return c;
+    }
+
+    /** Whether this convolution pads 'same' (see {@link #same}). */
+    public boolean paddingSame() {
+        return paddingSame;
+    }
+
     @Override
     public Var forward(Var x) {
+        if (paddingSame) {
+            return Convolutions.conv2dSame(x, weight, bias, dilation, dilation, groups);
+        }
         return Functional.conv2d(x, weight, bias, stride, stride, padding, padding, dilation, dilation, groups);
     }
 
     @Override
     protected String extraRepr() {
         return inChannels + ", " + outChannels + ", kernel_size=(" + kernelH + ", " + kernelW + "), stride=(" + stride
-                + ", " + stride + ")" + (padding != 0 ? ", padding=(" + padding + ", " + padding + ")" : "")
+                + ", " + stride + ")" + (paddingSame ? ", padding=same" : "")
+                + (padding != 0 ? ", padding=(" + padding + ", " + padding + ")" : "")
                 + (dilation != 1 ? ", dilation=(" + dilation + ", " + dilation + ")" : "")
                 + (groups != 1 ? ", groups=" + groups : "") + (bias == null ? ", bias=false" : "");
     }

@@ -66,7 +66,7 @@ public abstract class Optimizer {
 
     /** Applies one update to every parameter with a gradient, then advances each one's step count. */
     public final void step() {
-        try (TensorScope scope = TensorScope.open()) {
+        try (TensorScope _ = TensorScope.open()) {
             for (ParamGroup group : groups) {
                 for (Var p : group.params()) {
                     Tensor g = p.grad();

@@ -98,10 +98,9 @@ public final class EncoderDecoder extends Module {
     }
 
     /** Greedy decoding of one source sequence, starting from {@code bos}, for {@code maxSteps} tokens (or until {@code eos}). */
-    @SuppressWarnings("try")
     public long[] translateGreedy(long[] src, long bos, long eos, int maxSteps) {
         long[] out = {bos};
-        try (NoGrad ng = NoGrad.enter()) {
+        try (NoGrad _ = NoGrad.enter()) {
             Tensor s = Tensor.fromArray(src, 1, src.length);
             Var memory = encode(s);
             Tensor srcPad = paddingMask(s);

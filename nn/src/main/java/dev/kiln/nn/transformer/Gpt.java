@@ -100,11 +100,10 @@ public final class Gpt extends Module {
      * Greedy decoding: feeds the prompt [1, T] once, then one token at a time through the KV
      * caches, appending the most likely next token {@code steps} times. Runs under NoGrad.
      */
-    @SuppressWarnings("try")
     public long[] generateGreedy(long[] prompt, int steps) {
         long[] out = java.util.Arrays.copyOf(prompt, prompt.length + steps);
         KVCache[] caches = newCaches();
-        try (NoGrad ng = NoGrad.enter()) {
+        try (NoGrad _ = NoGrad.enter()) {
             Tensor input = Tensor.fromArray(prompt, 1, prompt.length);
             for (int s = 0; s < steps; s++) {
                 Var logits = forward(input, caches);

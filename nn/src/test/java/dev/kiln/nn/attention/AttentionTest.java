@@ -81,7 +81,7 @@ class AttentionTest {
             Gpt gpt = new Gpt(new Gpt.Config(13, 32, 2, 16, 4, 2, 32, rope, true), new Generator(4));
             long[] tokens = {3, 7, 1, 12, 0, 5, 9, 2};
             float[] full;
-            try (NoGrad ng = NoGrad.enter()) {
+            try (NoGrad _ = NoGrad.enter()) {
                 full = gpt.forward(Tensor.fromArray(tokens, 1, tokens.length)).value().toFloatArray();
                 KVCache[] caches = gpt.newCaches();
                 // a 3-token prompt, then one token at a time
@@ -101,7 +101,7 @@ class AttentionTest {
         Gpt gpt = new Gpt(new Gpt.Config(11, 32, 2, 16, 4, 1, 32, true, false), new Generator(5));
         long[] generated = gpt.generateGreedy(new long[] {1, 2, 3}, 5);
         long[] seq = {1, 2, 3};
-        try (NoGrad ng = NoGrad.enter()) {
+        try (NoGrad _ = NoGrad.enter()) {
             for (int s = 0; s < 5; s++) {
                 Tensor logits = gpt.forward(Tensor.fromArray(seq, 1, seq.length)).value();
                 long next = logits.narrow(1, seq.length - 1, 1).reshape(-1).argmax().toLongArray()[0];

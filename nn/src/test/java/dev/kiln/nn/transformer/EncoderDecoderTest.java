@@ -41,7 +41,7 @@ class EncoderDecoderTest {
         Tensor tgtOutT = Tensor.fromArray(tgtOut, n * 4);
         double first = 0, last = 0;
         for (int step = 0; step < 150; step++) {
-            try (TensorScope scope = TensorScope.open()) {
+            try (TensorScope _ = TensorScope.open()) {
                 Var loss = Functional.crossEntropy(m.forward(srcT, tgtInT).reshape(n * 4, 8), tgtOutT);
                 loss.backward();
                 for (Var p : m.parameters()) {
@@ -62,7 +62,7 @@ class EncoderDecoderTest {
     @Test
     void paddingInTheSourceDoesNotChangeTheOutput() {
         EncoderDecoder m = new EncoderDecoder(new EncoderDecoder.Config(9, 9, 8, 16, 2, 32, 2, 2, 0.0, PAD), new Generator(4));
-        try (NoGrad ng = NoGrad.enter()) {
+        try (NoGrad _ = NoGrad.enter()) {
             Tensor tgt = Tensor.fromArray(new long[] {BOS, 5}, 1, 2);
             float[] short3 = m.forward(Tensor.fromArray(new long[] {3, 4, 8}, 1, 3), tgt).value().toFloatArray();
             float[] padded = m.forward(Tensor.fromArray(new long[] {3, 4, 8, PAD, PAD}, 1, 5), tgt).value().toFloatArray();
