@@ -1,5 +1,6 @@
 package dev.kiln.autograd;
 
+import dev.kiln.tensor.DType;
 import dev.kiln.tensor.Tensor;
 import dev.kiln.tensor.TensorScope;
 import java.util.ArrayDeque;
@@ -35,7 +36,9 @@ final class BackwardEngine {
         Map<Var, Boolean> needed = capture == null ? null : neededFor(order, capture);
         Map<Var, Tensor> pending = new IdentityHashMap<>();
         for (int i = 0; i < roots.size(); i++) {
-            pending.merge(roots.get(i), seeds.get(i), Tensor::add);
+            Tensor seed = seeds.get(i);
+            DType want = roots.get(i).value().dtype();
+            pending.merge(roots.get(i), seed.dtype() == want ? seed : seed.to(want), Tensor::add);
         }
         for (int i = order.size() - 1; i >= 0; i--) {
             Var v = order.get(i);
@@ -77,6 +80,11 @@ final class BackwardEngine {
                     continue;
                 }
                 Tensor gk = gs[k];
+                if (gk.dtype() != in.value().dtype()) {
+                    // A gradient has its tensor's dtype (as in torch): an F16 activation gets an F16
+                    // gradient even when the op that used it promoted to F32.
+                    gk = gk.to(in.value().dtype());
+                }
                 if (!gk.shape().equals(in.value().shape())) {
                     throw new IllegalStateException("backward of '" + node.op + "': gradient for input " + k
                             + " has shape " + gk.shape() + ", expected " + in.value().shape());

@@ -25,6 +25,7 @@ public final class Functional {
         }
         Var y = x.matmul(weight.transpose(0, 1));
         if (bias != null) {
+            bias = Autocast.toLow(bias); // under autocast the whole affine map runs in half precision
             if (bias.value().rank() != 1 || bias.value().size(0) != weight.value().size(0)) {
                 throw new IllegalArgumentException("linear: bias must be [" + weight.value().size(0) + "], got shape "
                         + bias.shape());
@@ -56,6 +57,7 @@ public final class Functional {
                         + Arrays.toString(normShape) + ", got " + p.shape());
             }
         }
+        x = Autocast.toF32(x); // statistics over many elements: F32 under autocast
         Var centered = x.sub(x.mean(dims, true));
         Var y = centered.mul(x.var(dims, 0, true).add(eps).rsqrt());
         if (weight != null) {
@@ -110,6 +112,7 @@ public final class Functional {
             counted[i] = 1;
             count++;
         }
+        logits = Autocast.toF32(logits);
         Var picked = logits.logSoftmax(1).gather(1, Tensor.fromArray(safe, n, 1)).reshape(n);
         if (count < n) {
             picked = picked.mul(Var.constant(Tensor.fromArray(counted, n).to(logits.value().dtype())));
@@ -123,7 +126,7 @@ public final class Functional {
             throw new IllegalArgumentException("mseLoss: input shape " + input.shape() + " and target shape "
                     + target.shape() + " differ");
         }
-        Var d = input.sub(target);
+        Var d = Autocast.toF32(input).sub(Autocast.toF32(target));
         return d.mul(d).mean();
     }
 
@@ -138,6 +141,7 @@ public final class Functional {
      */
     public static Var conv2d(Var x, Var weight, Var bias, int strideH, int strideW, int padH, int padW,
                              int dilationH, int dilationW, int groups) {
+        x = Autocast.toLow(x); // im2col in half precision too: the columns are the big saved tensor
         Tensor xv = x.value();
         Tensor wv = weight.value();
         if (xv.rank() != 4) {
@@ -173,6 +177,7 @@ public final class Functional {
         }
         y = y.reshape(n, outChannels, oh, ow);
         if (bias != null) {
+            bias = Autocast.toLow(bias);
             y = y.add(bias.reshape(1, outChannels, 1, 1));
         }
         return y;

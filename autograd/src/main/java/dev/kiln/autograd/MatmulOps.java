@@ -14,6 +14,14 @@ final class MatmulOps {
      * da = g @ b^T, db = a^T @ g, each summed over the batch dims it was broadcast along.
      */
     static Var matmul(Var a, Var b) {
+        if (Autocast.lowPrecision() != null) {
+            a = Autocast.toLow(a);
+            b = Autocast.toLow(b);
+        }
+        return matmulExact(a, b);
+    }
+
+    private static Var matmulExact(Var a, Var b) {
         Tensor x = a.value(), y = b.value();
         Tensor out = x.matmul(y);
         return Var.op("matmul", out, g -> {

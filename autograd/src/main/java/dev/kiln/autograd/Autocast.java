@@ -1,0 +1,93 @@
+package dev.kiln.autograd;
+
+import dev.kiln.tensor.DType;
+
+/**
+ * Automatic mixed precision (torch.autocast): inside a scope, ops that are fast and safe in half
+ * precision (matrix products, hence linear and convolution) cast their floating inputs to the
+ * scope's dtype (F16 or BF16), and ops that need range or accumulate many terms (softmax,
+ * log-softmax, logsumexp, sum, exp, log, pow, rsqrt, layer norm and the losses) cast half inputs
+ * up to F32. Everything else runs in its inputs' promoted dtype.
+ *
+ * <pre>{@code
+ * try (Autocast _ = Autocast.enter(DType.BF16)) {
+ *     Var loss = Functional.crossEntropy(model.forward(x), y);   // matmuls in BF16, loss in F32
+ * }
+ * loss.backward();                                              // F32 parameters get F32 gradients
+ * }</pre>
+ *
+ * <p>Parameters stay F32 (the master weights): the casts are differentiable ops, so gradients flow
+ * back through them to F32 and optimizer state stays F32. Activations saved for backward are in
+ * half precision, which is where the memory goes. With F16, scale the loss
+ * ({@code DynamicLossScaler} in optim) so small gradients do not flush to zero.
+ *
+ * <p>Per thread; scopes nest (the innermost wins); {@link #disabled()} turns it off inside a scope.
+ */
+public final class Autocast implements AutoCloseable {
+    private static final ThreadLocal<DType> CURRENT = new ThreadLocal<>();
+
+    private final DType previous;
+    private final Thread owner = Thread.currentThread();
+    private boolean closed;
+
+    private Autocast(DType dtype) {
+        previous = CURRENT.get();
+        if (dtype == null) {
+            CURRENT.remove();
+        } else {
+            CURRENT.set(dtype);
+        }
+    }
+
+    /** Enters an autocast scope with {@code dtype} (F16 or BF16) as the low precision. */
+    public static Autocast enter(DType dtype) {
+        if (dtype != DType.F16 && dtype != DType.BF16) {
+            throw new IllegalArgumentException("Autocast: the low-precision dtype must be F16 or BF16, got " + dtype);
+        }
+        return new Autocast(dtype);
+    }
+
+    /** A scope in which autocast is off (for a part of the model that must stay F32). */
+    public static Autocast disabled() {
+        return new Autocast(null);
+    }
+
+    /** The active low-precision dtype on this thread, or null when autocast is off. */
+    public static DType lowPrecision() {
+        return CURRENT.get();
+    }
+
+    /** x cast to the low precision when autocast is on and x is another floating type; else x. */
+    static Var toLow(Var x) {
+        DType d = CURRENT.get();
+        if (d == null || !x.value().dtype().isFloatingPoint() || x.value().dtype() == d) {
+            return x;
+        }
+        return ElementwiseOps.to(x, d);
+    }
+
+    /** x cast to F32 when autocast is on and x is half precision; else x. */
+    static Var toF32(Var x) {
+        if (CURRENT.get() == null || !x.value().dtype().isHalf()) {
+            return x;
+        }
+        return ElementwiseOps.to(x, DType.F32);
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        if (Thread.currentThread() != owner) {
+            throw new IllegalStateException("Autocast: closed on thread " + Thread.currentThread().getName()
+                    + " but entered on " + owner.getName());
+        }
+        closed = true;
+        if (previous == null) {
+            CURRENT.remove();
+        } else {
+            CURRENT.set(previous);
+        }
+    }
+}
