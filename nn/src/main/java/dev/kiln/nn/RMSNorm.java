@@ -30,8 +30,14 @@ public final class RMSNorm extends UnaryModule {
         if (x.value().rank() < 1 || x.value().size(-1) != dim) {
             throw new IllegalArgumentException("RMSNorm: input's last dim must be " + dim + ", got shape " + x.shape());
         }
+        return rmsNorm(x, weight, eps);
+    }
+
+    /** {@code x / sqrt(mean(x^2, last dim) + eps) * weight}; weight [D] or null. */
+    public static Var rmsNorm(Var x, Var weight, double eps) {
         Var meanSquare = x.mul(x).mean(new int[] {-1}, true);
-        return x.mul(meanSquare.add(eps).rsqrt()).mul(weight);
+        Var y = x.mul(meanSquare.add(eps).rsqrt());
+        return weight == null ? y : y.mul(weight);
     }
 
     @Override

@@ -127,4 +127,25 @@ class LayersTest {
         Var in = Var.constant(x);
         assertSame(in, a.forward(in));
     }
+
+    @Test
+    void rmsNormMatchesItsFormulaAndGradchecks() {
+        Tensor x = Tensor.randn(new Generator(12), 3, 5);
+        RMSNorm norm = new RMSNorm(5, 1e-6);
+        float[] got = norm.forward(Var.constant(x)).value().toFloatArray();
+        float[] xs = x.toFloatArray();
+        for (int r = 0; r < 3; r++) {
+            double ms = 0;
+            for (int c = 0; c < 5; c++) {
+                ms += xs[r * 5 + c] * (double) xs[r * 5 + c] / 5;
+            }
+            for (int c = 0; c < 5; c++) {
+                assertEquals(xs[r * 5 + c] / Math.sqrt(ms + 1e-6), got[r * 5 + c], 1e-5);
+            }
+        }
+        dev.kiln.autograd.Gradcheck.assertGradients("rmsNorm", v -> RMSNorm.rmsNorm(v[0], v[1], 1e-6),
+                Tensor.randn(new Generator(13), 2, 3, 4), Tensor.randn(new Generator(14), 4));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> norm.forward(Var.constant(Tensor.zeros(2, 4))));
+        assertTrue(e.getMessage().contains("last dim must be 5"), e.getMessage());
+    }
 }
