@@ -14,9 +14,10 @@ import java.util.Map;
  * leaves' {@code grad}) and {@link Autograd#grad} (return the gradients of chosen Vars, touch no
  * {@code grad}).
  *
- * <p>The walk is iterative: a post-order DFS with an explicit stack gives every Var after all of
- * its inputs, and walking that order backwards sees every user of a Var (so every contribution
- * to its gradient) before the Var itself. A graph of any depth runs in constant stack space.
+ * <p>The graph's vertices ("targets") are {@link Node}s (op results) and leaf {@link Var}s. The
+ * walk is iterative: a post-order DFS with an explicit stack gives every target after all of its
+ * inputs, and walking that order backwards sees every user of a target (so every contribution to
+ * its gradient) before the target itself. A graph of any depth runs in constant stack space.
  *
  * <p>Memory: each node's backward runs in its own {@link TensorScope}, so the temporaries it
  * creates go back to the buffer pool as soon as it returns; only the gradients it hands on
@@ -26,68 +27,89 @@ import java.util.Map;
 final class BackwardEngine {
     private BackwardEngine() {}
 
+    /** The graph vertex of a Var: its node when it is an op result, else the (leaf) Var itself. */
+    static Object targetOf(Var v) {
+        return v.node() != null ? v.node() : v;
+    }
+
     /**
      * Runs the pass from {@code roots} seeded with {@code seeds}. When {@code capture} is null,
      * leaves accumulate their gradient; otherwise the gradient of each captured Var is stored in
      * {@code capture} (absent when it received none) and no leaf is modified.
      */
     static void run(List<Var> roots, List<Tensor> seeds, boolean retainGraph, Map<Var, Tensor> capture) {
-        List<Var> order = topologicalOrder(roots);
-        Map<Var, Boolean> needed = capture == null ? null : neededFor(order, capture);
-        Map<Var, Tensor> pending = new IdentityHashMap<>();
+        Map<Object, Var> captured = null;
+        if (capture != null) {
+            captured = new IdentityHashMap<>();
+            for (Var v : capture.keySet()) {
+                captured.put(targetOf(v), v);
+            }
+        }
+        List<Object> rootTargets = new ArrayList<>();
+        for (Var r : roots) {
+            rootTargets.add(targetOf(r));
+        }
+        List<Object> order = topologicalOrder(rootTargets);
+        Map<Object, Boolean> needed = captured == null ? null : neededFor(order, captured);
+        Map<Object, Tensor> pending = new IdentityHashMap<>();
         for (int i = 0; i < roots.size(); i++) {
             Tensor seed = seeds.get(i);
             DType want = roots.get(i).value().dtype();
-            pending.merge(roots.get(i), seed.dtype() == want ? seed : seed.to(want), Tensor::add);
+            pending.merge(rootTargets.get(i), seed.dtype() == want ? seed : seed.to(want), Tensor::add);
         }
         for (int i = order.size() - 1; i >= 0; i--) {
-            Var v = order.get(i);
-            Tensor g = pending.remove(v);
-            if (g == null || (needed != null && !needed.containsKey(v))) {
+            Object t = order.get(i);
+            Tensor g = pending.remove(t);
+            if (g == null || (needed != null && !needed.containsKey(t))) {
                 continue; // reached only through inputs that needed no gradient, or leads to no captured Var
             }
-            g = v.runHooks(g);
-            if (capture != null && capture.containsKey(v)) {
-                capture.put(v, g);
-            }
-            Node node = v.node();
-            if (node == null) {
-                if (capture == null) {
-                    v.accumulate(g);
+            if (t instanceof Var leaf) {
+                g = leaf.runHooks(g);
+                if (captured != null) {
+                    if (captured.containsKey(leaf)) {
+                        capture.put(leaf, g);
+                    }
+                } else {
+                    leaf.accumulate(g);
                 }
                 continue;
             }
-            if (capture == null) {
-                v.retainGradIfAsked(g);
+            Node node = (Node) t;
+            g = Var.runHooks(node.hooks, g, node.outputShape);
+            if (captured != null && captured.containsKey(node)) {
+                capture.put(captured.get(node), g);
             }
-            Var[] inputs = node.inputs();
-            if (needed != null && !anyNeeded(inputs, needed)) {
+            if (captured == null && node.retainTarget != null) {
+                node.retainTarget.accumulate(g);
+            }
+            int n = node.inputCount();
+            if (needed != null && !anyNeeded(node, needed)) {
                 continue; // a captured Var with nothing captured upstream: its own backward is not needed
             }
             node.checkSavedUnchanged();
             Tensor[] gs;
             try (TensorScope scope = TensorScope.open()) {
                 gs = node.backward().apply(g);
-                for (Tensor t : gs) {
-                    if (t != null) {
-                        scope.keep(t);
+                for (Tensor r : gs) {
+                    if (r != null) {
+                        scope.keep(r);
                     }
                 }
             }
-            for (int k = 0; k < inputs.length; k++) {
-                Var in = inputs[k];
-                if (!in.requiresGrad() || gs[k] == null || (needed != null && !needed.containsKey(in))) {
+            for (int k = 0; k < n; k++) {
+                Object in = node.target(k);
+                if (in == null || gs[k] == null || (needed != null && !needed.containsKey(in))) {
                     continue;
                 }
                 Tensor gk = gs[k];
-                if (gk.dtype() != in.value().dtype()) {
+                if (gk.dtype() != node.inputDtype(k)) {
                     // A gradient has its tensor's dtype (as in torch): an F16 activation gets an F16
                     // gradient even when the op that used it promoted to F32.
-                    gk = gk.to(in.value().dtype());
+                    gk = gk.to(node.inputDtype(k));
                 }
-                if (!gk.shape().equals(in.value().shape())) {
+                if (!gk.shape().equals(node.inputShape(k))) {
                     throw new IllegalStateException("backward of '" + node.op + "': gradient for input " + k
-                            + " has shape " + gk.shape() + ", expected " + in.value().shape());
+                            + " has shape " + gk.shape() + ", expected " + node.inputShape(k));
                 }
                 pending.merge(in, gk, Tensor::add);
             }
@@ -97,47 +119,39 @@ final class BackwardEngine {
         }
     }
 
-    private static boolean anyNeeded(Var[] inputs, Map<Var, Boolean> needed) {
-        for (Var in : inputs) {
-            if (needed.containsKey(in)) {
+    private static boolean anyNeeded(Node node, Map<Object, Boolean> needed) {
+        for (int k = 0; k < node.inputCount(); k++) {
+            Object in = node.target(k);
+            if (in != null && needed.containsKey(in)) {
                 return true;
             }
         }
         return false;
     }
 
-    /** Vars that are captured or lead (through recorded inputs) to a captured Var; order has inputs first. */
-    private static Map<Var, Boolean> neededFor(List<Var> order, Map<Var, Tensor> capture) {
-        Map<Var, Boolean> needed = new IdentityHashMap<>();
-        for (Var v : order) {
-            boolean n = capture.containsKey(v);
-            Node node = v.node();
-            if (!n && node != null) {
-                for (Var in : node.inputs()) {
-                    if (needed.containsKey(in)) {
-                        n = true;
-                        break;
-                    }
-                }
-            }
+    /** Targets that are captured or lead (through recorded inputs) to a captured one; order has inputs first. */
+    private static Map<Object, Boolean> neededFor(List<Object> order, Map<Object, Var> captured) {
+        Map<Object, Boolean> needed = new IdentityHashMap<>();
+        for (Object t : order) {
+            boolean n = captured.containsKey(t) || (t instanceof Node node && anyNeeded(node, needed));
             if (n) {
-                needed.put(v, Boolean.TRUE);
+                needed.put(t, Boolean.TRUE);
             }
         }
         return needed;
     }
 
     /**
-     * Post-order DFS with an explicit stack: every Var that requires a gradient and is reachable
+     * Post-order DFS with an explicit stack: every target that requires a gradient and is reachable
      * from a root, each after all of its inputs. A freed node contributes no inputs (its backward
      * throws when reached).
      */
-    private static List<Var> topologicalOrder(List<Var> roots) {
-        List<Var> order = new ArrayList<>();
-        Map<Var, Boolean> seen = new IdentityHashMap<>();
-        ArrayDeque<Var> stack = new ArrayDeque<>();
+    private static List<Object> topologicalOrder(List<Object> roots) {
+        List<Object> order = new ArrayList<>();
+        Map<Object, Boolean> seen = new IdentityHashMap<>();
+        ArrayDeque<Object> stack = new ArrayDeque<>();
         ArrayDeque<Integer> next = new ArrayDeque<>(); // index of the next input to visit, per stack entry
-        for (Var root : roots) {
+        for (Object root : roots) {
             if (seen.containsKey(root)) {
                 continue;
             }
@@ -145,21 +159,22 @@ final class BackwardEngine {
             next.push(0);
             seen.put(root, Boolean.TRUE);
             while (!stack.isEmpty()) {
-                Var v = stack.peek();
+                Object t = stack.peek();
                 int k = next.pop();
-                Var[] inputs = v.node() == null ? new Var[0] : v.node().inputs();
-                while (k < inputs.length && (!inputs[k].requiresGrad() || seen.containsKey(inputs[k]))) {
+                Node node = t instanceof Node nd ? nd : null;
+                int n = node == null ? 0 : node.inputCount();
+                while (k < n && (node.target(k) == null || seen.containsKey(node.target(k)))) {
                     k++;
                 }
-                if (k < inputs.length) {
+                if (k < n) {
                     next.push(k + 1);
-                    Var in = inputs[k];
+                    Object in = node.target(k);
                     seen.put(in, Boolean.TRUE);
                     stack.push(in);
                     next.push(0);
                 } else {
                     stack.pop();
-                    order.add(v);
+                    order.add(t);
                 }
             }
         }

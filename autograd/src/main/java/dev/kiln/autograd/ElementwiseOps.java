@@ -255,7 +255,8 @@ final class ElementwiseOps {
         if (!dtype.isFloatingPoint()) {
             throw new IllegalArgumentException("to: a differentiable cast needs a floating-point target, got " + dtype);
         }
-        return Var.op("to", x.to(dtype), g -> new Tensor[] {g.to(x.dtype())}, a);
+        dev.kiln.tensor.DType from = x.dtype(); // capture the dtype only: the input value need not stay alive
+        return Var.op("to", x.to(dtype), g -> new Tensor[] {g.to(from)}, a);
     }
 
     // sign(a): piecewise constant, so da = 0 everywhere (torch's choice at the jump too)

@@ -20,9 +20,11 @@ import java.util.List;
  * {@code retainGraph} is set, and a second backward through a freed node throws
  * {@link IllegalStateException}.
  *
- * <p>Memory: values and gradients are ordinary tensors owned by this Var; intermediate tensors
- * of backward are left to the garbage collector (or an enclosing {@code TensorScope}). Not
- * thread-safe: build and differentiate a graph on one thread.
+ * <p>Memory: a recorded graph holds only what backward needs (the tensors each op's backward
+ * saved, plus leaves), not every intermediate value: an op result whose Var the caller drops is
+ * garbage unless a backward saved it, as in PyTorch. Intermediate tensors of backward itself are
+ * released per op (see BackwardEngine). Not thread-safe: build and differentiate a graph on one
+ * thread.
  */
 public final class Var {
     private final Tensor value;
@@ -30,8 +32,8 @@ public final class Var {
     /** Null for leaves and for results that do not require a gradient. */
     private final Node node;
     private Tensor grad;
+    /** Hooks of a leaf; an op result's hooks live on its node. */
     private List<java.util.function.UnaryOperator<Tensor>> hooks;
-    private boolean retainGrad;
 
     private Var(Tensor value, boolean requiresGrad, Node node) {
         this.value = value;
@@ -176,24 +178,36 @@ public final class Var {
         if (!requiresGrad) {
             throw new IllegalStateException("registerHook: this Var does not require a gradient, so no hook would run");
         }
-        if (hooks == null) {
-            hooks = new ArrayList<>();
+        List<java.util.function.UnaryOperator<Tensor>> list;
+        if (node != null) {
+            if (node.hooks == null) {
+                node.hooks = new ArrayList<>();
+            }
+            list = node.hooks;
+        } else {
+            if (hooks == null) {
+                hooks = new ArrayList<>();
+            }
+            list = hooks;
         }
-        List<java.util.function.UnaryOperator<Tensor>> list = hooks;
         list.add(hook);
         return () -> list.remove(hook);
     }
 
+    /** Runs this leaf's hooks on its gradient. */
     Tensor runHooks(Tensor g) {
+        return runHooks(hooks, g, value.shape());
+    }
+
+    static Tensor runHooks(List<java.util.function.UnaryOperator<Tensor>> hooks, Tensor g, Shape shape) {
         if (hooks == null) {
             return g;
         }
         for (java.util.function.UnaryOperator<Tensor> h : List.copyOf(hooks)) {
             Tensor r = h.apply(g);
             if (r != null) {
-                if (!r.shape().equals(value.shape())) {
-                    throw new IllegalStateException("gradient hook returned shape " + r.shape() + " for a Var of shape "
-                            + value.shape());
+                if (!r.shape().equals(shape)) {
+                    throw new IllegalStateException("gradient hook returned shape " + r.shape() + " for a Var of shape " + shape);
                 }
                 g = r;
             }
@@ -209,14 +223,10 @@ public final class Var {
         if (!requiresGrad) {
             throw new IllegalStateException("retainGrad: this Var does not require a gradient");
         }
-        retainGrad = true;
-        return this;
-    }
-
-    void retainGradIfAsked(Tensor g) {
-        if (retainGrad) {
-            accumulate(g);
+        if (node != null) {
+            node.retainTarget = this;
         }
+        return this;
     }
 
     @Override

@@ -70,28 +70,42 @@ public final class DoubleElementwiseKernels {
     public static void binary(BinaryOp op, double[] a, int ao, int as, double[] b, int bo, int bs,
                               double[] out, int o, int n) {
         int i = 0;
-        if ((as == 1 || as == 0) && (bs == 1 || bs == 0) && op != BinaryOp.POW) {
+        // One loop per operand layout (contiguous or broadcast scalar): a vector that is either
+        // loaded or a hoisted broadcast, chosen per iteration through a nullable local, made C2 on
+        // JDK 25 emit a halting path (a JVM crash, "DEBUG MESSAGE"), so the cases stay separate.
+        if (op != BinaryOp.POW && (as == 1 || as == 0) && (bs == 1 || bs == 0)) {
             int bound = S.loopBound(n);
-            DoubleVector va0 = as == 0 ? DoubleVector.broadcast(S, a[ao]) : null;
-            DoubleVector vb0 = bs == 0 ? DoubleVector.broadcast(S, b[bo]) : null;
-            for (; i < bound; i += S.length()) {
-                DoubleVector va = va0 != null ? va0 : DoubleVector.fromArray(S, a, ao + i);
-                DoubleVector vb = vb0 != null ? vb0 : DoubleVector.fromArray(S, b, bo + i);
-                DoubleVector r = switch (op) {
-                    case ADD -> va.add(vb);
-                    case SUB -> va.sub(vb);
-                    case MUL -> va.mul(vb);
-                    case DIV -> va.div(vb);
-                    case MAXIMUM -> va.max(vb);
-                    case MINIMUM -> va.min(vb);
-                    default -> throw new IllegalArgumentException("binary kernel: unsupported op " + op);
-                };
-                r.intoArray(out, o + i);
+            if (as == 1 && bs == 1) {
+                for (; i < bound; i += S.length()) {
+                    apply(op, DoubleVector.fromArray(S, a, ao + i), DoubleVector.fromArray(S, b, bo + i)).intoArray(out, o + i);
+                }
+            } else if (as == 0 && bs == 1) {
+                DoubleVector va = DoubleVector.broadcast(S, a[ao]);
+                for (; i < bound; i += S.length()) {
+                    apply(op, va, DoubleVector.fromArray(S, b, bo + i)).intoArray(out, o + i);
+                }
+            } else if (as == 1) {
+                DoubleVector vb = DoubleVector.broadcast(S, b[bo]);
+                for (; i < bound; i += S.length()) {
+                    apply(op, DoubleVector.fromArray(S, a, ao + i), vb).intoArray(out, o + i);
+                }
             }
         }
         for (; i < n; i++) {
             out[o + i] = scalar(op, a[ao + i * as], b[bo + i * bs]);
         }
+    }
+
+    private static DoubleVector apply(BinaryOp op, DoubleVector va, DoubleVector vb) {
+        return switch (op) {
+            case ADD -> va.add(vb);
+            case SUB -> va.sub(vb);
+            case MUL -> va.mul(vb);
+            case DIV -> va.div(vb);
+            case MAXIMUM -> va.max(vb);
+            case MINIMUM -> va.min(vb);
+            default -> throw new IllegalArgumentException("binary kernel: unsupported op " + op);
+        };
     }
 
     public static double scalar(BinaryOp op, double x, double y) {

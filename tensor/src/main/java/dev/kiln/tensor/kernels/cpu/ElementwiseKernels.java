@@ -90,28 +90,42 @@ public final class ElementwiseKernels {
     public static void binary(BinaryOp op, float[] a, int ao, int as, float[] b, int bo, int bs,
                               float[] out, int o, int n) {
         int i = 0;
-        if ((as == 1 || as == 0) && (bs == 1 || bs == 0) && op != BinaryOp.POW) {
+        // One loop per operand layout (contiguous or broadcast scalar): a vector that is either
+        // loaded or a hoisted broadcast, chosen per iteration through a nullable local, made C2 on
+        // JDK 25 emit a halting path (a JVM crash, "DEBUG MESSAGE"), so the cases stay separate.
+        if (op != BinaryOp.POW && (as == 1 || as == 0) && (bs == 1 || bs == 0)) {
             int bound = S.loopBound(n);
-            FloatVector va0 = as == 0 ? FloatVector.broadcast(S, a[ao]) : null;
-            FloatVector vb0 = bs == 0 ? FloatVector.broadcast(S, b[bo]) : null;
-            for (; i < bound; i += S.length()) {
-                FloatVector va = va0 != null ? va0 : FloatVector.fromArray(S, a, ao + i);
-                FloatVector vb = vb0 != null ? vb0 : FloatVector.fromArray(S, b, bo + i);
-                FloatVector r = switch (op) {
-                    case ADD -> va.add(vb);
-                    case SUB -> va.sub(vb);
-                    case MUL -> va.mul(vb);
-                    case DIV -> va.div(vb);
-                    case MAXIMUM -> va.max(vb);
-                    case MINIMUM -> va.min(vb);
-                    default -> throw new IllegalArgumentException("binary kernel: unsupported op " + op);
-                };
-                r.intoArray(out, o + i);
+            if (as == 1 && bs == 1) {
+                for (; i < bound; i += S.length()) {
+                    apply(op, FloatVector.fromArray(S, a, ao + i), FloatVector.fromArray(S, b, bo + i)).intoArray(out, o + i);
+                }
+            } else if (as == 0 && bs == 1) {
+                FloatVector va = FloatVector.broadcast(S, a[ao]);
+                for (; i < bound; i += S.length()) {
+                    apply(op, va, FloatVector.fromArray(S, b, bo + i)).intoArray(out, o + i);
+                }
+            } else if (as == 1) {
+                FloatVector vb = FloatVector.broadcast(S, b[bo]);
+                for (; i < bound; i += S.length()) {
+                    apply(op, FloatVector.fromArray(S, a, ao + i), vb).intoArray(out, o + i);
+                }
             }
         }
         for (; i < n; i++) {
             out[o + i] = scalar(op, a[ao + i * as], b[bo + i * bs]);
         }
+    }
+
+    private static FloatVector apply(BinaryOp op, FloatVector va, FloatVector vb) {
+        return switch (op) {
+            case ADD -> va.add(vb);
+            case SUB -> va.sub(vb);
+            case MUL -> va.mul(vb);
+            case DIV -> va.div(vb);
+            case MAXIMUM -> va.max(vb);
+            case MINIMUM -> va.min(vb);
+            default -> throw new IllegalArgumentException("binary kernel: unsupported op " + op);
+        };
     }
 
     public static float scalar(BinaryOp op, float x, float y) {
