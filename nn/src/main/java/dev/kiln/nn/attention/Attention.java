@@ -1,24 +1,39 @@
 package dev.kiln.nn.attention;
 
+import dev.kiln.autograd.AttentionOps;
 import dev.kiln.autograd.Var;
 import dev.kiln.tensor.DType;
 import dev.kiln.tensor.Tensor;
 
 /**
- * Scaled dot-product attention built from differentiable ops (the reference form: it materialises
- * the [Tq, Tk] score matrix per head).
+ * Scaled dot-product attention: the fused kernel for F32/F16/BF16 (never materialises the
+ * [Tq, Tk] scores; its backward recomputes them blockwise), the op-by-op {@link #reference} for F64.
  *
  * <p>Shapes: q [B, H, Tq, D], k and v [B, Hkv, Tk, D] with H a multiple of Hkv (grouped-query
  * attention: query head h reads kv head h / (H / Hkv)); the result is [B, H, Tq, D].
  * Causal masking aligns the queries to the end of the keys, as a KV cache needs: query i sees
  * keys j <= i + (Tk - Tq). A key-padding mask is BOOL [B, Tk], true where a key must be ignored.
- * A query row with every key masked gives NaN (softmax of nothing), as the same computation does
- * in PyTorch.
+ * A query row with every key masked gives 0 from the fused kernel (and NaN from the reference,
+ * as the unfused computation does in PyTorch).
  */
 public final class Attention {
     private Attention() {}
 
     public static Var scaledDotProduct(Var q, Var k, Var v, boolean causal, Tensor keyPaddingMask) {
+        checkShapes(q, k, v, keyPaddingMask);
+        if (q.value().dtype() != DType.F64) {
+            // The fused kernel (FlashAttention-2 style, memory linear in T) computes in F32; F64
+            // inputs (gradient checks) take the exact reference path below.
+            return AttentionOps.scaledDotProductAttention(q, k, v, causal, keyPaddingMask, Double.NaN);
+        }
+        return reference(q, k, v, causal, keyPaddingMask);
+    }
+
+    /**
+     * The same attention from differentiable ops, materialising the [Tq, Tk] scores: the reference
+     * the fused kernel is tested against, and the path for F64. A row with every key masked gives NaN.
+     */
+    public static Var reference(Var q, Var k, Var v, boolean causal, Tensor keyPaddingMask) {
         checkShapes(q, k, v, keyPaddingMask);
         int b = q.value().size(0), h = q.value().size(1), tq = q.value().size(2), d = q.value().size(3);
         int hkv = k.value().size(1), tk = k.value().size(2);

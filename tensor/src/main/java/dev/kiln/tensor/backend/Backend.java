@@ -92,6 +92,21 @@ public interface Backend {
     /** col2im, the adjoint of {@link #im2col}: cols [N, C*kh*kw, OH*OW] summed into out [N, C, H, W]. */
     void col2im(Tensor cols, Window2d window, Tensor out);
 
+    /**
+     * Fused scaled-dot-product attention (see {@code dev.kiln.tensor.Attention}): q [B, H, Tq, D],
+     * k and v [B, Hkv, Tk, D] (F32, any strides, H a multiple of Hkv), keyPadding BOOL [B, Tk] or
+     * null (true = ignore that key). Writes out [B, H, Tq, D] and lse [B, H, Tq] (both F32).
+     */
+    void attentionForward(Tensor q, Tensor k, Tensor v, Tensor keyPadding, boolean causal, double scale,
+                          Tensor out, Tensor lse);
+
+    /**
+     * Backward of {@link #attentionForward} from its inputs, its out and lse, and gradOut (F32,
+     * out's shape): writes gradQ (q's shape), gradK and gradV (k's shape, F32).
+     */
+    void attentionBackward(Tensor gradOut, Tensor q, Tensor k, Tensor v, Tensor out, Tensor lse, Tensor keyPadding,
+                           boolean causal, double scale, Tensor gradQ, Tensor gradK, Tensor gradV);
+
     /** Random distributions {@link #random} draws from. */
     enum Distribution { UNIFORM, NORMAL }
 }

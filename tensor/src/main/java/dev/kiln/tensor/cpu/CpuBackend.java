@@ -9,6 +9,7 @@ import dev.kiln.tensor.kernels.cpu.DoubleElementwiseKernels;
 import dev.kiln.tensor.kernels.cpu.DoubleGemm;
 import dev.kiln.tensor.kernels.cpu.DoubleReductionKernels;
 import dev.kiln.tensor.kernels.cpu.ElementwiseKernels;
+import dev.kiln.tensor.kernels.cpu.FlashAttentionKernels;
 import dev.kiln.tensor.kernels.cpu.HalfConversions;
 import dev.kiln.tensor.kernels.cpu.PackedGemm;
 import dev.kiln.tensor.kernels.cpu.ReductionKernels;
@@ -1084,5 +1085,37 @@ public final class CpuBackend implements Backend {
                 }
             }
         }
+    }
+
+    @Override
+    public void attentionForward(Tensor q, Tensor k, Tensor v, Tensor keyPadding, boolean causal, double scale,
+                                 Tensor out, Tensor lse) {
+        try (Tensor qc = q.contiguous(); Tensor kc = k.contiguous(); Tensor vc = v.contiguous();
+             Tensor pad = keyPadding == null ? null : keyPadding.contiguous()) {
+            FlashAttentionKernels.forward(attentionGeometry(qc, kc, pad, causal, scale),
+                    slab(qc), slab(kc), slab(vc), slab(out), slab(lse));
+        }
+    }
+
+    @Override
+    public void attentionBackward(Tensor gradOut, Tensor q, Tensor k, Tensor v, Tensor out, Tensor lse,
+                                  Tensor keyPadding, boolean causal, double scale,
+                                  Tensor gradQ, Tensor gradK, Tensor gradV) {
+        try (Tensor qc = q.contiguous(); Tensor kc = k.contiguous(); Tensor vc = v.contiguous();
+             Tensor oc = out.contiguous(); Tensor lc = lse.contiguous(); Tensor gc = gradOut.contiguous();
+             Tensor pad = keyPadding == null ? null : keyPadding.contiguous()) {
+            FlashAttentionKernels.backward(attentionGeometry(qc, kc, pad, causal, scale),
+                    slab(qc), slab(kc), slab(vc), slab(oc), slab(lc), slab(gc), slab(gradQ), slab(gradK), slab(gradV));
+        }
+    }
+
+    private static FlashAttentionKernels.Geometry attentionGeometry(Tensor q, Tensor k, Tensor pad, boolean causal,
+                                                                    double scale) {
+        return new FlashAttentionKernels.Geometry(q.size(0), q.size(1), k.size(1), q.size(2), k.size(2), q.size(3),
+                causal, (float) scale, pad == null ? null : st(pad).bytes(), pad == null ? 0 : pad.offset());
+    }
+
+    private static FlashAttentionKernels.Slab slab(Tensor t) {
+        return new FlashAttentionKernels.Slab(st(t).floats(), t.offset());
     }
 }
