@@ -158,6 +158,10 @@ public final class CpuBackend implements Backend {
                 return;
             }
         }
+        if (src.dtype() == DType.F32 && out.dtype() == DType.F32 && out.isContiguous()) {
+            StridedCopy.f32(src, s.floats(), d.floats(), out.offset());
+            return;
+        }
         int[] so = StridedOffsets.of(src);
         int[] dof = StridedOffsets.of(out);
         if (src.dtype() == out.dtype()) {
@@ -496,6 +500,36 @@ public final class CpuBackend implements Backend {
         return order;
     }
 
+    /**
+     * When the kept dims form one block between reduced ones, {@code {before, kept, after}}: the
+     * element counts of the reduced dims before the block, of the block, and of those after it;
+     * otherwise null. Size-1 dims count as either.
+     */
+    private static int[] keptBlock(Tensor in, int[] dims) {
+        boolean[] reduced = new boolean[in.rank()];
+        for (int d : dims) {
+            reduced[d] = true;
+        }
+        int lo = -1, hi = -1;
+        for (int d = 0; d < in.rank(); d++) {
+            if (!reduced[d] && in.size(d) != 1) {
+                lo = lo < 0 ? d : lo;
+                hi = d;
+            }
+        }
+        if (lo < 0) {
+            return null;
+        }
+        int[] counts = {1, 1, 1};
+        for (int d = 0; d < in.rank(); d++) {
+            if (d >= lo && d <= hi && reduced[d] && in.size(d) != 1) {
+                return null;
+            }
+            counts[d < lo ? 0 : d <= hi ? 1 : 2] *= in.size(d);
+        }
+        return counts;
+    }
+
     private static boolean isLeadingPrefix(int[] dims) {
         for (int i = 0; i < dims.length; i++) {
             if (dims[i] != i) {
@@ -512,8 +546,16 @@ public final class CpuBackend implements Backend {
             inner *= in.size(d);
         }
         int outer = out.numel();
+        int[] kept = keptBlock(in, dims);
         if ((op == ReduceOp.SUM || op == ReduceOp.MEAN) && in.dtype() == DType.F32 && in.isContiguous()
-                && isLeadingPrefix(dims) && inner > 0) {
+                && kept != null && kept[2] > 1 && inner > 0) {
+            // Kept dims in the middle of reduced ones ([N, C, H, W] summed over N, H, W): sum rows in place.
+            ReductionKernels.sumOuterInner(st(in).floats(), in.offset(), kept[0], outer, kept[2], st(out).floats(),
+                    out.offset(), op == ReduceOp.MEAN ? 1f / inner : 1f);
+            return;
+        }
+        if ((op == ReduceOp.SUM || op == ReduceOp.MEAN) && in.dtype() == DType.F32 && in.isContiguous()
+                && isLeadingPrefix(dims) && inner > 0 && outer > 1) {
             // Reducing leading dims of a contiguous tensor (a bias gradient, a batch mean): add whole
             // rows instead of transposing the input to make the reduced dims innermost.
             ReductionKernels.sumRows(st(in).floats(), in.offset(), inner, outer, st(out).floats(), out.offset(),

@@ -139,6 +139,10 @@ public final class PackedGemm {
             tiny(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
             return;
         }
+        if (SkinnyGemm.suitsDots(transA, transB, m, n, MR, NR)) {
+            SkinnyGemm.dots(m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+            return;
+        }
         int nUnits = (n + NR - 1) / NR;
         int mUnits = (m + MR - 1) / MR;
         boolean splitN = nUnits >= mUnits;

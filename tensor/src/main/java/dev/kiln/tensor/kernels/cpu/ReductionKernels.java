@@ -86,6 +86,23 @@ public final class ReductionKernels {
         });
     }
 
+    /**
+     * {@code out[b] = scale * sum over a < outer, c < inner of x[off + (a*mid + b)*inner + c]}: a
+     * contiguous [outer, mid, inner] tensor summed over its first and last dims (the bias gradient of
+     * an NCHW activation), without moving the kept dim last first. One task per output.
+     */
+    public static void sumOuterInner(float[] x, int off, int outer, int mid, int inner, float[] out, int outOff, float scale) {
+        CpuParallel.forRange(mid, Math.max(1, (1 << 15) / Math.max(1, outer * inner)), (b0, b1) -> {
+            for (int b = b0; b < b1; b++) {
+                double acc = 0;
+                for (int a = 0; a < outer; a++) {
+                    acc += sum(x, off + (a * mid + b) * inner, inner);
+                }
+                out[outOff + b] = (float) (acc * scale);
+            }
+        });
+    }
+
     /** One output of a reduction over the contiguous row x[off, off+n). */
     public static float reduceRow(ReduceOp op, float[] x, int off, int n, int correction) {
         return switch (op) {

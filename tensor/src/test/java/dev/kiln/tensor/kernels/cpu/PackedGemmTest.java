@@ -36,6 +36,7 @@ class PackedGemmTest {
     private static final int[][] SIZES = {
         {0, 0, 0}, {0, 5, 3}, {4, 0, 3}, {3, 4, 0}, {1, 1, 1}, {2, 3, 1}, {4, 4, 4}, {4, 4, 5}, {7, 13, 5}, {8, 32, 16},
         {9, 33, 17}, {33, 65, 17}, {130, 97, 301}, {96, 64, 256}, {20, 1100, 300}, {17, 40, 1100},
+        {1, 9, 1030}, {3, 5, 37},   // skinny C: NT goes to SkinnyGemm's dot products
     };
     /** alpha, beta: plain overwrite (C pre-filled with NaN), accumulate, both scaled, alpha = 0. */
     private static final float[][] SCALARS = {{1f, 0f}, {1f, 1f}, {1.5f, 0.5f}, {-0.75f, 0f}, {0f, 0.5f}};
