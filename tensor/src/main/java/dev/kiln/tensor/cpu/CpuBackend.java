@@ -223,6 +223,14 @@ public final class CpuBackend implements Backend {
     @Override
     public void unary(UnaryOp op, Tensor in, Tensor out) {
         int n = in.numel();
+        if (out.dtype().isHalf() && in.dtype() == out.dtype() && in.isContiguous() && n > 0) {
+            short[] xs = st(in).shorts();
+            short[] os = st(out).shorts();
+            int xo = in.offset();
+            int oo = out.offset();
+            CpuParallel.forRange(n, GRAIN, (s, e) -> HalfBlocks.unary(op, out.dtype(), xs, xo, os, oo, s, e));
+            return;
+        }
         if (out.dtype() == DType.F64) {
             try (Tensor x = asF64Contiguous(in)) {
                 double[] xs = st(x).doubles();
@@ -284,6 +292,10 @@ public final class CpuBackend implements Backend {
                  Tensor b64 = b.dtype() == DType.F64 ? b.expand(b.shape().toArray()) : b.to(DType.F64)) {
                 binaryF64(op, a64, b64, out);
             }
+            return;
+        }
+        if (!op.isComparison() && out.dtype().isHalf() && a.dtype() == out.dtype() && b.dtype() == out.dtype()
+                && binaryHalfBlocked(op, a, b, out)) {
             return;
         }
         if (!op.isComparison() && out.dtype().isHalf()) {
@@ -375,6 +387,41 @@ public final class CpuBackend implements Backend {
             }
             default -> throw new IllegalStateException("integer op " + op);
         };
+    }
+
+    /**
+     * A half-precision binary op block by block (no F32 temporaries) when each operand's innermost
+     * stride is 1 or 0; false (nothing done) for other layouts.
+     */
+    private static boolean binaryHalfBlocked(BinaryOp op, Tensor a, Tensor b, Tensor out) {
+        int n = out.numel();
+        int rank = out.rank();
+        short[] as = st(a).shorts();
+        short[] bs = st(b).shorts();
+        short[] os = st(out).shorts();
+        int oo = out.offset();
+        DType t = out.dtype();
+        if (a.isContiguous() && b.isContiguous()) {
+            int ao = a.offset();
+            int bo = b.offset();
+            CpuParallel.forRange(n, GRAIN, (s, e) -> HalfBlocks.binaryRow(op, t, as, ao, 1, bs, bo, 1, os, oo, s, e));
+            return true;
+        }
+        int inner = rank == 0 ? 1 : out.size(-1);
+        int aInner = rank == 0 ? 0 : a.strides()[rank - 1];
+        int bInner = rank == 0 ? 0 : b.strides()[rank - 1];
+        if ((aInner != 0 && aInner != 1) || (bInner != 0 && bInner != 1)) {
+            return false;
+        }
+        int rows = n / inner;
+        int[] aRow = StridedOffsets.rowStarts(a);
+        int[] bRow = StridedOffsets.rowStarts(b);
+        CpuParallel.forRange(rows, Math.max(1, GRAIN / Math.max(inner, 1)), (s, e) -> {
+            for (int r = s; r < e; r++) {
+                HalfBlocks.binaryRow(op, t, as, aRow[r], aInner, bs, bRow[r], bInner, os, oo + r * inner, 0, inner);
+            }
+        });
+        return true;
     }
 
     /** F32 binary op over broadcast (stride-0) views, one row (innermost dim) at a time. */
