@@ -7,21 +7,15 @@ import dev.kiln.tensor.Tensor;
 import dev.kiln.tensor.TensorScope;
 import dev.kiln.tensor.kernels.cpu.CpuParallel;
 import dev.kiln.tensor.random.Generator;
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
-import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -39,6 +33,9 @@ import picocli.CommandLine.Option;
 @Command(name = "conv", mixinStandardHelpOptions = true,
         description = "conv2d training step (forward + backward) of Kiln vs PyTorch (best-of timings, interleaved).")
 public final class ConvBench implements Callable<Integer> {
+    private static final java.util.regex.Pattern STEP = ReferenceProcess.field("step");
+    private static final java.util.regex.Pattern FORWARD = ReferenceProcess.field("forward");
+
     /** One conv layer: x [n, c, h, w], weight [oc, c/groups, k, k], bias [oc]. */
     record Case(String name, int n, int c, int oc, int h, int w, int k, int stride, int pad, int groups) {
         int outH() {
@@ -97,7 +94,7 @@ public final class ConvBench implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         List<Case> cases = selectedCases();
-        Path script = findScript();
+        Path script = ReferenceProcess.findScript("conv_torch.py");
         if (!json) {
             out.printf("conv2d float32 training step = forward (with bias) + sum + backward (dx, dw, db); fwd = forward"
                     + " alone, no graph.%nms per call, best of %d rounds × %d batches, Kiln and torch interleaved;"
@@ -115,7 +112,11 @@ public final class ConvBench implements Callable<Integer> {
                 if (actual != t) {
                     notes.add("asked for " + t + " threads, the machine has " + CpuParallel.cores() + " cores: ran " + actual);
                 }
-                try (TorchReference ref = TorchReference.start(python, script, actual, samples, minTime)) {
+                try (ReferenceProcess ref = ReferenceProcess.start("torch", "torch", python, script,
+                        List.of("--threads", Integer.toString(actual), "--samples", Integer.toString(samples),
+                                "--min-time", Double.toString(minTime)),
+                        Map.of("OMP_NUM_THREADS", Integer.toString(actual), "MKL_NUM_THREADS", Integer.toString(actual)),
+                        List.of())) {
                     for (Case c : cases) {
                         double[] kiln = {Double.MAX_VALUE, Double.MAX_VALUE};
                         double[] torch = null;
@@ -125,7 +126,7 @@ public final class ConvBench implements Callable<Integer> {
                             for (int r = 0; r < rounds; r++) {
                                 kiln[0] = Math.min(kiln[0], bestSeconds(conv::step));
                                 kiln[1] = Math.min(kiln[1], bestSeconds(conv::forward));
-                                double[] ts = ref.seconds(c);
+                                double[] ts = ref.ask(c.json(), STEP, FORWARD);
                                 if (ts != null) {
                                     torch = torch == null ? ts : new double[] {Math.min(torch[0], ts[0]), Math.min(torch[1], ts[1])};
                                 }
@@ -343,105 +344,6 @@ public final class ConvBench implements Callable<Integer> {
             }
             if (y != null) {
                 y.close();
-            }
-        }
-    }
-
-    /** Locates bench/python/conv_torch.py under -Dkiln.home, else the working directory or its parents. */
-    private static Path findScript() {
-        Path rel = Path.of("bench", "python", "conv_torch.py");
-        String home = System.getProperty("kiln.home");
-        if (home != null) {
-            return Path.of(home).resolve(rel);
-        }
-        for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
-            if (Files.isRegularFile(dir.resolve(rel))) {
-                return dir.resolve(rel);
-            }
-        }
-        return Path.of("").toAbsolutePath().resolve(rel);
-    }
-
-    /** A {@code conv_torch.py --serve} process; {@link #unavailable} says why there is no reference. */
-    private static final class TorchReference implements AutoCloseable {
-        private static final Pattern STEP = Pattern.compile("\"step\":\\s*([0-9.eE+-]+)");
-        private static final Pattern FORWARD = Pattern.compile("\"forward\":\\s*([0-9.eE+-]+)");
-        final Process process;
-        final BufferedReader reader;
-        final PrintWriter writer;
-        String unavailable;
-
-        private TorchReference(Process process, String unavailable) {
-            this.process = process;
-            this.unavailable = unavailable;
-            this.reader = process == null ? null
-                    : new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
-            this.writer = process == null ? null
-                    : new PrintWriter(process.getOutputStream(), true, StandardCharsets.UTF_8);
-        }
-
-        static TorchReference start(String python, Path script, int threads, int samples, double minTime) {
-            if (!Files.isRegularFile(script)) {
-                return new TorchReference(null, "no torch reference: " + script
-                        + " not found (run from the repository root or pass -Dkiln.home=<repo root>)");
-            }
-            ProcessBuilder pb = new ProcessBuilder(python, script.toString(), "--serve", "--threads", Integer.toString(threads),
-                    "--samples", Integer.toString(samples), "--min-time", Double.toString(minTime));
-            pb.environment().put("OMP_NUM_THREADS", Integer.toString(threads));
-            pb.environment().put("MKL_NUM_THREADS", Integer.toString(threads));
-            pb.redirectError(ProcessBuilder.Redirect.DISCARD);
-            TorchReference ref;
-            try {
-                ref = new TorchReference(pb.start(), null);
-            } catch (IOException e) {
-                return new TorchReference(null, "no torch reference: cannot run '" + python + "': " + e.getMessage());
-            }
-            try {
-                String hello = ref.reader.readLine();
-                if (hello == null || !hello.contains("\"ready\"")) {
-                    ref.unavailable = "no torch reference: '" + python + " " + script
-                            + "' did not start (is torch installed? try: " + python + " -c 'import torch')";
-                }
-            } catch (IOException e) {
-                ref.unavailable = "no torch reference: " + e.getMessage();
-            }
-            return ref;
-        }
-
-        /** {step, forward} seconds of torch for one case, or null once the reference is unavailable. */
-        double[] seconds(Case c) {
-            if (unavailable != null) {
-                return null;
-            }
-            try {
-                writer.println(c.json());
-                String line = reader.readLine();
-                Matcher step = line == null ? null : STEP.matcher(line);
-                Matcher fwd = line == null ? null : FORWARD.matcher(line);
-                if (step == null || !step.find() || !fwd.find()) {
-                    unavailable = "no torch reference: conv_torch.py answered " + line;
-                    return null;
-                }
-                return new double[] {Double.parseDouble(step.group(1)), Double.parseDouble(fwd.group(1))};
-            } catch (IOException e) {
-                unavailable = "no torch reference: " + e.getMessage();
-                return null;
-            }
-        }
-
-        @Override
-        public void close() {
-            if (process == null) {
-                return;
-            }
-            writer.close();    // EOF on stdin ends the --serve loop
-            try {
-                if (!process.waitFor(10, TimeUnit.SECONDS)) {
-                    process.destroyForcibly();
-                }
-            } catch (InterruptedException e) {
-                process.destroyForcibly();
-                Thread.currentThread().interrupt();
             }
         }
     }

@@ -2,21 +2,15 @@ package dev.kiln.bench;
 
 import dev.kiln.tensor.kernels.cpu.CpuParallel;
 import dev.kiln.tensor.kernels.cpu.PackedGemm;
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
-import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -58,11 +52,13 @@ public final class GemmBench implements Callable<Integer> {
     @Option(names = "--python", description = "Python interpreter for the reference (default: ${DEFAULT-VALUE}).")
     String python = "python3";
 
+    private static final java.util.regex.Pattern GFLOPS = ReferenceProcess.field("gflops");
+
     private final PrintWriter out = new PrintWriter(System.out, true, StandardCharsets.UTF_8);
 
     @Override
     public Integer call() throws Exception {
-        Path script = findScript();
+        Path script = ReferenceProcess.findScript("gemm_numpy.py");
         if (!json) {
             out.printf("sgemm float32, row-major C = A·B, n×n; GFLOPS = 2n³/time; best of %d rounds × %d batches,"
                     + " Kiln and numpy interleaved%n", rounds, samples);
@@ -78,7 +74,11 @@ public final class GemmBench implements Callable<Integer> {
                 if (actual != t) {
                     notes.add("asked for " + t + " threads, the machine has " + CpuParallel.cores() + " cores: ran " + actual);
                 }
-                try (NumpyReference ref = NumpyReference.start(python, script, actual, samples, minTime)) {
+                try (ReferenceProcess ref = ReferenceProcess.start("numpy", "numpy", python, script,
+                        List.of("--samples", Integer.toString(samples), "--min-time", Double.toString(minTime)),
+                        // Site-wide OpenBLAS overrides would make the reference something other than stock numpy.
+                        Map.of("OPENBLAS_NUM_THREADS", Integer.toString(actual), "OMP_NUM_THREADS", Integer.toString(actual)),
+                        List.of("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"))) {
                     if (ref.unavailable != null && !notes.contains(ref.unavailable)) {
                         notes.add(ref.unavailable);
                     }
@@ -87,7 +87,8 @@ public final class GemmBench implements Callable<Integer> {
                         Double numpy = null;
                         for (int r = 0; r < rounds; r++) {
                             kiln = Math.max(kiln, kilnGflops(n));
-                            Double g = ref.gflops(n);
+                            double[] answer = ref.ask(Integer.toString(n), GFLOPS);
+                            Double g = answer == null ? null : answer[0];
                             if (g != null) {
                                 numpy = numpy == null ? g : Math.max(numpy, g);
                             }
@@ -172,106 +173,6 @@ public final class GemmBench implements Callable<Integer> {
         }
         if (Math.abs(c[i * n + j] - ref) > 1e-5 * n * mag) {
             throw new IllegalStateException("gemm: C[" + i + "," + j + "]=" + c[i * n + j] + " but expected " + ref);
-        }
-    }
-
-    /** Locates bench/python/gemm_numpy.py under -Dkiln.home, else the working directory or its parents. */
-    private static Path findScript() {
-        Path rel = Path.of("bench", "python", "gemm_numpy.py");
-        String home = System.getProperty("kiln.home");
-        if (home != null) {
-            return Path.of(home).resolve(rel);
-        }
-        for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
-            if (Files.isRegularFile(dir.resolve(rel))) {
-                return dir.resolve(rel);
-            }
-        }
-        return Path.of("").toAbsolutePath().resolve(rel);
-    }
-
-    /** A {@code gemm_numpy.py --serve} process; {@link #unavailable} says why there is no reference. */
-    private static final class NumpyReference implements AutoCloseable {
-        private static final Pattern GFLOPS = Pattern.compile("\"gflops\":\\s*([0-9.eE+-]+)");
-        final Process process;
-        final BufferedReader reader;
-        final PrintWriter writer;
-        String unavailable;
-
-        private NumpyReference(Process process, String unavailable) {
-            this.process = process;
-            this.unavailable = unavailable;
-            this.reader = process == null ? null
-                    : new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
-            this.writer = process == null ? null
-                    : new PrintWriter(process.getOutputStream(), true, StandardCharsets.UTF_8);
-        }
-
-        static NumpyReference start(String python, Path script, int threads, int samples, double minTime) {
-            if (!Files.isRegularFile(script)) {
-                return new NumpyReference(null, "no numpy reference: " + script
-                        + " not found (run from the repository root or pass -Dkiln.home=<repo root>)");
-            }
-            ProcessBuilder pb = new ProcessBuilder(python, script.toString(), "--serve",
-                    "--samples", Integer.toString(samples), "--min-time", Double.toString(minTime));
-            pb.environment().put("OPENBLAS_NUM_THREADS", Integer.toString(threads));
-            pb.environment().put("OMP_NUM_THREADS", Integer.toString(threads));
-            // Site-wide OpenBLAS overrides would make the reference something other than stock numpy.
-            pb.environment().remove("OPENBLAS_CORETYPE");
-            pb.environment().remove("OPENBLAS_L2_SIZE");
-            pb.redirectError(ProcessBuilder.Redirect.DISCARD);
-            NumpyReference ref;
-            try {
-                ref = new NumpyReference(pb.start(), null);
-            } catch (IOException e) {
-                return new NumpyReference(null, "no numpy reference: cannot run '" + python + "': " + e.getMessage());
-            }
-            try {
-                String hello = ref.reader.readLine();
-                if (hello == null || !hello.contains("\"ready\"")) {
-                    ref.unavailable = "no numpy reference: '" + python + " " + script
-                            + "' did not start (is numpy installed? try: " + python + " -c 'import numpy')";
-                }
-            } catch (IOException e) {
-                ref.unavailable = "no numpy reference: " + e.getMessage();
-            }
-            return ref;
-        }
-
-        /** GFLOPS of numpy for one n×n matmul, or null once the reference is unavailable. */
-        Double gflops(int n) {
-            if (unavailable != null) {
-                return null;
-            }
-            try {
-                writer.println(n);
-                String line = reader.readLine();
-                Matcher m = line == null ? null : GFLOPS.matcher(line);
-                if (m == null || !m.find()) {
-                    unavailable = "no numpy reference: gemm_numpy.py answered " + line;
-                    return null;
-                }
-                return Double.parseDouble(m.group(1));
-            } catch (IOException e) {
-                unavailable = "no numpy reference: " + e.getMessage();
-                return null;
-            }
-        }
-
-        @Override
-        public void close() {
-            if (process == null) {
-                return;
-            }
-            writer.close();    // EOF on stdin ends the --serve loop
-            try {
-                if (!process.waitFor(10, TimeUnit.SECONDS)) {
-                    process.destroyForcibly();
-                }
-            } catch (InterruptedException e) {
-                process.destroyForcibly();
-                Thread.currentThread().interrupt();
-            }
         }
     }
 }
