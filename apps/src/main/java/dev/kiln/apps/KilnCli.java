@@ -1,5 +1,6 @@
 package dev.kiln.apps;
 
+import dev.kiln.apps.data.DataCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -13,7 +14,7 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = KilnCli.Version.class,
         description = "Kiln, a deep-learning engine written from scratch in Java.",
-        subcommands = {DoctorCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {DoctorCommand.class, DataCommand.class, CommandLine.HelpCommand.class},
         footer = {
             "",
             "Run by the ./kiln launcher itself:",
