@@ -190,11 +190,10 @@ public final class Functional {
             throw new IllegalArgumentException("maxPool2d: padding (" + padding + ") must be at most half the kernel size ("
                     + kernel + ")");
         }
-        Var planes = poolPlanes("maxPool2d", x);
-        Var cols = planes.im2col(win, Double.NEGATIVE_INFINITY); // [N*C, k*k, L]
-        Tensor argmax = cols.value().argmax(1, true); // [N*C, 1, L]
-        Var picked = cols.gather(1, argmax);
-        return picked.reshape(x.value().size(0), x.value().size(1), win.outH(x.value().size(2)), win.outW(x.value().size(3)));
+        if (x.value().rank() != 4) {
+            throw new IllegalArgumentException("maxPool2d: input must be 4-D [N, C, H, W], got shape " + x.shape());
+        }
+        return WindowOps.maxPool2d(x, win);
     }
 
     /** Average pooling over square windows; padding counts as zeros (torch's count_include_pad=True). */

@@ -21,4 +21,13 @@ final class WindowOps {
     static Var col2im(Var a, int height, int width, Window2d window) {
         return Var.op("col2im", a.value().col2im(height, width, window), g -> new Tensor[] {g.im2col(window, 0)}, a);
     }
+
+    // values, indices = maxPool2d(a): da = the gradient scattered to each window's maximum (the first one on ties)
+    static Var maxPool2d(Var a, Window2d window) {
+        Tensor x = a.value();
+        Tensor.MaxPool r = x.maxPool2d(window);
+        Tensor indices = r.indices();
+        int h = x.size(2), w = x.size(3);
+        return Var.op("maxPool2d", r.values(), g -> new Tensor[] {Tensor.maxPool2dBackward(g, indices, h, w)}, a);
+    }
 }

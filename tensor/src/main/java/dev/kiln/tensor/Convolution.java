@@ -61,4 +61,33 @@ final class Convolution {
         cols.backend().col2im(cols, window, out);
         return out;
     }
+
+    /** Max pooling [N, C, H, W] -> {values, indices (I64 flat positions in each H*W plane)}. */
+    static Tensor.MaxPool maxPool2d(Tensor x, Window2d window) {
+        x.checkOpen("maxPool2d");
+        if (x.rank() != 4) {
+            throw new IllegalArgumentException("maxPool2d: input must be 4-D [N, C, H, W], got shape " + x.shape());
+        }
+        if (!x.dtype().isFloatingPoint()) {
+            throw new IllegalArgumentException("maxPool2d: input must be floating point, got " + x.dtype());
+        }
+        checkWindowFits("maxPool2d", x.size(2), x.size(3), window);
+        Shape out = Shape.of(x.size(0), x.size(1), window.outH(x.size(2)), window.outW(x.size(3)));
+        Tensor values = Tensor.empty(x.dtype(), x.device(), out);
+        Tensor indices = Tensor.empty(DType.I64, x.device(), out);
+        x.backend().maxPool2d(x, window, values, indices);
+        return new Tensor.MaxPool(values, indices);
+    }
+
+    /** The gradient of {@link #maxPool2d}: grad [N, C, OH, OW] scattered into [N, C, height, width] at indices. */
+    static Tensor maxPool2dBackward(Tensor grad, Tensor indices, int height, int width) {
+        grad.checkOpen("maxPool2dBackward");
+        if (grad.rank() != 4 || !grad.shape().equals(indices.shape()) || indices.dtype() != DType.I64) {
+            throw new IllegalArgumentException("maxPool2dBackward: grad and indices must be 4-D of one shape (indices I64), got "
+                    + grad.shape() + " and " + indices.dtype() + " " + indices.shape());
+        }
+        Tensor gradIn = Tensor.empty(grad.dtype(), grad.device(), Shape.of(grad.size(0), grad.size(1), height, width));
+        grad.backend().maxPool2dBackward(grad, indices, gradIn);
+        return gradIn;
+    }
 }

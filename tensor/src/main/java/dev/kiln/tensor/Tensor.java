@@ -894,6 +894,13 @@ public final class Tensor implements AutoCloseable {
     /** The adjoint of {@link #im2col}: sums columns [N, C*kh*kw, OH*OW] back into an image [N, C, height, width] (torch's {@code F.fold}). */
     public Tensor col2im(int height, int width, dev.kiln.tensor.ops.Window2d window) { return Convolution.col2im(this, height, width, window); }
 
+    /** 2-D max pooling of this [N, C, H, W] tensor: values and the I64 flat index (h*W + w) of each maximum. */
+    public MaxPool maxPool2d(dev.kiln.tensor.ops.Window2d window) { return Convolution.maxPool2d(this, window); }
+    /** Scatters a max-pooling gradient [N, C, OH, OW] back to [N, C, height, width] at the pooling indices. */
+    public static Tensor maxPool2dBackward(Tensor grad, Tensor indices, int height, int width) {
+        return Convolution.maxPool2dBackward(grad, indices, height, width);
+    }
+
     public Tensor indexSelect(int dim, Tensor index) { return Indexing.indexSelect(this, dim, index); }
     public Tensor gather(int dim, Tensor index) { return Indexing.gather(this, dim, index); }
     /** Out-of-place torch.scatter_add: a copy of this with src added at index along dim. */
@@ -915,6 +922,15 @@ public final class Tensor implements AutoCloseable {
     public TopK topk(int k, int dim, boolean largest) { return Indexing.topk(this, k, dim, largest); }
 
     /** Result of {@link #topk}: values and I64 indices. */
+    /** Result of {@link #maxPool2d}: values and I64 indices, both [N, C, OH, OW]. */
+    public record MaxPool(Tensor values, Tensor indices) implements AutoCloseable {
+        @Override
+        public void close() {
+            values.close();
+            indices.close();
+        }
+    }
+
     public record TopK(Tensor values, Tensor indices) implements AutoCloseable {
         @Override
         public void close() {

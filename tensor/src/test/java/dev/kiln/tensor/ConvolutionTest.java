@@ -186,4 +186,56 @@ class ConvolutionTest {
             assertTrue(e.getMessage().contains("kernel size"), e.getMessage());
         }
     }
+
+    @Test
+    void maxPoolMatchesTheWindowDefinitionWithTorchTieAndNanRules() {
+        int n = 2, c = 3, h = 7, w = 6;
+        float[] data = randomFloats(n * c * h * w); // values on a 1/8 grid: plenty of ties
+        data[5] = Float.NaN;
+        for (Window2d win : new Window2d[] {Window2d.of(2, 2, 0), Window2d.of(3, 2, 1), new Window2d(2, 3, 1, 2, 1, 0, 2, 1)}) {
+            for (DType dt : new DType[] {DType.F32, DType.F64, DType.BF16}) {
+                try (Tensor x32 = Tensor.fromArray(data, n, c, h, w); Tensor x = x32.to(dt); Tensor.MaxPool r = x.maxPool2d(win);
+                     Tensor got = r.values().to(DType.F32)) {
+                    int oh = win.outH(h), ow = win.outW(w);
+                    float[] vals = got.toFloatArray();
+                    long[] idx = r.indices().toLongArray();
+                    float[] xs = x.to(DType.F32).toFloatArray();
+                    for (int p = 0; p < n * c; p++) {
+                        for (int y = 0; y < oh; y++) {
+                            for (int z = 0; z < ow; z++) {
+                                float best = Float.NEGATIVE_INFINITY;
+                                int at = -1;
+                                for (int i = 0; i < win.kernelH(); i++) {
+                                    for (int j = 0; j < win.kernelW(); j++) {
+                                        int ih = y * win.strideH() - win.padH() + i * win.dilationH();
+                                        int iw = z * win.strideW() - win.padW() + j * win.dilationW();
+                                        if (ih < 0 || ih >= h || iw < 0 || iw >= w) {
+                                            continue;
+                                        }
+                                        float v = xs[p * h * w + ih * w + iw];
+                                        if (at < 0 || v > best || Float.isNaN(v)) {
+                                            best = v;
+                                            at = ih * w + iw;
+                                        }
+                                    }
+                                }
+                                int o = p * oh * ow + y * ow + z;
+                                assertEquals(at, idx[o], win + " " + dt + " index at " + o);
+                                assertEquals(best, vals[o], 0f, win + " " + dt + " value at " + o);
+                            }
+                        }
+                    }
+                    // backward: every output gradient lands on its maximum's position (summed where windows share one)
+                    try (Tensor g = Tensor.ones(dt, n, c, oh, ow); Tensor gi = Tensor.maxPool2dBackward(g, r.indices(), h, w)) {
+                        double[] gin = gi.toDoubleArray();
+                        double[] want = new double[n * c * h * w];
+                        for (int o = 0; o < idx.length; o++) {
+                            want[(o / (oh * ow)) * h * w + (int) idx[o]] += 1;
+                        }
+                        assertArrayEquals(want, gin, 0, win + " " + dt);
+                    }
+                }
+            }
+        }
+    }
 }

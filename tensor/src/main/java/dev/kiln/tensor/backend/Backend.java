@@ -107,6 +107,15 @@ public interface Backend {
     void attentionBackward(Tensor gradOut, Tensor q, Tensor k, Tensor v, Tensor out, Tensor lse, Tensor keyPadding,
                            boolean causal, double scale, Tensor gradQ, Tensor gradK, Tensor gradV);
 
+    /**
+     * Max pooling: in [N, C, H, W] -> values [N, C, OH, OW] (in's dtype) and indices (I64, the
+     * flat position h*W + w of each maximum in its plane, as torch returns).
+     */
+    void maxPool2d(Tensor in, Window2d window, Tensor values, Tensor indices);
+
+    /** gradIn [N, C, H, W] (zeroed here) += grad [N, C, OH, OW] scattered to the positions in indices. */
+    void maxPool2dBackward(Tensor grad, Tensor indices, Tensor gradIn);
+
     /** Random distributions {@link #random} draws from. */
     enum Distribution { UNIFORM, NORMAL }
 }

@@ -158,6 +158,17 @@ public final class CpuBackend implements Backend {
                 return;
             }
         }
+        if ((src.dtype() == DType.BOOL || src.dtype() == DType.I8) && out.dtype() == DType.F32 && src.isContiguous()
+                && out.isContiguous()) {
+            byte[] sb = s.bytes();
+            float[] df = d.floats();
+            int so = src.offset();
+            int oo = out.offset();
+            for (int i = 0; i < n; i++) {
+                df[oo + i] = sb[so + i];
+            }
+            return;
+        }
         if (src.dtype() == DType.F32 && out.dtype() == DType.F32 && out.isContiguous()) {
             StridedCopy.f32(src, s.floats(), d.floats(), out.offset());
             return;
@@ -283,6 +294,10 @@ public final class CpuBackend implements Backend {
         }
         if (!op.isComparison() && out.dtype() == DType.F32 && a.dtype() == DType.F32 && b.dtype() == DType.F32) {
             binaryF32(op, a, b, out);
+            return;
+        }
+        if (op.isComparison() && a.dtype() == DType.F32 && b.dtype() == DType.F32 && out.dtype() == DType.BOOL) {
+            compareF32(op, a, b, out);
             return;
         }
         if (!op.isComparison() && out.dtype() == DType.F64) {
@@ -422,6 +437,43 @@ public final class CpuBackend implements Backend {
             }
         });
         return true;
+    }
+
+    /** F32 comparison into BOOL, one row (innermost dim) at a time, IEEE semantics (NaN compares false except NE). */
+    private static void compareF32(BinaryOp op, Tensor a, Tensor b, Tensor out) {
+        float[] as = st(a).floats();
+        float[] bs = st(b).floats();
+        byte[] os = st(out).bytes();
+        int n = out.numel();
+        int rank = out.rank();
+        int inner = rank == 0 ? 1 : out.size(-1);
+        int rows = n / inner;
+        int aInner = rank == 0 ? 0 : a.strides()[rank - 1];
+        int bInner = rank == 0 ? 0 : b.strides()[rank - 1];
+        int[] aRow = StridedOffsets.rowStarts(a);
+        int[] bRow = StridedOffsets.rowStarts(b);
+        int oo = out.offset();
+        CpuParallel.forRange(rows, Math.max(1, GRAIN / Math.max(inner, 1)), (s, e) -> {
+            for (int r = s; r < e; r++) {
+                int ai = aRow[r];
+                int bi = bRow[r];
+                int o = oo + r * inner;
+                for (int i = 0; i < inner; i++, ai += aInner, bi += bInner) {
+                    float x = as[ai];
+                    float y = bs[bi];
+                    boolean v = switch (op) {
+                        case EQ -> x == y;
+                        case NE -> x != y;
+                        case LT -> x < y;
+                        case LE -> x <= y;
+                        case GT -> x > y;
+                        case GE -> x >= y;
+                        default -> throw new IllegalStateException("compare: " + op);
+                    };
+                    os[o + i] = (byte) (v ? 1 : 0);
+                }
+            }
+        });
     }
 
     /** F32 binary op over broadcast (stride-0) views, one row (innermost dim) at a time. */
@@ -927,6 +979,19 @@ public final class CpuBackend implements Backend {
         int[] inStrides = in.strides();
         int[] counter = new int[rank];
         boolean floating = in.dtype().isFloatingPoint();
+        if (in.dtype() == DType.F32) { // typed arrays: no per-element dtype dispatch
+            float[] sf = s.floats();
+            float[] df = d.floats();
+            for (int i = 0; i < idx.length; i++) {
+                int off = in.offset();
+                for (int k = 0; k < rank; k++) {
+                    off += (k == dim ? (int) idx[i] : counter[k]) * inStrides[k];
+                }
+                df[out.offset() + i] = sf[off];
+                StridedOffsets.increment(counter, index.shape());
+            }
+            return;
+        }
         for (int i = 0; i < idx.length; i++) {
             int off = in.offset();
             for (int k = 0; k < rank; k++) {
@@ -951,6 +1016,21 @@ public final class CpuBackend implements Backend {
         int[] srcStrides = src.strides();
         int[] counter = new int[rank];
         boolean floating = out.dtype().isFloatingPoint();
+        if (out.dtype() == DType.F32 && src.dtype() == DType.F32) {
+            float[] sf = s.floats();
+            float[] df = d.floats();
+            for (int i = 0; i < idx.length; i++) {
+                int o = out.offset();
+                int so = src.offset();
+                for (int k = 0; k < rank; k++) {
+                    o += (k == dim ? (int) idx[i] : counter[k]) * outStrides[k];
+                    so += counter[k] * srcStrides[k];
+                }
+                df[o] += sf[so];
+                StridedOffsets.increment(counter, index.shape());
+            }
+            return;
+        }
         for (int i = 0; i < idx.length; i++) {
             int o = out.offset();
             int so = src.offset();
@@ -1206,5 +1286,115 @@ public final class CpuBackend implements Backend {
 
     private static FlashAttentionKernels.Slab slab(Tensor t) {
         return new FlashAttentionKernels.Slab(st(t).floats(), t.offset());
+    }
+
+    @Override
+    public void maxPool2d(Tensor in, Window2d window, Tensor values, Tensor indices) {
+        int planes = in.size(0) * in.size(1);
+        int h = in.size(2);
+        int w = in.size(3);
+        int outPlane = window.outH(h) * window.outW(w);
+        if (values.numel() == 0) {
+            return;
+        }
+        boolean f32 = in.dtype() == DType.F32;
+        // Other float dtypes run through an F32 copy: max picks an input value, so F16/BF16 are exact;
+        // F64 keeps its own path below to stay exact.
+        if (in.dtype() == DType.F64) {
+            maxPool2dGeneric(in, window, values, indices);
+            return;
+        }
+        try (Tensor x = f32 ? in.contiguous() : in.to(DType.F32).contiguous();
+             Tensor v = f32 ? null : Tensor.empty(DType.F32, Device.CPU, values.shape())) {
+            Tensor target = f32 ? values : v;
+            float[] xs = st(x).floats();
+            float[] os = st(target).floats();
+            long[] is = st(indices).longs();
+            int xo = x.offset();
+            int oo = target.offset();
+            int io = indices.offset();
+            CpuParallel.forRange(planes, Math.max(1, GRAIN / Math.max(1, h * w)), (s, e) -> {
+                for (int p = s; p < e; p++) {
+                    WindowKernels.maxPoolPlane(xs, xo + p * h * w, h, w, window, os, oo + p * outPlane, is, io + p * outPlane);
+                }
+            });
+            if (!f32) {
+                copy(v, values);
+            }
+        }
+    }
+
+    /** Exact max pooling for F64 through the storage accessors. */
+    private void maxPool2dGeneric(Tensor in, Window2d window, Tensor values, Tensor indices) {
+        int planes = in.size(0) * in.size(1);
+        int h = in.size(2);
+        int w = in.size(3);
+        int outH = window.outH(h);
+        int outW = window.outW(w);
+        try (Tensor x = in.contiguous()) {
+            CpuStorage xs = st(x);
+            CpuStorage vs = st(values);
+            long[] is = st(indices).longs();
+            for (int p = 0; p < planes; p++) {
+                for (int oh = 0; oh < outH; oh++) {
+                    for (int ow = 0; ow < outW; ow++) {
+                        double best = Double.NEGATIVE_INFINITY;
+                        int bestAt = -1;
+                        for (int i = 0; i < window.kernelH(); i++) {
+                            int ih = oh * window.strideH() - window.padH() + i * window.dilationH();
+                            for (int j = 0; j < window.kernelW() && ih >= 0 && ih < h; j++) {
+                                int iw = ow * window.strideW() - window.padW() + j * window.dilationW();
+                                if (iw < 0 || iw >= w) {
+                                    continue;
+                                }
+                                double v = xs.getDouble(x.offset() + (p * h + ih) * w + iw);
+                                if (bestAt < 0 || v > best || Double.isNaN(v)) {
+                                    best = v;
+                                    bestAt = ih * w + iw;
+                                }
+                            }
+                        }
+                        int o = (p * outH + oh) * outW + ow;
+                        vs.setDouble(values.offset() + o, best);
+                        is[indices.offset() + o] = bestAt;
+                    }
+                }
+            }
+        }
+    }
+
+    @Override
+    public void maxPool2dBackward(Tensor grad, Tensor indices, Tensor gradIn) {
+        int planes = gradIn.size(0) * gradIn.size(1);
+        int plane = gradIn.size(2) * gradIn.size(3);
+        int outPlane = grad.numel() / Math.max(1, planes);
+        fill(gradIn, 0);
+        try (Tensor g = grad.contiguous(); Tensor ix = indices.contiguous()) {
+            long[] is = st(ix).longs();
+            int io = ix.offset();
+            if (gradIn.dtype() == DType.F32 && g.dtype() == DType.F32) {
+                float[] gs = st(g).floats();
+                float[] ds = st(gradIn).floats();
+                int go = g.offset();
+                int dof = gradIn.offset();
+                // Each plane's gradient is written by one task only.
+                CpuParallel.forRange(planes, Math.max(1, GRAIN / Math.max(1, outPlane)), (s, e) -> {
+                    for (int p = s; p < e; p++) {
+                        for (int k = 0; k < outPlane; k++) {
+                            ds[dof + p * plane + (int) is[io + p * outPlane + k]] += gs[go + p * outPlane + k];
+                        }
+                    }
+                });
+                return;
+            }
+            CpuStorage gs = st(g);
+            CpuStorage ds = st(gradIn);
+            for (int p = 0; p < planes; p++) {
+                for (int k = 0; k < outPlane; k++) {
+                    int at = gradIn.offset() + p * plane + (int) is[io + p * outPlane + k];
+                    ds.setDouble(at, ds.getDouble(at) + gs.getDouble(g.offset() + p * outPlane + k));
+                }
+            }
+        }
     }
 }

@@ -113,4 +113,41 @@ public final class WindowKernels {
         }
         return Math.min(outW, (limit - 1) / stride + 1);
     }
+
+    /**
+     * Max pooling of one plane: out[oh*outW + ow] = the largest x in the window (padding excluded),
+     * idx = its flat position ih*w + iw in the plane. As torch: the first maximum wins ties, and a
+     * NaN in the window wins over numbers (the last NaN, as torch's {@code val > max || isnan(val)}).
+     */
+    public static void maxPoolPlane(float[] x, int xo, int h, int w, Window2d win, float[] out, int oo, long[] idx, int io) {
+        int outH = win.outH(h);
+        int outW = win.outW(w);
+        for (int oh = 0; oh < outH; oh++) {
+            int h0 = oh * win.strideH() - win.padH();
+            for (int ow = 0; ow < outW; ow++) {
+                int w0 = ow * win.strideW() - win.padW();
+                float best = Float.NEGATIVE_INFINITY;
+                int bestAt = -1;
+                for (int i = 0; i < win.kernelH(); i++) {
+                    int ih = h0 + i * win.dilationH();
+                    if (ih < 0 || ih >= h) {
+                        continue;
+                    }
+                    for (int j = 0; j < win.kernelW(); j++) {
+                        int iw = w0 + j * win.dilationW();
+                        if (iw < 0 || iw >= w) {
+                            continue;
+                        }
+                        float v = x[xo + ih * w + iw];
+                        if (bestAt < 0 || v > best || Float.isNaN(v)) {
+                            best = v;
+                            bestAt = ih * w + iw;
+                        }
+                    }
+                }
+                out[oo + oh * outW + ow] = best;
+                idx[io + oh * outW + ow] = bestAt;
+            }
+        }
+    }
 }
