@@ -130,6 +130,9 @@ public final class Functional {
         return d.mul(d).mean();
     }
 
+    /** Output positions per image below which conv2d runs one GEMM over the whole batch. */
+    private static final long SINGLE_GEMM_MAX_L = 4096;
+
     /** 2-D convolution with a square stride and zero padding, no dilation, one group. */
     public static Var conv2d(Var x, Var weight, Var bias, int stride, int padding) {
         return conv2d(x, weight, bias, stride, stride, padding, padding, 1, 1, 1);
@@ -169,7 +172,12 @@ public final class Functional {
         int k = wv.size(1) * win.taps();
         Var cols = x.im2col(win, 0); // [N, C*kh*kw, L]
         Var y;
-        if (groups == 1) {
+        if (groups == 1 && n > 1 && (long) oh * ow < SINGLE_GEMM_MAX_L) {
+            // Small images: one [OC, K] @ [K, N*L] product instead of N small ones, each of which
+            // would re-pack the shared weight (measured by `kiln bench conv`/`train`).
+            Var wide = cols.permute(1, 0, 2).reshape(k, n * oh * ow);
+            y = weight.reshape(outChannels, k).matmul(wide).reshape(outChannels, n, oh * ow).permute(1, 0, 2);
+        } else if (groups == 1) {
             y = weight.reshape(outChannels, k).matmul(cols); // [OC, K] @ [N, K, L] -> [N, OC, L]
         } else {
             Var wg = weight.reshape(groups, outChannels / groups, k);
