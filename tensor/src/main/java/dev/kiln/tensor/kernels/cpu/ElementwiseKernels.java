@@ -76,10 +76,10 @@ public final class ElementwiseKernels {
             case SIGMOID -> (float) (1 / (1 + Math.exp(-v)));
             case SILU -> (float) (v / (1 + Math.exp(-v)));
             case GELU_TANH -> (float) (0.5 * v * (1 + Math.tanh(SQRT_2_OVER_PI * (v + 0.044715 * v * v * v))));
-            case GELU_ERF -> (float) (0.5 * v * (1 + Erf.erf(v * INV_SQRT_2)));
+            case GELU_ERF -> (float) (0.5 * v * Erf.erfcForFloat(-v * INV_SQRT_2)); // x * Phi(x), accurate for x << 0 too
             case SIN -> (float) Math.sin(v);
             case COS -> (float) Math.cos(v);
-            case ERF -> (float) Erf.erf(v);
+            case ERF -> (float) Erf.erfForFloat(v);
         };
     }
 
