@@ -1,0 +1,186 @@
+package dev.kiln.optim.checkpoint;
+
+import dev.kiln.nn.io.Safetensors;
+import dev.kiln.nn.io.SafetensorsFormatException;
+import dev.kiln.tensor.DType;
+import dev.kiln.tensor.Tensor;
+import dev.kiln.tensor.storage.CpuStorage;
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * A safetensors file whose metadata carries a SHA-256 checksum of everything else in it, so a
+ * bit flipped on disk or a truncated copy is caught on load instead of silently resuming from
+ * wrong numbers.
+ *
+ * <p>The checksum ({@value #CHECKSUM_KEY}, 64 hex digits) covers a canonical encoding of the
+ * contents rather than the file's bytes (the file holds the checksum itself): for each tensor in
+ * name order its name, dtype, shape and little-endian data; then each other metadata entry in key
+ * order; strings as UTF-8 with a 4-byte length prefix. Any change to a tensor's bytes, dtype or
+ * shape, or to a metadata value, changes it; a change to the JSON header that parses to the
+ * same contents (whitespace) does not matter and is not detected.
+ *
+ * <p>Writes are atomic ({@link Safetensors#save}: temporary file, fsync, rename, directory fsync).
+ */
+public final class CheckpointFile {
+    /** The metadata key of the checksum. */
+    public static final String CHECKSUM_KEY = "kiln.sha256";
+
+    private static final int CHUNK = 1 << 16;
+
+    private CheckpointFile() {}
+
+    /**
+     * Writes {@code tensors} and {@code metadata} (may be empty, must not contain
+     * {@link #CHECKSUM_KEY}) plus their checksum to {@code file}, atomically.
+     */
+    public static void write(Path file, Map<String, Tensor> tensors, Map<String, String> metadata) throws IOException {
+        if (metadata.containsKey(CHECKSUM_KEY)) {
+            throw new IllegalArgumentException("CheckpointFile.write(" + file + "): metadata key '" + CHECKSUM_KEY
+                    + "' is reserved for the checksum");
+        }
+        Map<String, String> withSum = new TreeMap<>(metadata);
+        withSum.put(CHECKSUM_KEY, checksum(tensors, metadata));
+        Safetensors.save(file, tensors, withSum);
+    }
+
+    /**
+     * Reads {@code file} and verifies its checksum. The returned tensors belong to the caller
+     * (close the result); the metadata excludes the checksum.
+     *
+     * @throws CorruptCheckpointException when the file is not a valid safetensors file (e.g.
+     *     truncated), has no checksum, or its contents do not match it
+     * @throws java.nio.file.NoSuchFileException when it does not exist
+     */
+    public static Safetensors.Checkpoint read(Path file) throws IOException {
+        Safetensors.Checkpoint c;
+        try {
+            c = Safetensors.load(file);
+        } catch (SafetensorsFormatException e) {
+            throw new CorruptCheckpointException(file, e.getMessage(), e);
+        }
+        try {
+            String stored = c.metadata().get(CHECKSUM_KEY);
+            if (stored == null) {
+                throw new CorruptCheckpointException(file, "no '" + CHECKSUM_KEY + "' entry in its metadata "
+                        + "(not written by CheckpointFile?)", null);
+            }
+            Map<String, String> rest = new TreeMap<>(c.metadata());
+            rest.remove(CHECKSUM_KEY);
+            String actual = checksum(c.tensors(), rest);
+            if (!actual.equals(stored)) {
+                throw new CorruptCheckpointException(file, "SHA-256 mismatch: the file says " + stored
+                        + " but its contents hash to " + actual, null);
+            }
+            return new Safetensors.Checkpoint(c.tensors(), java.util.Collections.unmodifiableMap(rest));
+        } catch (IOException | RuntimeException e) {
+            c.close();
+            throw e;
+        }
+    }
+
+    /** The checksum of {@code tensors} and {@code metadata}, as 64 lowercase hex digits. */
+    static String checksum(Map<String, Tensor> tensors, Map<String, String> metadata) {
+        MessageDigest md;
+        try {
+            md = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is required of every Java platform", e);
+        }
+        byte[] chunk = new byte[CHUNK];
+        List<String> names = new ArrayList<>(tensors.keySet());
+        names.sort(null);
+        updateInt(md, names.size());
+        for (String name : names) {
+            Tensor t = tensors.get(name);
+            updateString(md, name);
+            updateString(md, t.dtype().name());
+            int[] shape = t.shape().toArray();
+            updateInt(md, shape.length);
+            for (int d : shape) {
+                updateInt(md, d);
+            }
+            updateData(md, t, chunk);
+        }
+        Map<String, String> sorted = new TreeMap<>(metadata);
+        updateInt(md, sorted.size());
+        for (Map.Entry<String, String> e : sorted.entrySet()) {
+            updateString(md, e.getKey());
+            updateString(md, e.getValue());
+        }
+        return HexFormat.of().formatHex(md.digest());
+    }
+
+    /** The tensor's elements, row-major, little-endian, through a byte chunk (no per-element boxing). */
+    private static void updateData(MessageDigest md, Tensor t, byte[] chunk) {
+        if (t.numel() == 0) {
+            return;
+        }
+        try (Tensor c = t.contiguous()) {
+            MemorySegment src;
+            long srcOffset;
+            if (c.storage() instanceof CpuStorage cpu) {
+                src = cpu.segment();
+                srcOffset = (long) c.offset() * c.dtype().byteSize();
+            } else {
+                src = hostSegment(c.device().backend().download(c));
+                srcOffset = 0;
+            }
+            int size = c.dtype().byteSize();
+            ValueLayout nativeLayout = layout(c.dtype(), ByteOrder.nativeOrder());
+            ValueLayout little = layout(c.dtype(), ByteOrder.LITTLE_ENDIAN);
+            MemorySegment dst = MemorySegment.ofArray(chunk);
+            long total = (long) c.numel() * size;
+            for (long done = 0; done < total; ) {
+                int n = (int) Math.min(chunk.length, total - done);
+                MemorySegment.copy(src, nativeLayout, srcOffset + done, dst, little, 0, n / size);
+                md.update(chunk, 0, n);
+                done += n;
+            }
+        }
+    }
+
+    private static MemorySegment hostSegment(Object array) {
+        return switch (array) {
+            case double[] a -> MemorySegment.ofArray(a);
+            case float[] a -> MemorySegment.ofArray(a);
+            case short[] a -> MemorySegment.ofArray(a);
+            case long[] a -> MemorySegment.ofArray(a);
+            case int[] a -> MemorySegment.ofArray(a);
+            case byte[] a -> MemorySegment.ofArray(a);
+            default -> throw new IllegalStateException("CheckpointFile: unexpected host array " + array.getClass());
+        };
+    }
+
+    private static ValueLayout layout(DType t, ByteOrder order) {
+        return switch (t) {
+            case F64 -> ValueLayout.JAVA_DOUBLE_UNALIGNED.withOrder(order);
+            case F32 -> ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(order);
+            case F16, BF16 -> ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(order);
+            case I64 -> ValueLayout.JAVA_LONG_UNALIGNED.withOrder(order);
+            case I32 -> ValueLayout.JAVA_INT_UNALIGNED.withOrder(order);
+            case I8, BOOL -> ValueLayout.JAVA_BYTE;
+        };
+    }
+
+    private static void updateInt(MessageDigest md, int v) {
+        md.update(new byte[] {(byte) v, (byte) (v >>> 8), (byte) (v >>> 16), (byte) (v >>> 24)});
+    }
+
+    private static void updateString(MessageDigest md, String s) {
+        byte[] b = s.getBytes(StandardCharsets.UTF_8);
+        updateInt(md, b.length);
+        md.update(b);
+    }
+}
