@@ -110,17 +110,11 @@ final class ElementwiseOps {
         }, a);
     }
 
-    private static final double INV_SQRT_2 = 1 / Math.sqrt(2);
-    private static final double INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 
     // gelu(a) = a*Phi(a), Phi(a) = 0.5*(1 + erf(a/sqrt 2)): da = g * (Phi(a) + a*phi(a)), phi(a) = exp(-a^2/2)/sqrt(2 pi)
     static Var gelu(Var a) {
         Tensor x = a.value();
-        return Var.op("gelu", x.gelu(), g -> {
-            Tensor cdf = x.mul(INV_SQRT_2).erf().add(1.0).mul(0.5);
-            Tensor pdf = x.mul(x).mul(-0.5).exp().mul(INV_SQRT_2PI);
-            return new Tensor[] {g.mul(cdf.add(x.mul(pdf)))};
-        }, a);
+        return Var.op("gelu", x.gelu(), g -> new Tensor[] {g.mul(x.geluDerivative())}, a);
     }
 
     // erf(a): da = g * 2/sqrt(pi) * exp(-a^2)

@@ -57,7 +57,7 @@ class MemoryFlatTest {
         long heapAfterWarmup = 0;
         int steps = 2000;
         for (int i = 0; i < steps; i++) {
-            try (TensorScope s = TensorScope.open()) {
+            try (TensorScope _ = TensorScope.open()) {
                 double l = step().value().item();
                 if (i == 0) {
                     firstLoss = l;

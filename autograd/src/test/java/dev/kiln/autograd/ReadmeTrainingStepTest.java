@@ -24,7 +24,7 @@ class ReadmeTrainingStepTest {
         Tensor y = Tensor.randint(g, 0, 3, 32);                       // their class labels (I64)
 
         for (int step = 0; step < 100; step++) {
-            try (TensorScope scope = TensorScope.open()) {            // frees the step's temporaries
+            try (TensorScope _ = TensorScope.open()) {                // frees the step's temporaries
                 Var hidden = Functional.linear(Var.constant(x), w1, b1).gelu();
                 Var logits = Functional.linear(hidden, w2, b2);
                 Var loss = Functional.crossEntropy(logits, y);        // mean over the batch

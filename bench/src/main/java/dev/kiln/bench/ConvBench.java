@@ -248,7 +248,7 @@ public final class ConvBench implements Callable<Integer> {
             x.zeroGrad();
             weight.zeroGrad();
             bias.zeroGrad();
-            try (TensorScope scope = TensorScope.open()) {
+            try (TensorScope _ = TensorScope.open()) {
                 Var out = Functional.conv2d(x, weight, bias, c.stride(), c.stride(), c.pad(), c.pad(), 1, 1, c.groups());
                 out.sum().backward();
                 if (y != null) {
@@ -260,7 +260,7 @@ public final class ConvBench implements Callable<Integer> {
 
         /** The forward alone, recording no graph. */
         void forward() {
-            try (TensorScope scope = TensorScope.open(); NoGrad ng = NoGrad.enter()) {
+            try (TensorScope _ = TensorScope.open(); NoGrad _ = NoGrad.enter()) {
                 Functional.conv2d(x, weight, bias, c.stride(), c.stride(), c.pad(), c.pad(), 1, 1, c.groups());
             }
         }

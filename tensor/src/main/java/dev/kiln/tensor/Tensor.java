@@ -832,6 +832,8 @@ public final class Tensor implements AutoCloseable {
     public Tensor sigmoid() { return Elementwise.unary(UnaryOp.SIGMOID, this); }
     /** GELU with the exact erf form (torch's default). */
     public Tensor gelu() { return Elementwise.unary(UnaryOp.GELU_ERF, this); }
+    /** The derivative of {@link #gelu()}, Φ(x) + x·φ(x) (its backward, in one pass). */
+    public Tensor geluDerivative() { return Elementwise.unary(UnaryOp.GELU_ERF_DERIVATIVE, this); }
     /** GELU with the tanh approximation (torch's approximate='tanh'). */
     public Tensor geluTanh() { return Elementwise.unary(UnaryOp.GELU_TANH, this); }
     public Tensor silu() { return Elementwise.unary(UnaryOp.SILU, this); }
@@ -921,7 +923,6 @@ public final class Tensor implements AutoCloseable {
     /** The k largest (or smallest) values along dim with their indices, sorted. */
     public TopK topk(int k, int dim, boolean largest) { return Indexing.topk(this, k, dim, largest); }
 
-    /** Result of {@link #topk}: values and I64 indices. */
     /** Result of {@link #maxPool2d}: values and I64 indices, both [N, C, OH, OW]. */
     public record MaxPool(Tensor values, Tensor indices) implements AutoCloseable {
         @Override
@@ -931,6 +932,7 @@ public final class Tensor implements AutoCloseable {
         }
     }
 
+    /** Result of {@link #topk}: values and I64 indices. */
     public record TopK(Tensor values, Tensor indices) implements AutoCloseable {
         @Override
         public void close() {

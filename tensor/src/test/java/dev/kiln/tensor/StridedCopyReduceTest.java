@@ -39,7 +39,7 @@ class StridedCopyReduceTest {
         CpuParallel.setThreads(threads);
         int a = 6, b = 35, c = 40, d = 33;
         float[] xs = random(a * b * c * d, 1);
-        try (TensorScope scope = TensorScope.open()) {
+        try (TensorScope _ = TensorScope.open()) {
             Tensor x = Tensor.fromArray(xs, a, b, c, d);
             // permute(0, 2, 3, 1): out[i, k, l, j] = x[i, j, k, l]
             float[] p = x.permute(0, 2, 3, 1).contiguous().toFloatArray();
@@ -87,7 +87,7 @@ class StridedCopyReduceTest {
         int[] shape = {7, 24, 33, 37};
         float[] xs = random(7 * 24 * 33 * 37, 2);
         int[][] dimSets = {{0, 2, 3}, {0, 3}, {2, 3}, {3}, {0, 1, 2, 3}, {0}, {1}, {0, 1}};
-        try (TensorScope scope = TensorScope.open()) {
+        try (TensorScope _ = TensorScope.open()) {
             Tensor x = Tensor.fromArray(xs, shape);
             for (int[] dims : dimSets) {
                 boolean[] reduced = new boolean[4];

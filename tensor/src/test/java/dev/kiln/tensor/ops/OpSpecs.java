@@ -234,6 +234,9 @@ final class OpSpecs {
         // x·Φ(x) through erfc: full relative accuracy in the far-negative tail, which F64 is checked at.
         s.add(unary("gelu", Tensor::gelu, x -> 0.5 * x * erfc(-x / Math.sqrt(2)), ALL, FLOAT_UNARY,
                 new Domain[] {Domain.WIDE}));
+        s.add(unary("geluDerivative", Tensor::geluDerivative,
+                x -> 0.5 * erfc(-x / Math.sqrt(2)) + x * Math.exp(-0.5 * x * x) / Math.sqrt(2 * Math.PI), ALL, FLOAT_UNARY,
+                new Domain[] {Domain.WIDE}));
         s.add(unary("geluTanh", Tensor::geluTanh,
                 x -> 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x))), ALL, FLOAT_UNARY,
                 new Domain[] {Domain.WIDE}));

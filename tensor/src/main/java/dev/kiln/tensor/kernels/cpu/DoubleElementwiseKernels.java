@@ -21,6 +21,8 @@ public final class DoubleElementwiseKernels {
     private static final double SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
     private static final double INV_SQRT_2 = 1 / Math.sqrt(2);
 
+    private static final double INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
+
     private DoubleElementwiseKernels() {}
 
     /** out[o + i] = op(x[xo + i]) for i in [0, n) (contiguous run). */
@@ -60,6 +62,7 @@ public final class DoubleElementwiseKernels {
             case SIN -> Math.sin(v);
             case COS -> Math.cos(v);
             case ERF -> Erf.erf(v);
+            case GELU_ERF_DERIVATIVE -> 0.5 * Erf.erfc(-v * INV_SQRT_2) + v * Math.exp(-0.5 * v * v) * INV_SQRT_2PI;
         };
     }
 

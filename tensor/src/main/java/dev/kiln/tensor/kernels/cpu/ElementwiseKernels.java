@@ -17,6 +17,8 @@ public final class ElementwiseKernels {
     private static final float SQRT_2_OVER_PI = (float) Math.sqrt(2 / Math.PI);
     private static final float INV_SQRT_2 = (float) (1 / Math.sqrt(2));
 
+    private static final double INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
+
     private ElementwiseKernels() {}
 
     /** out[o + i] = op(x[xo + i]) for i in [0, n) (contiguous run). */
@@ -53,7 +55,7 @@ public final class ElementwiseKernels {
                     v.mul(0.5f).mul(inner.lanewise(VectorOperators.TANH).add(1f)).intoArray(out, o + i);
                 }
             }
-            default -> { } // SIGN, RSQRT, GELU_ERF, ERF: scalar below
+            default -> { } // SIGN, RSQRT, GELU_ERF, ERF, GELU_ERF_DERIVATIVE: scalar below
         }
         for (; i < n; i++) {
             out[o + i] = scalar(op, x[xo + i]);
@@ -80,6 +82,7 @@ public final class ElementwiseKernels {
             case SIN -> (float) Math.sin(v);
             case COS -> (float) Math.cos(v);
             case ERF -> (float) Erf.erfForFloat(v);
+            case GELU_ERF_DERIVATIVE -> (float) (0.5 * Erf.erfcForFloat(-v * INV_SQRT_2) + v * Math.exp(-0.5 * v * v) * INV_SQRT_2PI);
         };
     }
 

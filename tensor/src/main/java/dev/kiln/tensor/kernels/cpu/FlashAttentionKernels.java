@@ -556,8 +556,8 @@ public final class FlashAttentionKernels {
         p = p.fma(r, FloatVector.broadcast(S, 0.5f));
         p = p.fma(r, FloatVector.broadcast(S, 1f));
         p = p.fma(r, FloatVector.broadcast(S, 1f));
-        IntVector bits = ((IntVector) t.reinterpretAsInts()).sub(ROUNDER_BITS - 127).lanewise(VectorOperators.LSHL, 23);
-        FloatVector twoToN = (FloatVector) bits.reinterpretAsFloats();
+        IntVector bits = t.reinterpretAsInts().sub(ROUNDER_BITS - 127).lanewise(VectorOperators.LSHL, 23);
+        FloatVector twoToN = bits.reinterpretAsFloats();
         return p.mul(twoToN).blend(0f, x.lt(EXP_MIN));
     }
 
