@@ -16,7 +16,7 @@ import picocli.CommandLine.Command;
         footer = {"", "Data sets live in <root>/<name>/; root: --data-dir, else $KILN_DATA, else ~/.kiln/data."})
 public final class DataCommand {
     /** The data root: the option when given, else {@code $KILN_DATA}, else {@code ~/.kiln/data}. */
-    static Path root(Path option) {
+    public static Path root(Path option) {
         return root(option, System.getenv(), System.getProperty("user.home"));
     }
 

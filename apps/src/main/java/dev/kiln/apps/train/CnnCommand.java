@@ -1,0 +1,411 @@
+package dev.kiln.apps.train;
+
+import dev.kiln.apps.data.DataCommand;
+import dev.kiln.autograd.NoGrad;
+import dev.kiln.autograd.Var;
+import dev.kiln.data.Batch;
+import dev.kiln.data.DataLoader;
+import dev.kiln.data.Dataset;
+import dev.kiln.nn.Activation;
+import dev.kiln.nn.Conv2d;
+import dev.kiln.nn.Flatten;
+import dev.kiln.nn.Linear;
+import dev.kiln.nn.Pool2d;
+import dev.kiln.nn.Sequential;
+import dev.kiln.nn.io.Safetensors;
+import dev.kiln.nn.loss.Losses;
+import dev.kiln.optim.Adam;
+import dev.kiln.optim.LrSchedule;
+import dev.kiln.optim.LrScheduler;
+import dev.kiln.optim.Optimizer;
+import dev.kiln.optim.SGD;
+import dev.kiln.tensor.Tensor;
+import dev.kiln.tensor.TensorScope;
+import dev.kiln.tensor.kernels.cpu.CpuParallel;
+import dev.kiln.tensor.random.Generator;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code kiln train cnn}: the reference ConvNet on Fashion-MNIST. Model (the benchmark
+ * architecture): conv 1→32 (3×3) → ReLU → max pool 2 → conv 32→64 (3×3) → ReLU → max pool 2 →
+ * flatten (1600) → linear 1600→128 → ReLU → linear 128→10, cross-entropy. Inputs are scaled to
+ * [0, 1] and normalised with the training set's pixel mean and std; the seeded {@link DataLoader}
+ * shuffles every epoch. The defaults reach >= 91% test accuracy (see {@link #EPOCHS}).
+ */
+@Command(name = "cnn", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Train the reference ConvNet on Fashion-MNIST (conv32-conv64-fc128-fc10).",
+            "Writes metrics.jsonl, curves.png, model.safetensors and config.json into the run directory."},
+        footer = {"", "Settings can also come from --config file.json ({\"epochs\": 3, \"lr\": 0.002, ...});",
+            "flags given on the command line override the file."})
+public final class CnnCommand implements Callable<Integer> {
+    /** Optimizers the app offers. */
+    public enum OptimizerKind { sgd, adamw }
+
+    /** Learning-rate schedules, stepped once per training step. */
+    public enum ScheduleKind { constant, cosine, onecycle }
+
+    /** Default epochs: the fewest that reach 91% with the default optimizer and schedule. */
+    static final int EPOCHS = 4;
+    static final double ADAMW_LR = 2e-3;
+    static final double SGD_LR = 0.05;
+    /** Peak FLOP/s per core of the reference machine (STYLE.md), for the MFU column. */
+    static final double PEAK_FLOPS_PER_THREAD = 38e9;
+
+    @Option(names = "--epochs", description = "Passes over the training set (default: ${DEFAULT-VALUE}).")
+    int epochs = EPOCHS;
+
+    @Option(names = "--batch-size", description = "Images per step (default: ${DEFAULT-VALUE}).")
+    int batchSize = 64;
+
+    @Option(names = "--optimizer", description = "sgd (momentum) or adamw (default: ${DEFAULT-VALUE}).")
+    OptimizerKind optimizer = OptimizerKind.adamw;
+
+    @Option(names = "--lr", description = "Peak learning rate (default: " + ADAMW_LR + " for adamw, " + SGD_LR + " for sgd).")
+    Double lr;
+
+    @Option(names = "--schedule", description = "constant, cosine (to 0 over the run) or onecycle (default: ${DEFAULT-VALUE}).")
+    ScheduleKind schedule = ScheduleKind.cosine;
+
+    @Option(names = "--momentum", description = "SGD momentum (default: ${DEFAULT-VALUE}).")
+    double momentum = 0.9;
+
+    @Option(names = "--weight-decay", description = "Weight decay, decoupled for adamw (default: ${DEFAULT-VALUE}).")
+    double weightDecay = 0.01;
+
+    @Option(names = "--seed", description = "Seed of the initial weights and the shuffling (default: ${DEFAULT-VALUE}).")
+    long seed = 42;
+
+    @Option(names = "--data-dir", paramLabel = "DIR", description = "The data root, as in kiln data (default: $KILN_DATA or ~/.kiln/data).")
+    Path dataDir;
+
+    @Option(names = "--out", paramLabel = "DIR", description = "The run directory (default: runs/cnn-<yyyyMMdd-HHmmss>).")
+    Path out;
+
+    @Option(names = "--limit-train", paramLabel = "N", description = "Train on the first N images only (0: all).")
+    int limitTrain;
+
+    @Option(names = "--limit-test", paramLabel = "N", description = "Evaluate on the first N test images only (0: all).")
+    int limitTest;
+
+    @Option(names = "--threads", description = "Compute threads (default: all cores, ${DEFAULT-VALUE}).")
+    int threads = CpuParallel.threads();
+
+    @Option(names = "--log-every", paramLabel = "STEPS", description = "Log line interval when stdout is not a terminal (default: ${DEFAULT-VALUE}).")
+    int logEvery = 50;
+
+    @Option(names = "--config", paramLabel = "FILE", description = "Settings as a JSON object keyed by option name.")
+    Path config;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() throws IOException {
+        if (config != null) {
+            JsonConfig.apply(config, spec);
+        }
+        validate();
+        PrintWriter stdout = spec.commandLine().getOut();
+        PrintWriter stderr = spec.commandLine().getErr();
+        Path dir = DataCommand.root(dataDir).resolve("fashion-mnist");
+        FashionMnist data;
+        try {
+            data = FashionMnist.read(dir, limitTrain, limitTest);
+        } catch (FashionMnist.MissingException e) {
+            stderr.println("kiln train cnn: Fashion-MNIST not found: " + e.getMessage());
+            stderr.println("fetch it with:  ./kiln data fetch fashion-mnist"
+                    + (dataDir != null ? " --data-dir " + dataDir : ""));
+            stderr.flush();
+            return 1;
+        }
+        int saved = CpuParallel.threads();
+        CpuParallel.setThreads(threads);
+        try {
+            return train(data, stdout);
+        } finally {
+            CpuParallel.setThreads(saved);
+        }
+    }
+
+    private void validate() {
+        check(epochs >= 1, "--epochs must be >= 1, got " + epochs);
+        check(batchSize >= 1, "--batch-size must be >= 1, got " + batchSize);
+        check(lr == null || (lr > 0 && Double.isFinite(lr)), "--lr must be a positive number, got " + lr);
+        check(momentum >= 0 && momentum < 1, "--momentum must be in [0, 1), got " + momentum);
+        check(weightDecay >= 0 && Double.isFinite(weightDecay), "--weight-decay must be >= 0, got " + weightDecay);
+        check(limitTrain >= 0, "--limit-train must be >= 0, got " + limitTrain);
+        check(limitTest >= 0, "--limit-test must be >= 0, got " + limitTest);
+        check(threads >= 1, "--threads must be >= 1, got " + threads);
+        check(logEvery >= 1, "--log-every must be >= 1, got " + logEvery);
+    }
+
+    private void check(boolean ok, String message) {
+        if (!ok) {
+            throw new ParameterException(spec.commandLine(), "kiln train cnn: " + message);
+        }
+    }
+
+    /** The benchmark ConvNet for {@code [B, 1, h, w]} images and 10 classes. */
+    static Sequential model(int h, int w, Generator g) {
+        int flat = 64 * (((h - 2) / 2 - 2) / 2) * (((w - 2) / 2 - 2) / 2);
+        return new Sequential(
+                new Conv2d(1, 32, 3, 1, 0, 1, 1, true, g), Activation.relu(), Pool2d.max(2),
+                new Conv2d(32, 64, 3, 1, 0, 1, 1, true, g), Activation.relu(), Pool2d.max(2),
+                new Flatten(), new Linear(flat, 128, true, g), Activation.relu(), new Linear(128, 10, true, g));
+    }
+
+    /** Multiply-adds ×2 of one forward pass, times 3 for forward + backward (the usual estimate). */
+    static double trainFlopsPerImage(int h, int w) {
+        int h1 = h - 2;
+        int w1 = w - 2;
+        int h2 = h1 / 2 - 2;
+        int w2 = w1 / 2 - 2;
+        int flat = 64 * (h2 / 2) * (w2 / 2);
+        double forward = 2.0 * (h1 * w1 * 32 * 9 + h2 * w2 * 64 * 32 * 9 + flat * 128 + 128 * 10);
+        return 3 * forward;
+    }
+
+    private int train(FashionMnist data, PrintWriter stdout) throws IOException {
+        int h = data.height();
+        int w = data.width();
+        check(h >= 10 && w >= 10, "images must be at least 10x10 for two conv+pool stages, got " + h + "x" + w);
+        double peakLr = lr != null ? lr : optimizer == OptimizerKind.adamw ? ADAMW_LR : SGD_LR;
+        RunDirectory run = RunDirectory.create(out, "cnn", LocalDateTime.now());
+        Map<String, Object> settings = settings(peakLr, data);
+        Files.writeString(run.config(), dev.kiln.data.io.Json.writePretty(settings) + "\n");
+
+        Generator g = new Generator(seed);
+        Sequential model = model(h, w, g);
+        Optimizer opt = optimizer == OptimizerKind.adamw
+                ? Adam.adamW(model.parameters(), peakLr, weightDecay)
+                : new SGD(model.parameters(), peakLr, momentum, weightDecay);
+        Dataset<Tensor[]> train = data.train();
+        try (DataLoader<Tensor[]> trainLoader = DataLoader.builder(train, data.collate())
+                        .batchSize(batchSize).shuffle(g.split()).prefetch(4).build();
+                DataLoader<Tensor[]> testLoader = DataLoader.builder(data.test(), data.collate())
+                        .batchSize(1000).prefetch(2).build();
+                MetricsLog metrics = new MetricsLog(run.metrics())) {
+            int stepsPerEpoch = trainLoader.batchesPerEpoch();
+            long totalSteps = (long) stepsPerEpoch * epochs;
+            LrScheduler scheduler = new LrScheduler(opt, schedule(peakLr, totalSteps));
+            double flops = trainFlopsPerImage(h, w);
+            ProgressLine progress = new ProgressLine(stdout, ProgressLine.stdoutIsTerminal(), logEvery, totalSteps,
+                    epochs, "images", flops, PEAK_FLOPS_PER_THREAD * threads);
+            TrainingPlot plot = new TrainingPlot("kiln train cnn: Fashion-MNIST", "test accuracy",
+                    Math.max(1, Math.min(50, stepsPerEpoch / 4)));
+            stdout.printf(Locale.ROOT, "kiln train cnn: %d train / %d test images %dx%d (mean %.4f, std %.4f), %d params,"
+                    + " %s lr %.3g %s, batch %d, %d epochs = %d steps, %d threads%n",
+                    train.size(), data.test().size(), h, w, data.mean(), data.std(), model.parameterCount(),
+                    optimizer, peakLr, schedule, batchSize, epochs, totalSteps, threads);
+            stdout.println("run directory: " + run.path());
+            stdout.flush();
+
+            StepTimes times = new StepTimes();
+            long step = 0;
+            long images = 0;
+            double trainNanos = 0;
+            long runStart = System.nanoTime();
+            Evaluation last = null;
+            for (int epoch = 0; epoch < epochs; epoch++) {
+                model.train();
+                double epochLoss = 0;
+                double lastLr = scheduler.lr(0);
+                long epochStart = System.nanoTime();
+                long t0 = System.nanoTime();
+                for (Batch b : trainLoader) {
+                    long t1 = System.nanoTime();
+                    double loss;
+                    double stepLr = scheduler.lr(0);
+                    lastLr = stepLr;
+                    try (b; TensorScope _ = TensorScope.open()) {
+                        opt.zeroGrad();
+                        Var lossVar = Losses.crossEntropy(model.forward(Var.constant(b.get(0))), b.get(1));
+                        long t2 = System.nanoTime();
+                        lossVar.backward();
+                        long t3 = System.nanoTime();
+                        opt.step();
+                        loss = lossVar.value().item();
+                        long t4 = System.nanoTime();
+                        times.add(t1 - t0, t2 - t1, t3 - t2, t4 - t3);
+                    }
+                    scheduler.step();
+                    long t5 = System.nanoTime();
+                    step++;
+                    images += b.size();
+                    trainNanos += t5 - t0;
+                    epochLoss += loss;
+                    double perSecond = b.size() / ((t5 - t0) / 1e9);
+                    Map<String, Object> rec = new LinkedHashMap<>();
+                    rec.put("kind", "step");
+                    rec.put("step", step);
+                    rec.put("epoch", epoch);
+                    rec.put("loss", loss);
+                    rec.put("lr", stepLr);
+                    rec.put("images_per_s", round(perSecond, 1));
+                    metrics.write(rec);
+                    plot.addLoss(step / (double) stepsPerEpoch, loss);
+                    progress.step(step, epoch, loss, stepLr, b.size());
+                    t0 = System.nanoTime();
+                }
+                double epochSeconds = (System.nanoTime() - epochStart) / 1e9;
+                long evalStart = System.nanoTime();
+                last = evaluate(model, testLoader);
+                double evalSeconds = (System.nanoTime() - evalStart) / 1e9;
+                plot.addAccuracy(epoch + 1, last.accuracy());
+                Map<String, Object> rec = new LinkedHashMap<>();
+                rec.put("kind", "epoch");
+                rec.put("step", step);
+                rec.put("epoch", epoch);
+                rec.put("train_loss", epochLoss / stepsPerEpoch);
+                rec.put("test_loss", last.loss());
+                rec.put("test_accuracy", last.accuracy());
+                rec.put("lr", lastLr);
+                rec.put("train_seconds", round(epochSeconds, 3));
+                rec.put("eval_seconds", round(evalSeconds, 3));
+                rec.put("images_per_s", round(train.size() / epochSeconds, 1));
+                metrics.write(rec);
+                progress.println(String.format(Locale.ROOT,
+                        "epoch %d/%d: train loss %.4f, test loss %.4f, test accuracy %.2f%% (train %.1fs, %.0f images/s; eval %.1fs)",
+                        epoch + 1, epochs, epochLoss / stepsPerEpoch, last.loss(), 100 * last.accuracy(), epochSeconds,
+                        train.size() / epochSeconds, evalSeconds));
+                plot.save(run.plot()); // after every epoch, so an interrupted run still has its curves
+            }
+            progress.finish();
+            double wallSeconds = (System.nanoTime() - runStart) / 1e9;
+            Map<String, String> meta = new LinkedHashMap<>();
+            meta.put("model", "kiln train cnn: conv32-conv64-fc128-fc10");
+            meta.put("input_mean", Double.toString(data.mean()));
+            meta.put("input_std", Double.toString(data.std()));
+            meta.put("test_accuracy", Double.toString(last.accuracy()));
+            Safetensors.saveModule(run.model(), model, meta);
+
+            Map<String, Object> summary = new LinkedHashMap<>();
+            summary.put("kind", "summary");
+            summary.put("steps", step);
+            summary.put("epochs", epochs);
+            summary.put("test_accuracy", last.accuracy());
+            summary.put("test_loss", last.loss());
+            summary.put("wall_seconds", round(wallSeconds, 3));
+            summary.put("train_images_per_s", round(images / (trainNanos / 1e9), 1));
+            summary.put("step_time_fractions", times.fractions());
+            metrics.write(summary);
+
+            stdout.printf(Locale.ROOT, "done in %s: test accuracy %.2f%% after %d epochs; training %.0f images/s%n",
+                    ProgressLine.duration(wallSeconds), 100 * last.accuracy(), epochs, images / (trainNanos / 1e9));
+            stdout.println("time per step: " + times.describe());
+            stdout.println("metrics: " + run.metrics());
+            stdout.println("curves:  " + run.plot());
+            stdout.println("model:   " + run.model());
+            stdout.println("config:  " + run.config());
+            stdout.flush();
+            return 0;
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
+        }
+    }
+
+    /** Test loss (mean per image) and accuracy of {@code model} in eval mode without autograd. */
+    record Evaluation(double loss, double accuracy) {}
+
+    private static Evaluation evaluate(Sequential model, DataLoader<Tensor[]> loader) {
+        model.eval();
+        double lossSum = 0;
+        long correct = 0;
+        long count = 0;
+        try (NoGrad _ = NoGrad.enter()) {
+            for (Batch b : loader) {
+                try (b; TensorScope _ = TensorScope.open()) {
+                    Var logits = model.forward(Var.constant(b.get(0)));
+                    lossSum += Losses.crossEntropy(logits, b.get(1)).value().item() * b.size();
+                    correct += (long) logits.value().argmax(1, false).eq(b.get(1)).sum().item();
+                    count += b.size();
+                }
+            }
+        } finally {
+            model.train();
+        }
+        return count == 0 ? new Evaluation(Double.NaN, Double.NaN) : new Evaluation(lossSum / count, (double) correct / count);
+    }
+
+    private LrSchedule schedule(double peakLr, long totalSteps) {
+        int total = (int) Math.min(Integer.MAX_VALUE, totalSteps);
+        return switch (schedule) {
+            case constant -> LrSchedule.constant();
+            case cosine -> LrSchedule.cosine(total, 0);
+            // torch's OneCycleLR defaults: 30% warm-up from peak/25, then down to peak/25/1e4
+            case onecycle -> total < 2 ? LrSchedule.constant() : LrSchedule.oneCycle(peakLr, total, 0.3, 25, 1e4);
+        };
+    }
+
+    private Map<String, Object> settings(double peakLr, FashionMnist data) {
+        Map<String, Object> s = new LinkedHashMap<>();
+        s.put("epochs", epochs);
+        s.put("batch-size", batchSize);
+        s.put("optimizer", optimizer.name());
+        s.put("lr", peakLr);
+        s.put("schedule", schedule.name());
+        s.put("momentum", momentum);
+        s.put("weight-decay", weightDecay);
+        s.put("seed", seed);
+        s.put("limit-train", limitTrain);
+        s.put("limit-test", limitTest);
+        s.put("threads", threads);
+        s.put("train_images", data.train().size());
+        s.put("test_images", data.test().size());
+        s.put("input_mean", data.mean());
+        s.put("input_std", data.std());
+        return s;
+    }
+
+    private static double round(double v, int decimals) {
+        double f = Math.pow(10, decimals);
+        return Double.isFinite(v) ? Math.round(v * f) / f : v;
+    }
+
+    /** Where a training step's time goes: waiting for data, forward + loss, backward, optimizer. */
+    static final class StepTimes {
+        private static final List<String> PHASES = List.of("data", "forward", "backward", "optimizer");
+        private final long[] nanos = new long[4];
+
+        void add(long data, long forward, long backward, long optimizer) {
+            nanos[0] += data;
+            nanos[1] += forward;
+            nanos[2] += backward;
+            nanos[3] += optimizer;
+        }
+
+        Map<String, Object> fractions() {
+            long total = Math.max(1, nanos[0] + nanos[1] + nanos[2] + nanos[3]);
+            Map<String, Object> m = new LinkedHashMap<>();
+            for (int i = 0; i < 4; i++) {
+                m.put(PHASES.get(i), Math.round(1000.0 * nanos[i] / total) / 1000.0);
+            }
+            return m;
+        }
+
+        String describe() {
+            long total = Math.max(1, nanos[0] + nanos[1] + nanos[2] + nanos[3]);
+            StringBuilder sb = new StringBuilder();
+            for (int i = 0; i < 4; i++) {
+                sb.append(i == 0 ? "" : ", ").append(PHASES.get(i))
+                        .append(String.format(Locale.ROOT, " %.1f%%", 100.0 * nanos[i] / total));
+            }
+            return sb.toString();
+        }
+    }
+}

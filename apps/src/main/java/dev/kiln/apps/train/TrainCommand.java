@@ -1,0 +1,14 @@
+package dev.kiln.apps.train;
+
+import picocli.CommandLine.Command;
+
+/**
+ * {@code kiln train}: the reference training apps. Each subcommand trains one model on one of the
+ * data sets {@code kiln data fetch} provides and writes a run directory: metrics as JSONL, a plot
+ * of the loss and accuracy curves, and the trained weights as safetensors.
+ */
+@Command(name = "train",
+        description = "Train the reference models (run directory: metrics.jsonl, curves.png, model.safetensors).",
+        mixinStandardHelpOptions = true,
+        subcommands = {CnnCommand.class})
+public final class TrainCommand {}
