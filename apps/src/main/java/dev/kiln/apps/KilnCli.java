@@ -1,6 +1,7 @@
 package dev.kiln.apps;
 
 import dev.kiln.apps.data.DataCommand;
+import dev.kiln.apps.train.DemoCommand;
 import dev.kiln.apps.train.TrainCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -15,7 +16,7 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = KilnCli.Version.class,
         description = "Kiln, a deep-learning engine written from scratch in Java.",
-        subcommands = {DoctorCommand.class, DataCommand.class, TrainCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {DemoCommand.class, DoctorCommand.class, DataCommand.class, TrainCommand.class, CommandLine.HelpCommand.class},
         footer = {
             "",
             "Run by the ./kiln launcher itself:",

@@ -11,7 +11,8 @@ import java.util.Random;
  * Writes a small Fashion-MNIST look-alike in the real layout ({@code train-images-idx3-ubyte},
  * ...): 28x28 unsigned-byte images whose class {@code k} is a bright horizontal bar on rows
  * {@code 2 + 2k} and {@code 3 + 2k}, over uniform noise, so a ConvNet separates them in a few
- * steps. Labels cycle through 0..9.
+ * steps. Labels cycle through 0..9. The demo's fallback when the real data cannot be fetched,
+ * and the data of the app's integration tests.
  */
 final class SyntheticIdx {
     private SyntheticIdx() {}
