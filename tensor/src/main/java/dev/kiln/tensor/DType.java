@@ -84,4 +84,20 @@ public enum DType {
     public DType toFloating() {
         return isFloatingPoint() ? this : F32;
     }
+
+    /**
+     * The memory layout of one element in {@code order}, unaligned (file offsets need not be): for
+     * moving raw tensor bytes between memory and files. F16/BF16 are their 16-bit patterns, BOOL
+     * one byte.
+     */
+    public java.lang.foreign.ValueLayout valueLayout(java.nio.ByteOrder order) {
+        return switch (this) {
+            case F64 -> java.lang.foreign.ValueLayout.JAVA_DOUBLE_UNALIGNED.withOrder(order);
+            case F32 -> java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(order);
+            case F16, BF16 -> java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(order);
+            case I64 -> java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED.withOrder(order);
+            case I32 -> java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED.withOrder(order);
+            case I8, BOOL -> java.lang.foreign.ValueLayout.JAVA_BYTE;
+        };
+    }
 }

@@ -172,11 +172,11 @@ public final class Safetensors {
                 src = cpu.segment();
                 srcOffset = (long) c.offset() * c.dtype().byteSize();
             } else {
-                src = hostSegment(c.device().backend().download(c));
+                src = dev.kiln.tensor.storage.CpuStorage.segmentOf(c.device().backend().download(c));
                 srcOffset = 0;
             }
-            ValueLayout nativeLayout = layout(c.dtype(), ByteOrder.nativeOrder());
-            ValueLayout fileLayout = layout(c.dtype(), ByteOrder.LITTLE_ENDIAN);
+            ValueLayout nativeLayout = c.dtype().valueLayout(ByteOrder.nativeOrder());
+            ValueLayout fileLayout = c.dtype().valueLayout(ByteOrder.LITTLE_ENDIAN);
             int size = c.dtype().byteSize();
             long total = (long) c.numel() * size;
             for (long done = 0; done < total; ) {
@@ -194,29 +194,7 @@ public final class Safetensors {
         }
     }
 
-    private static MemorySegment hostSegment(Object array) {
-        return switch (array) {
-            case double[] a -> MemorySegment.ofArray(a);
-            case float[] a -> MemorySegment.ofArray(a);
-            case short[] a -> MemorySegment.ofArray(a);
-            case long[] a -> MemorySegment.ofArray(a);
-            case int[] a -> MemorySegment.ofArray(a);
-            case byte[] a -> MemorySegment.ofArray(a);
-            default -> throw new IllegalStateException("Safetensors: unexpected host array " + array.getClass());
-        };
-    }
 
-    /** One element of {@code t} in {@code order}; unaligned, because file offsets need not be. */
-    private static ValueLayout layout(DType t, ByteOrder order) {
-        return switch (t) {
-            case F64 -> ValueLayout.JAVA_DOUBLE_UNALIGNED.withOrder(order);
-            case F32 -> ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(order);
-            case F16, BF16 -> ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(order);
-            case I64 -> ValueLayout.JAVA_LONG_UNALIGNED.withOrder(order);
-            case I32 -> ValueLayout.JAVA_INT_UNALIGNED.withOrder(order);
-            case I8, BOOL -> ValueLayout.JAVA_BYTE;
-        };
-    }
 
     // ---------------------------------------------------------------- loading
 
@@ -278,8 +256,8 @@ public final class Safetensors {
             return t;
         }
         CpuStorage dst = (CpuStorage) t.storage();
-        MemorySegment.copy(data, layout(e.dtype(), ByteOrder.LITTLE_ENDIAN), e.begin(), dst.segment(),
-                layout(e.dtype(), ByteOrder.nativeOrder()), 0, t.numel());
+        MemorySegment.copy(data, e.dtype().valueLayout(ByteOrder.LITTLE_ENDIAN), e.begin(), dst.segment(),
+                e.dtype().valueLayout(ByteOrder.nativeOrder()), 0, t.numel());
         if (e.dtype() == DType.BOOL) {
             // Kiln's BOOL kernels assume 0/1; any other byte reads as true, as in numpy and torch.
             byte[] b = dst.bytes();

@@ -134,12 +134,12 @@ public final class CheckpointFile {
                 src = cpu.segment();
                 srcOffset = (long) c.offset() * c.dtype().byteSize();
             } else {
-                src = hostSegment(c.device().backend().download(c));
+                src = dev.kiln.tensor.storage.CpuStorage.segmentOf(c.device().backend().download(c));
                 srcOffset = 0;
             }
             int size = c.dtype().byteSize();
-            ValueLayout nativeLayout = layout(c.dtype(), ByteOrder.nativeOrder());
-            ValueLayout little = layout(c.dtype(), ByteOrder.LITTLE_ENDIAN);
+            ValueLayout nativeLayout = c.dtype().valueLayout(ByteOrder.nativeOrder());
+            ValueLayout little = c.dtype().valueLayout(ByteOrder.LITTLE_ENDIAN);
             MemorySegment dst = MemorySegment.ofArray(chunk);
             long total = (long) c.numel() * size;
             for (long done = 0; done < total; ) {
@@ -151,28 +151,7 @@ public final class CheckpointFile {
         }
     }
 
-    private static MemorySegment hostSegment(Object array) {
-        return switch (array) {
-            case double[] a -> MemorySegment.ofArray(a);
-            case float[] a -> MemorySegment.ofArray(a);
-            case short[] a -> MemorySegment.ofArray(a);
-            case long[] a -> MemorySegment.ofArray(a);
-            case int[] a -> MemorySegment.ofArray(a);
-            case byte[] a -> MemorySegment.ofArray(a);
-            default -> throw new IllegalStateException("CheckpointFile: unexpected host array " + array.getClass());
-        };
-    }
 
-    private static ValueLayout layout(DType t, ByteOrder order) {
-        return switch (t) {
-            case F64 -> ValueLayout.JAVA_DOUBLE_UNALIGNED.withOrder(order);
-            case F32 -> ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(order);
-            case F16, BF16 -> ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(order);
-            case I64 -> ValueLayout.JAVA_LONG_UNALIGNED.withOrder(order);
-            case I32 -> ValueLayout.JAVA_INT_UNALIGNED.withOrder(order);
-            case I8, BOOL -> ValueLayout.JAVA_BYTE;
-        };
-    }
 
     private static void updateInt(MessageDigest md, int v) {
         md.update(new byte[] {(byte) v, (byte) (v >>> 8), (byte) (v >>> 16), (byte) (v >>> 24)});

@@ -38,7 +38,12 @@ public final class CpuStorage extends Storage {
         }
     }
 
-    private static MemorySegment segmentOf(Object array) {
+    /**
+     * A heap segment over a host array of any element type a tensor uses ({@code double[]},
+     * {@code float[]}, {@code short[]}, {@code long[]}, {@code int[]}, {@code byte[]}): for
+     * dtype-agnostic bulk copies (file I/O, checksums).
+     */
+    public static MemorySegment segmentOf(Object array) {
         return switch (array) {
             case double[] a -> MemorySegment.ofArray(a);
             case float[] a -> MemorySegment.ofArray(a);
