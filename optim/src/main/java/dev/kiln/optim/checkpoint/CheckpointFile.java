@@ -2,7 +2,6 @@ package dev.kiln.optim.checkpoint;
 
 import dev.kiln.nn.io.Safetensors;
 import dev.kiln.nn.io.SafetensorsFormatException;
-import dev.kiln.tensor.DType;
 import dev.kiln.tensor.Tensor;
 import dev.kiln.tensor.storage.CpuStorage;
 import java.io.IOException;
