@@ -903,6 +903,21 @@ public final class Tensor implements AutoCloseable {
         return Convolution.maxPool2dBackward(grad, indices, height, width);
     }
 
+    /**
+     * Fused layer normalization over the trailing {@code normalizedDims} dims, {@code (x - mean) *
+     * rstd * weight + bias} (weight/bias of the normalized shape, or null); returns the output and
+     * the per-row mean and rstd (F32) its backward needs. Computes in F32.
+     */
+    public LayerNorm layerNorm(int normalizedDims, Tensor weight, Tensor bias, double eps) {
+        return Normalization.layerNorm(this, normalizedDims, weight, bias, eps);
+    }
+
+    /** The gradients {dx, dweight or null, dbias or null} of {@link #layerNorm} for output gradient dy. */
+    public static Tensor[] layerNormBackward(Tensor dy, Tensor x, int normalizedDims, Tensor weight, Tensor mean, Tensor rstd,
+                                             boolean needWeight, boolean needBias) {
+        return Normalization.layerNormBackward(dy, x, normalizedDims, weight, mean, rstd, needWeight, needBias);
+    }
+
     public Tensor indexSelect(int dim, Tensor index) { return Indexing.indexSelect(this, dim, index); }
     public Tensor gather(int dim, Tensor index) { return Indexing.gather(this, dim, index); }
     /** Out-of-place torch.scatter_add: a copy of this with src added at index along dim. */
@@ -922,6 +937,16 @@ public final class Tensor implements AutoCloseable {
     public Tensor argsort(int dim, boolean descending) { return Indexing.argsort(this, dim, descending); }
     /** The k largest (or smallest) values along dim with their indices, sorted. */
     public TopK topk(int k, int dim, boolean largest) { return Indexing.topk(this, k, dim, largest); }
+
+    /** Result of {@link #layerNorm}: the output and per-row statistics (F32 [rows]). */
+    public record LayerNorm(Tensor output, Tensor mean, Tensor rstd) implements AutoCloseable {
+        @Override
+        public void close() {
+            output.close();
+            mean.close();
+            rstd.close();
+        }
+    }
 
     /** Result of {@link #maxPool2d}: values and I64 indices, both [N, C, OH, OW]. */
     public record MaxPool(Tensor values, Tensor indices) implements AutoCloseable {

@@ -116,6 +116,16 @@ public interface Backend {
     /** gradIn [N, C, H, W] (zeroed here) += grad [N, C, OH, OW] scattered to the positions in indices. */
     void maxPool2dBackward(Tensor grad, Tensor indices, Tensor gradIn);
 
+    /**
+     * Layer norm over rows of length {@code d} of contiguous F32 x (weight/bias contiguous F32 [d]
+     * or null); y like x, mean/rstd [rows].
+     */
+    void layerNorm(Tensor x, Tensor weight, Tensor bias, double eps, int d, Tensor y, Tensor mean, Tensor rstd);
+
+    /** Its backward: dx (like x), dweight/dbias ([d], or null when not wanted); all F32 contiguous. */
+    void layerNormBackward(Tensor dy, Tensor x, Tensor weight, Tensor mean, Tensor rstd, int d, Tensor dx, Tensor dweight,
+                           Tensor dbias);
+
     /** Random distributions {@link #random} draws from. */
     enum Distribution { UNIFORM, NORMAL }
 }

@@ -12,6 +12,7 @@ import dev.kiln.tensor.kernels.cpu.ElementwiseKernels;
 import dev.kiln.tensor.kernels.cpu.FlashAttentionKernels;
 import dev.kiln.tensor.kernels.cpu.HalfConversions;
 import dev.kiln.tensor.kernels.cpu.PackedGemm;
+import dev.kiln.tensor.kernels.cpu.LayerNormKernels;
 import dev.kiln.tensor.kernels.cpu.ReductionKernels;
 import dev.kiln.tensor.kernels.cpu.WindowKernels;
 import dev.kiln.tensor.ops.BinaryOp;
@@ -1395,6 +1396,65 @@ public final class CpuBackend implements Backend {
                     ds.setDouble(at, ds.getDouble(at) + gs.getDouble(g.offset() + p * outPlane + k));
                 }
             }
+        }
+    }
+
+    @Override
+    public void layerNorm(Tensor x, Tensor weight, Tensor bias, double eps, int d, Tensor y, Tensor mean, Tensor rstd) {
+        int rows = mean.numel();
+        float[] xs = st(x).floats();
+        float[] ws = weight == null ? null : st(weight).floats();
+        float[] bs = bias == null ? null : st(bias).floats();
+        float[] ys = st(y).floats();
+        float[] ms = st(mean).floats();
+        float[] rs = st(rstd).floats();
+        int xo = x.offset(), yo = y.offset();
+        int wo = weight == null ? 0 : weight.offset();
+        int bo = bias == null ? 0 : bias.offset();
+        if (mean.offset() != 0 || rstd.offset() != 0) {
+            throw new IllegalStateException("layerNorm: statistics tensors must start at offset 0");
+        }
+        CpuParallel.forRange(rows, Math.max(1, GRAIN / Math.max(1, d)), (s, e) ->
+                LayerNormKernels.forward(xs, xo, ws, wo, bs, bo, (float) eps, d, s, e, ys, yo, ms, rs));
+    }
+
+    @Override
+    public void layerNormBackward(Tensor dy, Tensor x, Tensor weight, Tensor mean, Tensor rstd, int d, Tensor dx,
+                                  Tensor dweight, Tensor dbias) {
+        int rows = mean.numel();
+        float[] gs = st(dy).floats();
+        float[] xs = st(x).floats();
+        float[] ws = weight == null ? null : st(weight).floats();
+        float[] ms = st(mean).floats();
+        float[] rs = st(rstd).floats();
+        float[] dxs = st(dx).floats();
+        int go = dy.offset(), xo = x.offset(), dxo = dx.offset();
+        int wo = weight == null ? 0 : weight.offset();
+        float[] dwTotal = dweight == null ? null : new float[d];
+        float[] dbTotal = dbias == null ? null : new float[d];
+        Object lock = new Object();
+        // Each chunk accumulates dw/db privately, then adds them in under a lock: rows are split
+        // across threads, the parameter gradients are shared.
+        CpuParallel.forRange(rows, Math.max(1, GRAIN / Math.max(1, d)), (s, e) -> {
+            float[] dwPart = dwTotal == null ? null : new float[d];
+            float[] dbPart = dbTotal == null ? null : new float[d];
+            LayerNormKernels.backward(gs, go, xs, xo, ws, wo, ms, rs, d, s, e, dxs, dxo, dwPart, dbPart);
+            synchronized (lock) {
+                for (int i = 0; i < d; i++) {
+                    if (dwPart != null) {
+                        dwTotal[i] += dwPart[i];
+                    }
+                    if (dbPart != null) {
+                        dbTotal[i] += dbPart[i];
+                    }
+                }
+            }
+        });
+        if (dweight != null) {
+            System.arraycopy(dwTotal, 0, st(dweight).floats(), dweight.offset(), d);
+        }
+        if (dbias != null) {
+            System.arraycopy(dbTotal, 0, st(dbias).floats(), dbias.offset(), d);
         }
     }
 }
