@@ -22,6 +22,9 @@ public final class TrainingPlot {
 
     private final String title;
     private final String accuracyLabel;
+    private final String accuracyAxis;
+    private final double accuracyScale;
+    private final boolean rising;
     private final int smoothing;
     private final List<Double> lossX = new ArrayList<>();
     private final List<Double> loss = new ArrayList<>();
@@ -34,11 +37,27 @@ public final class TrainingPlot {
      * @param smoothing steps in the loss moving average, {@code >= 1}
      */
     public TrainingPlot(String title, String accuracyLabel, int smoothing) {
+        this(title, accuracyLabel, "accuracy (%)", 100, smoothing, true);
+    }
+
+    /**
+     * A plot whose right chart shows another per-epoch metric that falls as training goes (a
+     * validation error): points added with {@link #addAccuracy} are multiplied by {@code scale} and
+     * drawn against {@code axisTitle}, the legend top right.
+     */
+    public TrainingPlot(String title, String seriesLabel, String axisTitle, double scale, int smoothing) {
+        this(title, seriesLabel, axisTitle, scale, smoothing, false);
+    }
+
+    private TrainingPlot(String title, String seriesLabel, String axisTitle, double scale, int smoothing, boolean rising) {
         if (smoothing < 1) {
             throw new IllegalArgumentException("TrainingPlot: smoothing must be >= 1, got " + smoothing);
         }
         this.title = title;
-        this.accuracyLabel = accuracyLabel;
+        this.accuracyLabel = seriesLabel;
+        this.accuracyAxis = axisTitle;
+        this.accuracyScale = scale;
+        this.rising = rising;
         this.smoothing = smoothing;
     }
 
@@ -85,9 +104,10 @@ public final class TrainingPlot {
 
     private XYChart accuracyChart() {
         XYChart c = new XYChartBuilder().width(WIDTH).height(HEIGHT).title(accuracyLabel)
-                .xAxisTitle("epoch").yAxisTitle("accuracy (%)").build();
-        style(c, org.knowm.xchart.style.Styler.LegendPosition.InsideSE);
-        List<Double> percent = accuracy.stream().map(a -> 100 * a).toList();
+                .xAxisTitle("epoch").yAxisTitle(accuracyAxis).build();
+        style(c, rising ? org.knowm.xchart.style.Styler.LegendPosition.InsideSE
+                : org.knowm.xchart.style.Styler.LegendPosition.InsideNE);
+        List<Double> percent = accuracy.stream().map(a -> accuracyScale * a).toList();
         XYSeries s = accuracy.isEmpty()
                 ? c.addSeries(accuracyLabel, new double[] {0}, new double[] {0})
                 : c.addSeries(accuracyLabel, accuracyX, percent);
