@@ -126,7 +126,7 @@ public final class TrainingPlot {
         st.setXAxisMin(0.0);
         double last = Math.max(lossX.isEmpty() ? 0 : lossX.getLast(), accuracyX.isEmpty() ? 0 : accuracyX.getLast());
         st.setXAxisMax(Math.max(1, Math.ceil(last - 1e-9)));
-        st.setXAxisDecimalPattern("#0.##");
+        st.setXAxisTickMarkSpacingHint(110); // fractional-epoch labels such as "2.25" need room
         st.setYAxisDecimalPattern("#0.###");
     }
 
