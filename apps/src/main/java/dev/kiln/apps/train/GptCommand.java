@@ -1,0 +1,479 @@
+package dev.kiln.apps.train;
+
+import dev.kiln.apps.data.DataCommand;
+import dev.kiln.autograd.NoGrad;
+import dev.kiln.autograd.Var;
+import dev.kiln.data.io.Json;
+import dev.kiln.nn.io.Safetensors;
+import dev.kiln.nn.loss.Losses;
+import dev.kiln.nn.transformer.Gpt;
+import dev.kiln.optim.Adam;
+import dev.kiln.optim.LrSchedule;
+import dev.kiln.optim.LrScheduler;
+import dev.kiln.optim.checkpoint.CheckpointDirectory;
+import dev.kiln.optim.checkpoint.TrainingCheckpoint;
+import dev.kiln.optim.train.Trainer;
+import dev.kiln.tensor.Tensor;
+import dev.kiln.tensor.TensorScope;
+import dev.kiln.tensor.kernels.cpu.CpuParallel;
+import dev.kiln.tensor.random.Generator;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code kiln train gpt}: a character-level GPT on the Brown corpus. The documents lose their POS
+ * tags ({@link BrownText}); every tenth document (by name order, so each genre is represented) is
+ * held out for validation. The vocabulary is the characters seen at least {@link #MIN_CHAR_COUNT}
+ * times in the training text plus one unknown token ({@link CharVocabulary}). Each step trains on
+ * {@code --batch-size} windows of {@code --context + 1} characters drawn at seeded random offsets
+ * of the concatenated training text (next-character cross-entropy over every position). AdamW with
+ * linear warm-up and cosine decay, gradient norm clipped to 1.0. Every {@code --eval-every} steps
+ * the loss on a fixed set of validation windows is logged with its perplexity. At the end the model
+ * continues {@code --prompt} with temperature / top-k / top-p sampling ({@link TokenSampler}).
+ */
+@Command(name = "gpt", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Train a character-level GPT on the Brown corpus, then sample text from it.",
+            "Writes metrics.jsonl, curves.png, model.safetensors (vocabulary in its metadata), vocab.json,",
+            "config.json and checkpoints/ into the run directory."},
+        footer = {"", "Settings can also come from --config file.json ({\"steps\": 300, \"lr\": 0.002, ...});",
+            "flags given on the command line override the file."})
+public final class GptCommand implements Callable<Integer> {
+    /** Characters rarer than this in the training text map to the unknown token. */
+    static final int MIN_CHAR_COUNT = 5;
+    static final double PEAK_FLOPS_PER_THREAD = CnnCommand.PEAK_FLOPS_PER_THREAD;
+    static final double MAX_GRAD_NORM = 1.0;
+
+    @Option(names = "--steps", description = "Optimizer steps (default: ${DEFAULT-VALUE}).")
+    int steps = 600;
+
+    @Option(names = "--batch-size", description = "Windows per step (default: ${DEFAULT-VALUE}).")
+    int batchSize = 12;
+
+    @Option(names = "--context", description = "Characters per window, the model's maximum length (default: ${DEFAULT-VALUE}).")
+    int context = 128;
+
+    @Option(names = "--lr", description = "Peak learning rate (default: ${DEFAULT-VALUE}).")
+    double lr = 1e-3;
+
+    @Option(names = "--warmup", paramLabel = "STEPS", description = "Linear warm-up steps before the cosine decay (default: ${DEFAULT-VALUE}).")
+    int warmup = 40;
+
+    @Option(names = "--weight-decay", description = "Decoupled weight decay (default: ${DEFAULT-VALUE}).")
+    double weightDecay = 0.01;
+
+    @Option(names = "--layers", description = "Transformer blocks (default: ${DEFAULT-VALUE}).")
+    int layers = 4;
+
+    @Option(names = "--width", description = "Model width d_model (default: ${DEFAULT-VALUE}).")
+    int width = 128;
+
+    @Option(names = "--heads", description = "Attention heads; must divide --width (default: ${DEFAULT-VALUE}).")
+    int heads = 4;
+
+    @Option(names = "--mlp", description = "Hidden size of the feed-forward layers (default: 4 x --width).")
+    Integer mlp;
+
+    @Option(names = "--seed", description = "Seed of the initial weights, the batches and the sampling (default: ${DEFAULT-VALUE}).")
+    long seed = 42;
+
+    @Option(names = "--data-dir", paramLabel = "DIR", description = "The data root, as in kiln data (default: $KILN_DATA or ~/.kiln/data).")
+    Path dataDir;
+
+    @Option(names = "--out", paramLabel = "DIR", description = "The run directory (default: runs/gpt-<yyyyMMdd-HHmmss>).")
+    Path out;
+
+    @Option(names = "--limit-docs", paramLabel = "N", description = "Read only the first N documents (0: all 500).")
+    int limitDocs;
+
+    @Option(names = "--eval-every", paramLabel = "STEPS", description = "Validation interval (default: ${DEFAULT-VALUE}; also after the last step).")
+    int evalEvery = 100;
+
+    @Option(names = "--eval-windows", paramLabel = "N", description = "Fixed validation windows (default: ${DEFAULT-VALUE}).")
+    int evalWindows = 64;
+
+    @Option(names = "--checkpoint-every", paramLabel = "STEPS", description = "Checkpoint interval, the last 2 kept (default: ${DEFAULT-VALUE}; also after the last step).")
+    int checkpointEvery = 200;
+
+    @Option(names = "--sample-length", paramLabel = "CHARS", description = "Characters to sample after training (default: ${DEFAULT-VALUE}; 0: none).")
+    int sampleLength = 400;
+
+    @Option(names = "--temperature", description = "Sampling temperature (default: ${DEFAULT-VALUE}).")
+    double temperature = 0.8;
+
+    @Option(names = "--top-k", description = "Sample among the K most likely characters (default: ${DEFAULT-VALUE}; 0: all).")
+    int topK = 40;
+
+    @Option(names = "--top-p", description = "Nucleus sampling: the most likely characters holding this probability (default: ${DEFAULT-VALUE}; 1: all).")
+    double topP = 0.95;
+
+    @Option(names = "--prompt", description = "Text the sample continues (default: \"${DEFAULT-VALUE}\").")
+    String prompt = "The jury said";
+
+    @Option(names = "--threads", description = "Compute threads (default: all cores, ${DEFAULT-VALUE}).")
+    int threads = CpuParallel.threads();
+
+    @Option(names = "--log-every", paramLabel = "STEPS", description = "Log line interval when stdout is not a terminal (default: ${DEFAULT-VALUE}).")
+    int logEvery = 25;
+
+    @Option(names = "--config", paramLabel = "FILE", description = "Settings as a JSON object keyed by option name.")
+    Path config;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() throws IOException {
+        if (config != null) {
+            JsonConfig.apply(config, spec);
+        }
+        validate();
+        PrintWriter stdout = spec.commandLine().getOut();
+        PrintWriter stderr = spec.commandLine().getErr();
+        Path dir = DataCommand.root(dataDir).resolve("brown");
+        List<BrownText.Document> docs;
+        try {
+            docs = BrownText.read(dir, limitDocs);
+        } catch (BrownText.MissingException e) {
+            stderr.println("kiln train gpt: the Brown corpus was not found: " + e.getMessage());
+            stderr.println("fetch it with:  ./kiln data fetch brown" + (dataDir != null ? " --data-dir " + dataDir : ""));
+            stderr.flush();
+            return 1;
+        }
+        int saved = CpuParallel.threads();
+        CpuParallel.setThreads(threads);
+        try {
+            return train(Corpus.split(docs, context), stdout);
+        } finally {
+            CpuParallel.setThreads(saved);
+        }
+    }
+
+    private void validate() {
+        check(steps >= 1, "--steps must be >= 1, got " + steps);
+        check(batchSize >= 1, "--batch-size must be >= 1, got " + batchSize);
+        check(context >= 2, "--context must be >= 2, got " + context);
+        check(lr > 0 && Double.isFinite(lr), "--lr must be a positive number, got " + lr);
+        check(warmup >= 0, "--warmup must be >= 0, got " + warmup);
+        check(weightDecay >= 0 && Double.isFinite(weightDecay), "--weight-decay must be >= 0, got " + weightDecay);
+        check(layers >= 1, "--layers must be >= 1, got " + layers);
+        check(width >= 1, "--width must be >= 1, got " + width);
+        check(heads >= 1 && width % heads == 0, "--heads must be >= 1 and divide --width " + width + ", got " + heads);
+        check(mlp == null || mlp >= 1, "--mlp must be >= 1, got " + mlp);
+        check(limitDocs >= 0, "--limit-docs must be >= 0, got " + limitDocs);
+        check(evalEvery >= 1, "--eval-every must be >= 1, got " + evalEvery);
+        check(evalWindows >= 1, "--eval-windows must be >= 1, got " + evalWindows);
+        check(checkpointEvery >= 1, "--checkpoint-every must be >= 1, got " + checkpointEvery);
+        check(sampleLength >= 0, "--sample-length must be >= 0, got " + sampleLength);
+        check(temperature > 0 && Double.isFinite(temperature), "--temperature must be a positive number, got " + temperature);
+        check(topK >= 0, "--top-k must be >= 0 (0: off), got " + topK);
+        check(topP > 0 && topP <= 1, "--top-p must be in (0, 1], got " + topP);
+        check(!prompt.isEmpty(), "--prompt must not be empty");
+        check(threads >= 1, "--threads must be >= 1, got " + threads);
+        check(logEvery >= 1, "--log-every must be >= 1, got " + logEvery);
+    }
+
+    private void check(boolean ok, String message) {
+        if (!ok) {
+            throw new ParameterException(spec.commandLine(), "kiln train gpt: " + message);
+        }
+    }
+
+    /**
+     * The tokenised corpus: training and validation documents, each side concatenated into one
+     * stream of character ids.
+     */
+    record Corpus(CharVocabulary vocab, long[] train, long[] val, int trainDocs, int valDocs) {
+        /** Every tenth document (names in order, the 10th, 20th, ...) is validation; at least one of each. */
+        static Corpus split(List<BrownText.Document> docs, int context) {
+            if (docs.size() < 2) {
+                throw new IllegalArgumentException("kiln train gpt: need at least 2 documents (1 train, 1 validation), got "
+                        + docs.size());
+            }
+            StringBuilder train = new StringBuilder();
+            StringBuilder val = new StringBuilder();
+            int valDocs = 0;
+            for (int i = 0; i < docs.size(); i++) {
+                boolean isVal = docs.size() < 10 ? i == docs.size() - 1 : i % 10 == 9;
+                (isVal ? val : train).append(docs.get(i).text()).append('\n');
+                valDocs += isVal ? 1 : 0;
+            }
+            CharVocabulary vocab = CharVocabulary.build(train.toString(), MIN_CHAR_COUNT);
+            Corpus c = new Corpus(vocab, vocab.encode(train.toString()), vocab.encode(val.toString()),
+                    docs.size() - valDocs, valDocs);
+            if (c.train.length <= context || c.val.length <= context) {
+                throw new IllegalArgumentException("kiln train gpt: windows of --context " + context + " + 1 need more text: "
+                        + c.train.length + " training and " + c.val.length + " validation characters");
+            }
+            return c;
+        }
+    }
+
+    /** Inputs [B, T] and next-character targets [B, T] from windows of {@code tokens} starting at {@code starts}. */
+    static Tensor[] batch(long[] tokens, long[] starts, int t) {
+        long[] x = new long[starts.length * t];
+        long[] y = new long[starts.length * t];
+        for (int b = 0; b < starts.length; b++) {
+            System.arraycopy(tokens, (int) starts[b], x, b * t, t);
+            System.arraycopy(tokens, (int) starts[b] + 1, y, b * t, t);
+        }
+        return new Tensor[] {Tensor.fromArray(x, starts.length, t), Tensor.fromArray(y, starts.length, t)};
+    }
+
+    /** Mean next-character cross-entropy of {@code model} over [B, T] inputs and targets. */
+    static Var loss(Gpt model, Tensor x, Tensor y) {
+        Var logits = model.forward(x);
+        int v = model.config.vocabSize();
+        return Losses.crossEntropy(logits.reshape(-1, v), y.reshape(-1));
+    }
+
+    Gpt.Config modelConfig(int vocabSize) {
+        return new Gpt.Config(vocabSize, context, layers, width, heads, heads, mlp != null ? mlp : 4 * width, false, true);
+    }
+
+    /** Training FLOPs per token (Kaplan et al.): 6 per non-embedding weight (the tied head counts) + 6·L·T·d for attention. */
+    static double trainFlopsPerToken(Gpt model, int context) {
+        long n = model.parameterCount() - model.wpe.weight.value().numel();
+        return 6.0 * n + 6.0 * model.config.nLayers() * context * model.config.dModel();
+    }
+
+    private int train(Corpus corpus, PrintWriter stdout) throws IOException {
+        RunDirectory run = RunDirectory.create(out, "gpt", LocalDateTime.now());
+        Files.writeString(run.config(), Json.writePretty(settings(corpus)) + "\n");
+        Path vocabFile = run.path().resolve("vocab.json");
+        Files.writeString(vocabFile, Json.writePretty(vocabJson(corpus.vocab())) + "\n");
+
+        Generator g = new Generator(seed);
+        Gpt model = new Gpt(modelConfig(corpus.vocab().size()), g);
+        Generator dataGen = g.split();
+        Generator evalGen = g.split();
+        Generator sampleGen = g.split();
+        long[] evalStarts = new long[evalWindows];
+        evalGen.fillRandInt(evalStarts, 0, evalWindows, 0, corpus.val().length - context);
+
+        Adam opt = Adam.adamW(model.parameters(), lr, weightDecay);
+        int warm = Math.min(warmup, steps - 1);
+        LrScheduler scheduler = new LrScheduler(opt, LrSchedule.warmupCosine(warm, steps, lr / 10));
+        Trainer<Tensor[]> trainer = Trainer.builder(opt, (Tensor[] b) -> loss(model, b[0], b[1]))
+                .scheduler(scheduler).maxGradNorm(MAX_GRAD_NORM).build();
+        CheckpointDirectory checkpoints = new CheckpointDirectory(run.path().resolve("checkpoints"), 2);
+        TrainingCheckpoint ckpt = new TrainingCheckpoint(model, opt).scheduler(scheduler).generator("data", dataGen);
+
+        long tokensPerStep = (long) batchSize * context;
+        double flops = trainFlopsPerToken(model, context);
+        try (MetricsLog metrics = new MetricsLog(run.metrics())) {
+            ProgressLine progress = new ProgressLine(stdout, ProgressLine.stdoutIsTerminal(), logEvery, steps, 1,
+                    "tokens", flops, PEAK_FLOPS_PER_THREAD * threads);
+            LossCurvePlot plot = new LossCurvePlot("kiln train gpt: Brown corpus, characters",
+                    Math.max(1, Math.min(25, steps / 10)));
+            stdout.printf(Locale.ROOT, "kiln train gpt: %d train / %d validation documents (%d / %d characters), vocabulary %d,"
+                    + " %d params (%d layers, width %d, %d heads, mlp %d, context %d), AdamW lr %.3g warm-up %d + cosine,"
+                    + " batch %d x %d, %d steps, %d threads%n",
+                    corpus.trainDocs(), corpus.valDocs(), corpus.train().length, corpus.val().length, corpus.vocab().size(),
+                    model.parameterCount(), layers, width, heads, model.config.dFeedForward(), context, lr, warm,
+                    batchSize, context, steps, threads);
+            stdout.println("run directory: " + run.path());
+            stdout.flush();
+
+            Evaluation first = evaluate(model, corpus.val(), evalStarts);
+            writeEval(metrics, 0, first, 0);
+            plot.addValidation(0, first.loss());
+            progress.println(String.format(Locale.ROOT, "step 0: validation loss %.4f, perplexity %.2f", first.loss(),
+                    first.perplexity()));
+
+            long[] starts = new long[batchSize];
+            double trainNanos = 0;
+            long runStart = System.nanoTime();
+            Evaluation last = first;
+            double lastLoss = Double.NaN;
+            for (long step = 1; step <= steps; step++) {
+                long t0 = System.nanoTime();
+                dataGen.fillRandInt(starts, 0, batchSize, 0, corpus.train().length - context);
+                Tensor[] b = batch(corpus.train(), starts, context);
+                Trainer.StepResult r;
+                try {
+                    r = trainer.step(List.<Tensor[]>of(b));
+                } finally {
+                    b[0].close();
+                    b[1].close();
+                }
+                long t1 = System.nanoTime();
+                trainNanos += t1 - t0;
+                lastLoss = r.loss();
+                Map<String, Object> rec = new LinkedHashMap<>();
+                rec.put("kind", "step");
+                rec.put("step", step);
+                rec.put("loss", r.loss());
+                rec.put("lr", r.lr());
+                rec.put("grad_norm", round(r.gradNorm(), 4));
+                rec.put("tokens_per_s", round(tokensPerStep / ((t1 - t0) / 1e9), 1));
+                metrics.write(rec);
+                plot.addTrain(step, r.loss());
+                progress.step(step, 0, r.loss(), r.lr(), (int) tokensPerStep);
+                if (step % evalEvery == 0 || step == steps) {
+                    long e0 = System.nanoTime();
+                    last = evaluate(model, corpus.val(), evalStarts);
+                    writeEval(metrics, step, last, (System.nanoTime() - e0) / 1e9);
+                    plot.addValidation(step, last.loss());
+                    progress.println(String.format(Locale.ROOT, "step %d: validation loss %.4f, perplexity %.2f", step,
+                            last.loss(), last.perplexity()));
+                    plot.save(run.plot()); // an interrupted run still has its curves
+                }
+                if (step % checkpointEvery == 0 || step == steps) {
+                    checkpoints.save(ckpt, step, Map.of());
+                }
+            }
+            progress.finish();
+            plot.save(run.plot());
+            double wallSeconds = (System.nanoTime() - runStart) / 1e9;
+            double tokensPerSecond = steps * tokensPerStep / (trainNanos / 1e9);
+
+            Map<String, String> meta = new LinkedHashMap<>();
+            meta.put("model", "kiln train gpt: character-level GPT on the Brown corpus");
+            meta.put("config", Json.write(configJson(model.config)));
+            meta.put("vocab", Json.write(corpus.vocab().characters()));
+            meta.put("val_loss", Double.toString(last.loss()));
+            Safetensors.saveModule(run.model(), model, meta);
+
+            String text = "";
+            if (sampleLength > 0) {
+                TokenSampler sampler = new TokenSampler(temperature, topK, topP);
+                long[] ids = sampler.generate(model, corpus.vocab().encode(prompt), sampleLength, sampleGen);
+                text = corpus.vocab().decode(ids);
+                Files.writeString(run.path().resolve("sample.txt"), text + "\n");
+            }
+
+            Map<String, Object> summary = new LinkedHashMap<>();
+            summary.put("kind", "summary");
+            summary.put("steps", (long) steps);
+            summary.put("train_loss", lastLoss);
+            summary.put("val_loss", last.loss());
+            summary.put("val_perplexity", last.perplexity());
+            summary.put("first_val_loss", first.loss());
+            summary.put("wall_seconds", round(wallSeconds, 3));
+            summary.put("train_tokens_per_s", round(tokensPerSecond, 1));
+            metrics.write(summary);
+
+            stdout.printf(Locale.ROOT, "done in %s: %d steps, train loss %.4f, validation loss %.4f (perplexity %.2f, was %.2f);"
+                    + " training %.0f tokens/s%n", ProgressLine.duration(wallSeconds), steps, lastLoss, last.loss(),
+                    last.perplexity(), first.perplexity(), tokensPerSecond);
+            if (sampleLength > 0) {
+                stdout.printf(Locale.ROOT, "sample (temperature %s, top-k %d, top-p %s, seed %d):%n", temperature, topK, topP, seed);
+                stdout.println(text);
+                stdout.println();
+            }
+            stdout.println("metrics: " + run.metrics());
+            stdout.println("curves:  " + run.plot());
+            stdout.println("model:   " + run.model());
+            stdout.println("vocab:   " + vocabFile);
+            stdout.println("config:  " + run.config());
+            stdout.flush();
+            return 0;
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
+        }
+    }
+
+    /** Mean validation loss per character and its perplexity. */
+    record Evaluation(double loss) {
+        double perplexity() {
+            return Math.exp(loss);
+        }
+    }
+
+    private Evaluation evaluate(Gpt model, long[] val, long[] evalStarts) {
+        model.eval();
+        double sum = 0;
+        try (NoGrad _ = NoGrad.enter()) {
+            for (int from = 0; from < evalStarts.length; from += batchSize) {
+                long[] starts = java.util.Arrays.copyOfRange(evalStarts, from, Math.min(evalStarts.length, from + batchSize));
+                try (TensorScope _ = TensorScope.open()) {
+                    Tensor[] b = batch(val, starts, context);
+                    sum += loss(model, b[0], b[1]).value().item() * starts.length;
+                }
+            }
+        } finally {
+            model.train();
+        }
+        return new Evaluation(sum / evalStarts.length);
+    }
+
+    private static void writeEval(MetricsLog metrics, long step, Evaluation e, double seconds) {
+        Map<String, Object> rec = new LinkedHashMap<>();
+        rec.put("kind", "eval");
+        rec.put("step", step);
+        rec.put("val_loss", e.loss());
+        rec.put("val_perplexity", e.perplexity());
+        rec.put("eval_seconds", round(seconds, 3));
+        metrics.write(rec);
+    }
+
+    static Map<String, Object> configJson(Gpt.Config c) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("vocab_size", c.vocabSize());
+        m.put("max_seq_len", c.maxSeqLen());
+        m.put("layers", c.nLayers());
+        m.put("width", c.dModel());
+        m.put("heads", c.nHeads());
+        m.put("mlp", c.dFeedForward());
+        m.put("tied_embeddings", c.tiedEmbeddings());
+        return m;
+    }
+
+    private static Map<String, Object> vocabJson(CharVocabulary v) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("unknown_id", CharVocabulary.UNKNOWN);
+        m.put("characters", new ArrayList<Object>(v.characters()));
+        return m;
+    }
+
+    private Map<String, Object> settings(Corpus corpus) {
+        Map<String, Object> s = new LinkedHashMap<>();
+        s.put("steps", steps);
+        s.put("batch-size", batchSize);
+        s.put("context", context);
+        s.put("lr", lr);
+        s.put("warmup", warmup);
+        s.put("weight-decay", weightDecay);
+        s.put("layers", layers);
+        s.put("width", width);
+        s.put("heads", heads);
+        s.put("mlp", mlp != null ? mlp : 4 * width);
+        s.put("seed", seed);
+        s.put("limit-docs", limitDocs);
+        s.put("eval-every", evalEvery);
+        s.put("eval-windows", evalWindows);
+        s.put("checkpoint-every", checkpointEvery);
+        s.put("sample-length", sampleLength);
+        s.put("temperature", temperature);
+        s.put("top-k", topK);
+        s.put("top-p", topP);
+        s.put("prompt", prompt);
+        s.put("threads", threads);
+        s.put("train_documents", corpus.trainDocs());
+        s.put("val_documents", corpus.valDocs());
+        s.put("train_characters", corpus.train().length);
+        s.put("val_characters", corpus.val().length);
+        s.put("vocab_size", corpus.vocab().size());
+        return s;
+    }
+
+    private static double round(double v, int decimals) {
+        double f = Math.pow(10, decimals);
+        return Double.isFinite(v) ? Math.round(v * f) / f : v;
+    }
+}
