@@ -21,8 +21,9 @@ import java.util.List;
  *         n = tanh(x W_in^T + b_in + r * (h W_hn^T + b_hn));   h' = (1 - z) * n + z * h
  * </pre>
  *
- * <p>In {@link #run}, the input projection {@code x W_ih^T + b_ih} of all time steps of a layer is
- * one matrix product; only {@code h W_hh^T} remains inside the time loop.
+ * <p>In {@link #run} the sequence moves between layers as per-step Vars (slicing a stacked
+ * [T, ...] Var costs a full-size gradient per slice in backward, O(T^2) in all); each step projects
+ * its own input, and only the final output is stacked.
  */
 public final class Recurrence {
     private Recurrence() {}
@@ -115,47 +116,78 @@ public final class Recurrence {
                     + weights.size());
         }
         boolean lstm = mode == Mode.LSTM;
-        Var layerInput = input;
+        // The sequence flows between layers as per-step Vars, never stacked and re-sliced: the
+        // backward of slicing a [T, ...] Var is a full-size gradient per slice (O(T^2) in all).
+        List<Var> steps = timeSlices(input);
+        int t = steps.size();
         List<Var> hs = new ArrayList<>();
         List<Var> cs = new ArrayList<>();
         for (int layer = 0; layer < numLayers; layer++) {
-            List<Var> outs = new ArrayList<>();
+            List<Var[]> outs = new ArrayList<>();
             for (int d = 0; d < dirs; d++) {
                 int k = (layer * dirs + d) * perDir;
                 int row = layer * dirs + d;
                 Var h = h0.narrow(0, row, 1).squeeze(0);
                 Var c = lstm ? c0.narrow(0, row, 1).squeeze(0) : null;
-                Var[] res = direction(mode, layerInput, h, c, weights.get(k), weights.get(k + 1),
+                Direction res = direction(mode, steps, h, c, weights.get(k), weights.get(k + 1),
                         bias ? weights.get(k + 2) : null, bias ? weights.get(k + 3) : null, d == 1);
-                outs.add(res[0]);
-                hs.add(res[1]);
+                outs.add(res.outputs());
+                hs.add(res.h());
                 if (lstm) {
-                    cs.add(res[2]);
+                    cs.add(res.c());
                 }
             }
-            layerInput = dirs == 1 ? outs.get(0) : Var.cat(outs, 2);
-            if (layer < numLayers - 1) {
-                layerInput = Functional.dropout(layerInput, dropout, training, generator);
+            List<Var> next = new ArrayList<>(t);
+            for (int s = 0; s < t; s++) {
+                next.add(dirs == 1 ? outs.get(0)[s] : Var.cat(List.of(outs.get(0)[s], outs.get(1)[s]), 1));
             }
+            if (layer < numLayers - 1 && training && dropout > 0) {
+                next = dropoutSteps(next, dropout, generator);
+            }
+            steps = next;
         }
-        return new Sequence(layerInput, Var.stack(hs, 0), lstm ? Var.stack(cs, 0) : null);
+        return new Sequence(Var.stack(steps, 0), Var.stack(hs, 0), lstm ? Var.stack(cs, 0) : null);
     }
 
-    // One direction of one layer: x [T, N, in] -> {outputs [T, N, H], h_last, c_last}.
-    private static Var[] direction(Mode mode, Var x, Var h, Var c, Var wIh, Var wHh, Var bIh, Var bHh,
-                                   boolean reverse) {
-        int steps = x.shape().size(0);
-        // All time steps' input projections in one product. Both biases are folded in here except
-        // for GRU, whose b_hn sits inside r * (h W_hn^T + b_hn).
+    /**
+     * Inverted dropout over a layer's whole output [T, N, D*H] (one mask drawn for all steps at
+     * once, exactly as Functional.dropout would draw it for the stacked tensor), applied per step.
+     */
+    private static List<Var> dropoutSteps(List<Var> steps, double p, Generator generator) {
+        int[] stepShape = steps.get(0).value().shape().toArray();
+        int[] full = new int[stepShape.length + 1];
+        full[0] = steps.size();
+        System.arraycopy(stepShape, 0, full, 1, stepShape.length);
+        dev.kiln.tensor.Tensor mask = p >= 1
+                ? dev.kiln.tensor.Tensor.zeros(steps.get(0).value().dtype(), full)
+                : dev.kiln.tensor.Tensor.rand(generator, full).gt(p).to(steps.get(0).value().dtype()).mul(1.0 / (1 - p));
+        List<Var> out = new ArrayList<>(steps.size());
+        for (int s = 0; s < steps.size(); s++) {
+            out.add(steps.get(s).mul(Var.constant(mask.narrow(0, s, 1).squeeze(0))));
+        }
+        return out;
+    }
+
+    /** One direction's per-step outputs (in time order) and its final states. */
+    private record Direction(Var[] outputs, Var h, Var c) {}
+
+    // One direction of one layer over per-step inputs x[t] [N, in] -> outputs[t] [N, H] and the last h, c.
+    private static Direction direction(Mode mode, List<Var> xs, Var h, Var c, Var wIh, Var wHh, Var bIh, Var bHh,
+                                       boolean reverse) {
+        int steps = xs.size();
+        // Both biases are folded into the input projection except for GRU, whose b_hn sits inside
+        // r * (h W_hn^T + b_hn).
         Var xBias = bIh == null ? null : mode == Mode.GRU ? bIh : bIh.add(bHh);
         Var hBias = mode == Mode.GRU ? bHh : null;
-        Var xg = project(x, wIh, xBias); // [T, N, G*H]
-        List<Var> xs = timeSlices(xg);
+        Var wIhT = wIh.t();
         Var wHhT = wHh.t();
         Var[] outs = new Var[steps];
         for (int s = 0; s < steps; s++) {
             int t = reverse ? steps - 1 - s : s;
-            Var xt = xs.get(t);
+            Var xt = xs.get(t).matmul(wIhT);
+            if (xBias != null) {
+                xt = xt.add(xBias);
+            }
             Var hg = h.matmul(wHhT);
             if (hBias != null) {
                 hg = hg.add(hBias);
@@ -172,7 +204,7 @@ public final class Recurrence {
             }
             outs[t] = h;
         }
-        return new Var[] {Var.stack(List.of(outs), 0), h, c};
+        return new Direction(outs, h, c);
     }
 
     /**
