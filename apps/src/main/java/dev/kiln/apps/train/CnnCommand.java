@@ -1,6 +1,5 @@
 package dev.kiln.apps.train;
 
-import dev.kiln.apps.data.DataCommand;
 import dev.kiln.autograd.NoGrad;
 import dev.kiln.autograd.Var;
 import dev.kiln.data.Batch;
@@ -21,7 +20,6 @@ import dev.kiln.optim.Optimizer;
 import dev.kiln.optim.SGD;
 import dev.kiln.tensor.Tensor;
 import dev.kiln.tensor.TensorScope;
-import dev.kiln.tensor.kernels.cpu.CpuParallel;
 import dev.kiln.tensor.random.Generator;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -36,6 +34,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
@@ -94,11 +93,7 @@ public final class CnnCommand implements Callable<Integer> {
     @Option(names = "--seed", description = "Seed of the initial weights and the shuffling (default: ${DEFAULT-VALUE}).")
     long seed = 42;
 
-    @Option(names = "--data-dir", paramLabel = "DIR", description = "The data root, as in kiln data (default: $KILN_DATA or ~/.kiln/data).")
-    Path dataDir;
 
-    @Option(names = "--out", paramLabel = "DIR", description = "The run directory (default: runs/cnn-<yyyyMMdd-HHmmss>).")
-    Path out;
 
     @Option(names = "--limit-train", paramLabel = "N", description = "Train on the first N images only (0: all).")
     int limitTrain;
@@ -106,44 +101,34 @@ public final class CnnCommand implements Callable<Integer> {
     @Option(names = "--limit-test", paramLabel = "N", description = "Evaluate on the first N test images only (0: all).")
     int limitTest;
 
-    @Option(names = "--threads", description = "Compute threads (default: all cores, ${DEFAULT-VALUE}).")
-    int threads = CpuParallel.threads();
 
     @Option(names = "--log-every", paramLabel = "STEPS", description = "Log line interval when stdout is not a terminal (default: ${DEFAULT-VALUE}).")
     int logEvery = 50;
 
-    @Option(names = "--config", paramLabel = "FILE", description = "Settings as a JSON object keyed by option name.")
-    Path config;
+
+    @Mixin
+    RunOptions common = new RunOptions();
 
     @Spec
     CommandSpec spec;
 
     @Override
     public Integer call() throws IOException {
-        if (config != null) {
-            JsonConfig.apply(config, spec);
-        }
+        common.applyConfig(spec);
         validate();
         PrintWriter stdout = spec.commandLine().getOut();
         PrintWriter stderr = spec.commandLine().getErr();
-        Path dir = DataCommand.root(dataDir).resolve("fashion-mnist");
+        Path dir = common.dataSet("fashion-mnist");
         FashionMnist data;
         try {
             data = FashionMnist.read(dir, limitTrain, limitTest);
         } catch (FashionMnist.MissingException e) {
             stderr.println("kiln train cnn: Fashion-MNIST not found: " + e.getMessage());
-            stderr.println("fetch it with:  ./kiln data fetch fashion-mnist"
-                    + (dataDir != null ? " --data-dir " + dataDir : ""));
+            stderr.println("fetch it with:  " + common.fetchCommand("fashion-mnist"));
             stderr.flush();
             return 1;
         }
-        int saved = CpuParallel.threads();
-        CpuParallel.setThreads(threads);
-        try {
-            return train(data, stdout);
-        } finally {
-            CpuParallel.setThreads(saved);
-        }
+        return common.withThreads(() -> train(data, stdout));
     }
 
     private void validate() {
@@ -154,7 +139,7 @@ public final class CnnCommand implements Callable<Integer> {
         check(weightDecay >= 0 && Double.isFinite(weightDecay), "--weight-decay must be >= 0, got " + weightDecay);
         check(limitTrain >= 0, "--limit-train must be >= 0, got " + limitTrain);
         check(limitTest >= 0, "--limit-test must be >= 0, got " + limitTest);
-        check(threads >= 1, "--threads must be >= 1, got " + threads);
+        check(common.threads >= 1, "--threads must be >= 1, got " + common.threads);
         check(logEvery >= 1, "--log-every must be >= 1, got " + logEvery);
     }
 
@@ -189,7 +174,7 @@ public final class CnnCommand implements Callable<Integer> {
         int w = data.width();
         check(h >= 10 && w >= 10, "images must be at least 10x10 for two conv+pool stages, got " + h + "x" + w);
         double peakLr = lr != null ? lr : optimizer == OptimizerKind.adamw ? ADAMW_LR : SGD_LR;
-        RunDirectory run = RunDirectory.create(out, "cnn", LocalDateTime.now());
+        RunDirectory run = RunDirectory.create(common.out, "cnn", LocalDateTime.now());
         Map<String, Object> settings = settings(peakLr, data);
         Files.writeString(run.config(), dev.kiln.data.io.Json.writePretty(settings) + "\n");
 
@@ -209,13 +194,13 @@ public final class CnnCommand implements Callable<Integer> {
             LrScheduler scheduler = new LrScheduler(opt, schedule(peakLr, totalSteps));
             double flops = trainFlopsPerImage(h, w);
             ProgressLine progress = new ProgressLine(stdout, ProgressLine.stdoutIsTerminal(), logEvery, totalSteps,
-                    epochs, "images", flops, PEAK_FLOPS_PER_THREAD * threads);
+                    epochs, "images", flops, PEAK_FLOPS_PER_THREAD * common.threads);
             TrainingPlot plot = new TrainingPlot("kiln train cnn: Fashion-MNIST", "test accuracy",
                     Math.max(1, Math.min(50, stepsPerEpoch / 4)));
             stdout.printf(Locale.ROOT, "kiln train cnn: %d train / %d test images %dx%d (mean %.4f, std %.4f), %d params,"
                     + " %s lr %.3g %s, batch %d, %d epochs = %d steps, %d threads%n",
                     train.size(), data.test().size(), h, w, data.mean(), data.std(), model.parameterCount(),
-                    optimizer, peakLr, schedule, batchSize, epochs, totalSteps, threads);
+                    optimizer, peakLr, schedule, batchSize, epochs, totalSteps, common.threads);
             stdout.println("run directory: " + run.path());
             stdout.flush();
 
@@ -368,7 +353,7 @@ public final class CnnCommand implements Callable<Integer> {
         s.put("seed", seed);
         s.put("limit-train", limitTrain);
         s.put("limit-test", limitTest);
-        s.put("threads", threads);
+        s.put("threads", common.threads);
         s.put("train_images", data.train().size());
         s.put("test_images", data.test().size());
         s.put("input_mean", data.mean());

@@ -1,6 +1,5 @@
 package dev.kiln.apps.train;
 
-import dev.kiln.apps.data.DataCommand;
 import dev.kiln.autograd.NoGrad;
 import dev.kiln.autograd.Var;
 import dev.kiln.data.io.Json;
@@ -15,7 +14,6 @@ import dev.kiln.optim.checkpoint.TrainingCheckpoint;
 import dev.kiln.optim.train.Trainer;
 import dev.kiln.tensor.Tensor;
 import dev.kiln.tensor.TensorScope;
-import dev.kiln.tensor.kernels.cpu.CpuParallel;
 import dev.kiln.tensor.random.Generator;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -31,6 +29,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
@@ -91,11 +90,7 @@ public final class GptCommand implements Callable<Integer> {
     @Option(names = "--seed", description = "Seed of the initial weights, the batches and the sampling (default: ${DEFAULT-VALUE}).")
     long seed = 42;
 
-    @Option(names = "--data-dir", paramLabel = "DIR", description = "The data root, as in kiln data (default: $KILN_DATA or ~/.kiln/data).")
-    Path dataDir;
 
-    @Option(names = "--out", paramLabel = "DIR", description = "The run directory (default: runs/gpt-<yyyyMMdd-HHmmss>).")
-    Path out;
 
     @Option(names = "--limit-docs", paramLabel = "N", description = "Read only the first N documents (0: all 500).")
     int limitDocs;
@@ -124,43 +119,34 @@ public final class GptCommand implements Callable<Integer> {
     @Option(names = "--prompt", description = "Text the sample continues (default: \"${DEFAULT-VALUE}\").")
     String prompt = "The jury said";
 
-    @Option(names = "--threads", description = "Compute threads (default: all cores, ${DEFAULT-VALUE}).")
-    int threads = CpuParallel.threads();
 
     @Option(names = "--log-every", paramLabel = "STEPS", description = "Log line interval when stdout is not a terminal (default: ${DEFAULT-VALUE}).")
     int logEvery = 25;
 
-    @Option(names = "--config", paramLabel = "FILE", description = "Settings as a JSON object keyed by option name.")
-    Path config;
+
+    @Mixin
+    RunOptions common = new RunOptions();
 
     @Spec
     CommandSpec spec;
 
     @Override
     public Integer call() throws IOException {
-        if (config != null) {
-            JsonConfig.apply(config, spec);
-        }
+        common.applyConfig(spec);
         validate();
         PrintWriter stdout = spec.commandLine().getOut();
         PrintWriter stderr = spec.commandLine().getErr();
-        Path dir = DataCommand.root(dataDir).resolve("brown");
+        Path dir = common.dataSet("brown");
         List<BrownText.Document> docs;
         try {
             docs = BrownText.read(dir, limitDocs);
         } catch (BrownText.MissingException e) {
             stderr.println("kiln train gpt: the Brown corpus was not found: " + e.getMessage());
-            stderr.println("fetch it with:  ./kiln data fetch brown" + (dataDir != null ? " --data-dir " + dataDir : ""));
+            stderr.println("fetch it with:  " + common.fetchCommand("brown"));
             stderr.flush();
             return 1;
         }
-        int saved = CpuParallel.threads();
-        CpuParallel.setThreads(threads);
-        try {
-            return train(Corpus.split(docs, context), stdout);
-        } finally {
-            CpuParallel.setThreads(saved);
-        }
+        return common.withThreads(() -> train(Corpus.split(docs, context), stdout));
     }
 
     private void validate() {
@@ -183,7 +169,7 @@ public final class GptCommand implements Callable<Integer> {
         check(topK >= 0, "--top-k must be >= 0 (0: off), got " + topK);
         check(topP > 0 && topP <= 1, "--top-p must be in (0, 1], got " + topP);
         check(!prompt.isEmpty(), "--prompt must not be empty");
-        check(threads >= 1, "--threads must be >= 1, got " + threads);
+        check(common.threads >= 1, "--threads must be >= 1, got " + common.threads);
         check(logEvery >= 1, "--log-every must be >= 1, got " + logEvery);
     }
 
@@ -252,7 +238,7 @@ public final class GptCommand implements Callable<Integer> {
     }
 
     private int train(Corpus corpus, PrintWriter stdout) throws IOException {
-        RunDirectory run = RunDirectory.create(out, "gpt", LocalDateTime.now());
+        RunDirectory run = RunDirectory.create(common.out, "gpt", LocalDateTime.now());
         Files.writeString(run.config(), Json.writePretty(settings(corpus)) + "\n");
         Path vocabFile = run.path().resolve("vocab.json");
         Files.writeString(vocabFile, Json.writePretty(vocabJson(corpus.vocab())) + "\n");
@@ -277,7 +263,7 @@ public final class GptCommand implements Callable<Integer> {
         double flops = trainFlopsPerToken(model, context);
         try (MetricsLog metrics = new MetricsLog(run.metrics())) {
             ProgressLine progress = new ProgressLine(stdout, ProgressLine.stdoutIsTerminal(), logEvery, steps, 1,
-                    "tokens", flops, PEAK_FLOPS_PER_THREAD * threads);
+                    "tokens", flops, PEAK_FLOPS_PER_THREAD * common.threads);
             LossCurvePlot plot = new LossCurvePlot("kiln train gpt: Brown corpus, characters",
                     Math.max(1, Math.min(25, steps / 10)));
             stdout.printf(Locale.ROOT, "kiln train gpt: %d train / %d validation documents (%d / %d characters), vocabulary %d,"
@@ -285,7 +271,7 @@ public final class GptCommand implements Callable<Integer> {
                     + " batch %d x %d, %d steps, %d threads%n",
                     corpus.trainDocs(), corpus.valDocs(), corpus.train().length, corpus.val().length, corpus.vocab().size(),
                     model.parameterCount(), layers, width, heads, model.config.dFeedForward(), context, lr, warm,
-                    batchSize, context, steps, threads);
+                    batchSize, context, steps, common.threads);
             stdout.println("run directory: " + run.path());
             stdout.flush();
 
@@ -463,7 +449,7 @@ public final class GptCommand implements Callable<Integer> {
         s.put("top-k", topK);
         s.put("top-p", topP);
         s.put("prompt", prompt);
-        s.put("threads", threads);
+        s.put("threads", common.threads);
         s.put("train_documents", corpus.trainDocs());
         s.put("val_documents", corpus.valDocs());
         s.put("train_characters", corpus.train().length);

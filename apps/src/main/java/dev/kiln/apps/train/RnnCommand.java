@@ -1,6 +1,5 @@
 package dev.kiln.apps.train;
 
-import dev.kiln.apps.data.DataCommand;
 import dev.kiln.autograd.NoGrad;
 import dev.kiln.autograd.Var;
 import dev.kiln.data.Batch;
@@ -15,7 +14,6 @@ import dev.kiln.optim.LrSchedule;
 import dev.kiln.optim.LrScheduler;
 import dev.kiln.tensor.Tensor;
 import dev.kiln.tensor.TensorScope;
-import dev.kiln.tensor.kernels.cpu.CpuParallel;
 import dev.kiln.tensor.random.Generator;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -29,6 +27,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
@@ -81,55 +80,41 @@ public final class RnnCommand implements Callable<Integer> {
     @Option(names = "--seed", description = "Seed of the initial weights and the shuffling (default: ${DEFAULT-VALUE}).")
     long seed = 42;
 
-    @Option(names = "--data-dir", paramLabel = "DIR", description = "The data root, as in kiln data (default: $KILN_DATA or ~/.kiln/data).")
-    Path dataDir;
 
-    @Option(names = "--out", paramLabel = "DIR", description = "The run directory (default: runs/rnn-<yyyyMMdd-HHmmss>).")
-    Path out;
 
     @Option(names = "--limit-train", paramLabel = "N", description = "Train on the first N training windows only (0: all).")
     int limitTrain;
 
-    @Option(names = "--threads", description = "Compute threads (default: all cores, ${DEFAULT-VALUE}).")
-    int threads = CpuParallel.threads();
 
     @Option(names = "--log-every", paramLabel = "STEPS", description = "Log line interval when stdout is not a terminal (default: ${DEFAULT-VALUE}).")
     int logEvery = 50;
 
-    @Option(names = "--config", paramLabel = "FILE", description = "Settings as a JSON object keyed by option name.")
-    Path config;
+
+    @Mixin
+    RunOptions common = new RunOptions();
 
     @Spec
     CommandSpec spec;
 
     @Override
     public Integer call() throws IOException {
-        if (config != null) {
-            JsonConfig.apply(config, spec);
-        }
+        common.applyConfig(spec);
         validate();
         PrintWriter stdout = spec.commandLine().getOut();
         PrintWriter stderr = spec.commandLine().getErr();
-        Path dir = DataCommand.root(dataDir).resolve("seattle-temps");
+        Path dir = common.dataSet("seattle-temps");
         HourlySeries data;
         try {
             data = HourlySeries.read(dir, window);
         } catch (HourlySeries.MissingException e) {
             stderr.println("kiln train rnn: Seattle temperatures not found: " + e.getMessage());
-            stderr.println("fetch them with:  ./kiln data fetch seattle-temps"
-                    + (dataDir != null ? " --data-dir " + dataDir : ""));
+            stderr.println("fetch them with:  " + common.fetchCommand("seattle-temps"));
             stderr.flush();
             return 1;
         } catch (HourlySeries.TooShortException e) {
             throw new ParameterException(spec.commandLine(), "kiln train rnn: --window " + window + ": " + e.getMessage());
         }
-        int saved = CpuParallel.threads();
-        CpuParallel.setThreads(threads);
-        try {
-            return train(data, stdout);
-        } finally {
-            CpuParallel.setThreads(saved);
-        }
+        return common.withThreads(() -> train(data, stdout));
     }
 
     private void validate() {
@@ -141,7 +126,7 @@ public final class RnnCommand implements Callable<Integer> {
         check(window >= 1, "--window must be >= 1, got " + window);
         check(clip >= 0 && Double.isFinite(clip), "--clip must be >= 0, got " + clip);
         check(limitTrain >= 0, "--limit-train must be >= 0, got " + limitTrain);
-        check(threads >= 1, "--threads must be >= 1, got " + threads);
+        check(common.threads >= 1, "--threads must be >= 1, got " + common.threads);
         check(logEvery >= 1, "--log-every must be >= 1, got " + logEvery);
     }
 
@@ -163,7 +148,7 @@ public final class RnnCommand implements Callable<Integer> {
     }
 
     private int train(HourlySeries data, PrintWriter stdout) throws IOException {
-        RunDirectory run = RunDirectory.create(out, "rnn", LocalDateTime.now());
+        RunDirectory run = RunDirectory.create(common.out, "rnn", LocalDateTime.now());
         Dataset<Tensor[]> train = data.train(limitTrain);
         Dataset<Tensor[]> validation = data.validation();
         Dataset<Tensor[]> test = data.test();
@@ -186,7 +171,7 @@ public final class RnnCommand implements Callable<Integer> {
                     schedule == ScheduleKind.cosine ? LrSchedule.cosine(total, 0) : LrSchedule.constant());
             ProgressLine progress = new ProgressLine(stdout, ProgressLine.stdoutIsTerminal(), logEvery, totalSteps,
                     epochs, "windows", trainFlopsPerWindow(cell, window, hidden, layers),
-                    CnnCommand.PEAK_FLOPS_PER_THREAD * threads);
+                    CnnCommand.PEAK_FLOPS_PER_THREAD * common.threads);
             TrainingPlot plot = new TrainingPlot("kiln train rnn: Seattle next-hour temperature",
                     "validation MAE (degrees)", "MAE (degrees)", 1, Math.max(1, Math.min(50, stepsPerEpoch / 4)));
             stdout.printf(Locale.ROOT, "kiln train rnn: %d hours (mean %.2f, std %.2f over the training hours);"
@@ -195,7 +180,7 @@ public final class RnnCommand implements Callable<Integer> {
             stdout.printf(Locale.ROOT, "model: %s %dx%d + linear head, %d params; adam lr %.3g %s, batch %d,"
                     + " %d epochs = %d steps, clip %s, %d threads%n",
                     cell, layers, hidden, model.parameterCount(), lr, schedule, batchSize, epochs, totalSteps,
-                    clip > 0 ? Double.toString(clip) : "off", threads);
+                    clip > 0 ? Double.toString(clip) : "off", common.threads);
             stdout.println("run directory: " + run.path());
             stdout.flush();
 
@@ -346,7 +331,7 @@ public final class RnnCommand implements Callable<Integer> {
         s.put("clip", clip);
         s.put("seed", seed);
         s.put("limit-train", limitTrain);
-        s.put("threads", threads);
+        s.put("threads", common.threads);
         s.put("hours", data.values().length);
         s.put("train_windows", trainWindows);
         s.put("validation_windows", data.validationEnd() - data.trainEnd());

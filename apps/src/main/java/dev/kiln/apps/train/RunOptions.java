@@ -1,0 +1,60 @@
+package dev.kiln.apps.train;
+
+import dev.kiln.apps.data.DataCommand;
+import dev.kiln.tensor.kernels.cpu.CpuParallel;
+import java.io.IOException;
+import java.nio.file.Path;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+
+/**
+ * The options every {@code kiln train} app shares (a picocli mixin): where the data is, where the
+ * run goes, how many threads, and a JSON settings file; plus the start-up steps they imply.
+ */
+public final class RunOptions {
+    @Option(names = "--data-dir", paramLabel = "DIR", description = "The data root, as in kiln data (default: $KILN_DATA or ~/.kiln/data).")
+    Path dataDir;
+
+    @Option(names = "--out", paramLabel = "DIR", description = "The run directory (default: runs/<app>-<yyyyMMdd-HHmmss>).")
+    Path out;
+
+    @Option(names = "--threads", description = "Compute threads (default: all cores, ${DEFAULT-VALUE}).")
+    int threads = CpuParallel.threads();
+
+    @Option(names = "--config", paramLabel = "FILE", description = "Settings as a JSON object keyed by option name.")
+    Path config;
+
+    /** Applies {@code --config} (flags given on the command line win). */
+    void applyConfig(CommandSpec spec) throws IOException {
+        if (config != null) {
+            JsonConfig.apply(config, spec);
+        }
+    }
+
+    /** The folder of data set {@code name} under the data root. */
+    Path dataSet(String name) {
+        return DataCommand.root(dataDir).resolve(name);
+    }
+
+    /** The command that fetches data set {@code name} into this run's data root. */
+    String fetchCommand(String name) {
+        return "./kiln data fetch " + name + (dataDir != null ? " --data-dir " + dataDir : "");
+    }
+
+    /** A step of a command's run that may fail with an I/O error. */
+    @FunctionalInterface
+    interface IoBody<T> {
+        T call() throws IOException;
+    }
+
+    /** Runs {@code body} with the compute pool set to {@code --threads}, restoring it afterwards. */
+    <T> T withThreads(IoBody<T> body) throws IOException {
+        int saved = CpuParallel.threads();
+        CpuParallel.setThreads(threads);
+        try {
+            return body.call();
+        } finally {
+            CpuParallel.setThreads(saved);
+        }
+    }
+}
