@@ -21,13 +21,13 @@ public final class RunOptions {
     @Option(names = "--threads", description = "Compute threads (default: all cores, ${DEFAULT-VALUE}).")
     int threads = CpuParallel.threads();
 
-    @Option(names = "--config", paramLabel = "FILE", description = "Settings as a JSON object keyed by option name.")
+    @Option(names = "--config", paramLabel = "FILE", description = "Settings file (.json, or .yaml/.yml) keyed by option name; flags override it.")
     Path config;
 
     /** Applies {@code --config} (flags given on the command line win). */
     void applyConfig(CommandSpec spec) throws IOException {
         if (config != null) {
-            JsonConfig.apply(config, spec);
+            ConfigFile.apply(config, spec);
         }
     }
 
