@@ -19,6 +19,7 @@ import dev.kiln.tensor.Tensor;
 import dev.kiln.tensor.TensorScope;
 import dev.kiln.tensor.kernels.cpu.CpuParallel;
 import dev.kiln.tensor.random.Generator;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -68,6 +69,9 @@ public final class TrainBench implements Callable<Integer> {
     @Option(names = "--json", description = "One JSON object per line (name, unit, kiln, reference, ratio).")
     boolean json;
 
+    @Option(names = "--plot", paramLabel = "PNG", description = "Also draw the kiln/torch ratios as a bar chart (PNG).")
+    Path plot;
+
     @Option(names = "--python", description = "Python interpreter with torch (default: ${DEFAULT-VALUE}).")
     String python = "/usr/bin/python3";
 
@@ -79,6 +83,7 @@ public final class TrainBench implements Callable<Integer> {
         int saved = CpuParallel.threads();
         CpuParallel.setThreads(threads);
         List<String> notes = new ArrayList<>();
+        RatioPlot chart = new RatioPlot(String.format(Locale.ROOT, "kiln bench train, %d threads, float32", threads), 1.5);
         if (!json) {
             System.out.printf("reference workloads, float32, %d threads; best of %d samples of >= %.2f s%n",
                     CpuParallel.threads(), samples, minTime);
@@ -102,11 +107,23 @@ public final class TrainBench implements Callable<Integer> {
                     }
                 }
                 report(name, w.unit(), kiln, torch);
+                if (torch != null) {
+                    chart.add(name, kiln / torch);
+                }
             }
         } finally {
             CpuParallel.setThreads(saved);
         }
         notes.forEach(n -> (json ? System.err : System.out).println("note: " + n));
+        if (plot != null) {
+            try {
+                chart.save(plot);
+            } catch (IOException | IllegalStateException ex) {
+                System.err.println("kiln bench train: --plot " + plot + ": " + ex.getMessage());
+                return 1;
+            }
+            (json ? System.err : System.out).println("plot: " + plot);
+        }
         return 0;
     }
 
