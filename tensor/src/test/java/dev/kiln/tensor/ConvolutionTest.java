@@ -192,6 +192,12 @@ class ConvolutionTest {
         int n = 2, c = 3, h = 7, w = 6;
         float[] data = randomFloats(n * c * h * w); // values on a 1/8 grid: plenty of ties
         data[5] = Float.NaN;
+        data[42] = Float.NaN; // two NaNs in one 2x2 window (plane 1, row 0, columns 0 and 1): the last wins
+        data[43] = Float.NaN;
+        data[14] = -0.0f; // a window whose maximum is a signed zero: the first of -0.0 and 0.0 wins
+        data[15] = 0.0f;
+        data[20] = -1f;
+        data[21] = -1f;
         for (Window2d win : new Window2d[] {Window2d.of(2, 2, 0), Window2d.of(3, 2, 1), new Window2d(2, 3, 1, 2, 1, 0, 2, 1)}) {
             for (DType dt : new DType[] {DType.F32, DType.F64, DType.BF16}) {
                 try (Tensor x32 = Tensor.fromArray(data, n, c, h, w); Tensor x = x32.to(dt); Tensor.MaxPool r = x.maxPool2d(win);
@@ -221,7 +227,7 @@ class ConvolutionTest {
                                 }
                                 int o = p * oh * ow + y * ow + z;
                                 assertEquals(at, idx[o], win + " " + dt + " index at " + o);
-                                assertEquals(best, vals[o], 0f, win + " " + dt + " value at " + o);
+                                assertEquals(Float.floatToIntBits(best), Float.floatToIntBits(vals[o]), win + " " + dt + " value bits at " + o);
                             }
                         }
                     }

@@ -37,6 +37,7 @@ class PackedGemmTest {
         {0, 0, 0}, {0, 5, 3}, {4, 0, 3}, {3, 4, 0}, {1, 1, 1}, {2, 3, 1}, {4, 4, 4}, {4, 4, 5}, {7, 13, 5}, {8, 32, 16},
         {9, 33, 17}, {33, 65, 17}, {130, 97, 301}, {96, 64, 256}, {20, 1100, 300}, {17, 40, 1100},
         {1, 9, 1030}, {3, 5, 37},   // skinny C: NT goes to SkinnyGemm's dot products
+        {20, 9, 5000}, {22, 10, 4500}, // ... in 4x3 register blocks over two k slabs, with row and column tails
     };
     /** alpha, beta: plain overwrite (C pre-filled with NaN), accumulate, both scaled, alpha = 0. */
     private static final float[][] SCALARS = {{1f, 0f}, {1f, 1f}, {1.5f, 0.5f}, {-0.75f, 0f}, {0f, 0.5f}};
@@ -76,6 +77,15 @@ class PackedGemmTest {
         CpuParallel.setThreads(2);
         PackedGemm.sgemm(false, false, m, n, k, 1f, a, 0, k, b, 0, n, 0f, c2, 0, n);
         assertTrue(java.util.Arrays.equals(c1, c2), "bands must not change the summation order");
+        // SkinnyGemm's k slabs: split across threads, added in slab order
+        int sm = 20, sn = 9, sk = 9000;
+        float[] sa = random(rnd, sm * sk), sb = random(rnd, sn * sk);
+        float[] s1 = new float[sm * sn], s2 = new float[sm * sn];
+        CpuParallel.setThreads(1);
+        PackedGemm.sgemm(false, true, sm, sn, sk, 1f, sa, 0, sk, sb, 0, sk, 0f, s1, 0, sn);
+        CpuParallel.setThreads(2);
+        PackedGemm.sgemm(false, true, sm, sn, sk, 1f, sa, 0, sk, sb, 0, sk, 0f, s2, 0, sn);
+        assertTrue(java.util.Arrays.equals(s1, s2), "k slabs must not change the summation order");
     }
 
     @Test
