@@ -55,7 +55,10 @@ public final class ElementwiseKernels {
                     v.mul(0.5f).mul(inner.lanewise(VectorOperators.TANH).add(1f)).intoArray(out, o + i);
                 }
             }
-            default -> { } // SIGN, RSQRT, GELU_ERF, ERF, GELU_ERF_DERIVATIVE: scalar below
+            case ERF -> i = VectorErf.erf(x, xo, out, o, n);
+            case GELU_ERF -> i = VectorErf.gelu(x, xo, out, o, n);
+            case GELU_ERF_DERIVATIVE -> i = VectorErf.geluDerivative(x, xo, out, o, n);
+            default -> { } // SIGN, RSQRT: scalar below
         }
         for (; i < n; i++) {
             out[o + i] = scalar(op, x[xo + i]);
