@@ -98,7 +98,7 @@ final class ElementwiseOps {
     // relu(a): da = g where a > 0, else 0 (the subgradient at 0 is 0, as in torch)
     static Var relu(Var a) {
         Tensor x = a.value();
-        return Var.op("relu", x.relu(), g -> new Tensor[] {g.mul(x.gt(0.0).to(g.dtype()))}, a);
+        return Var.op("relu", x.relu(), g -> new Tensor[] {g.reluBackward(x)}, a);
     }
 
     // silu(a) = a*s, s = sigmoid(a): da = g * s * (1 + a*(1 - s))

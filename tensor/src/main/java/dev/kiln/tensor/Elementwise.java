@@ -26,7 +26,7 @@ final class Elementwise {
         if (op == BinaryOp.DIV) {
             return p.toFloating();
         }
-        if (p.isBool() && (op == BinaryOp.SUB || op == BinaryOp.POW)) {
+        if (p.isBool() && (op == BinaryOp.SUB || op == BinaryOp.POW || op == BinaryOp.RELU_BACKWARD)) {
             throw new IllegalArgumentException(op.opName() + ": not supported for two BOOL tensors");
         }
         return p;

@@ -802,6 +802,12 @@ public final class Tensor implements AutoCloseable {
     public Tensor pow(Tensor other) { return Elementwise.binary(BinaryOp.POW, this, other); }
     /** Elementwise maximum; NaN propagates. */
     public Tensor maximum(Tensor other) { return Elementwise.binary(BinaryOp.MAXIMUM, this, other); }
+    /**
+     * ReLU's backward in one pass: this (the incoming gradient) where {@code input > 0}, else 0
+     * (the subgradient at 0 is 0, and a NaN input blocks the gradient, as {@code input > 0} is
+     * false). Broadcasts like {@link #mul}.
+     */
+    public Tensor reluBackward(Tensor input) { return Elementwise.binary(BinaryOp.RELU_BACKWARD, this, input); }
     public Tensor minimum(Tensor other) { return Elementwise.binary(BinaryOp.MINIMUM, this, other); }
     public Tensor eq(Tensor other) { return Elementwise.binary(BinaryOp.EQ, this, other); }
     public Tensor ne(Tensor other) { return Elementwise.binary(BinaryOp.NE, this, other); }

@@ -385,6 +385,7 @@ public final class CpuBackend implements Backend {
             case MUL -> type.isBool() ? (x & y) : x * y;
             case MAXIMUM -> Math.max(x, y);
             case MINIMUM -> Math.min(x, y);
+            case RELU_BACKWARD -> y > 0 ? x : 0;
             case POW -> {
                 if (y < 0) {
                     if (x == 1) yield 1;

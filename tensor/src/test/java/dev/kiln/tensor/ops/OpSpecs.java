@@ -268,6 +268,8 @@ final class OpSpecs {
                 new Domain[] {Domain.POW_BASE, Domain.POW_EXP}));
         s.add(binary("maximum", (a, b) -> a.maximum(b), Math::max, ALL, ARITH, new Domain[] {Domain.DISCRETE, Domain.DISCRETE}));
         s.add(binary("minimum", (a, b) -> a.minimum(b), Math::min, ALL, ARITH, new Domain[] {Domain.DISCRETE, Domain.DISCRETE}));
+        s.add(binary("reluBackward", (a, b) -> a.reluBackward(b), (x, y) -> y > 0 ? x : 0, NUMERIC, NO_BOOL_PAIR,
+                new Domain[] {Domain.ANY, Domain.DISCRETE}));
         Domain[] disc = {Domain.DISCRETE, Domain.DISCRETE};
         s.add(binary("eq", (a, b) -> a.eq(b), (x, y) -> x == y ? 1 : 0, ALL, COMPARE, disc));
         s.add(binary("ne", (a, b) -> a.ne(b), (x, y) -> x != y ? 1 : 0, ALL, COMPARE, disc));

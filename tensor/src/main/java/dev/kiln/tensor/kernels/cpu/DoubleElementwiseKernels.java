@@ -3,6 +3,7 @@ package dev.kiln.tensor.kernels.cpu;
 import dev.kiln.tensor.ops.BinaryOp;
 import dev.kiln.tensor.ops.UnaryOp;
 import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -107,6 +108,7 @@ public final class DoubleElementwiseKernels {
             case DIV -> va.div(vb);
             case MAXIMUM -> va.max(vb);
             case MINIMUM -> va.min(vb);
+            case RELU_BACKWARD -> va.blend(0d, vb.compare(VectorOperators.GT, 0d).not());
             default -> throw new IllegalArgumentException("binary kernel: unsupported op " + op);
         };
     }
@@ -120,6 +122,7 @@ public final class DoubleElementwiseKernels {
             case POW -> Math.pow(x, y);
             case MAXIMUM -> Math.max(x, y);
             case MINIMUM -> Math.min(x, y);
+            case RELU_BACKWARD -> y > 0 ? x : 0d;
             default -> throw new IllegalArgumentException("binary kernel: unsupported op " + op);
         };
     }

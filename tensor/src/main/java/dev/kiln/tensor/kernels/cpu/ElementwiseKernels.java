@@ -130,6 +130,7 @@ public final class ElementwiseKernels {
             case DIV -> va.div(vb);
             case MAXIMUM -> va.max(vb);
             case MINIMUM -> va.min(vb);
+            case RELU_BACKWARD -> va.blend(0f, vb.compare(VectorOperators.GT, 0f).not());
             default -> throw new IllegalArgumentException("binary kernel: unsupported op " + op);
         };
     }
@@ -143,6 +144,7 @@ public final class ElementwiseKernels {
             case POW -> (float) Math.pow(x, y);
             case MAXIMUM -> Math.max(x, y);
             case MINIMUM -> Math.min(x, y);
+            case RELU_BACKWARD -> y > 0 ? x : 0f;
             default -> throw new IllegalArgumentException("binary kernel: unsupported op " + op);
         };
     }
