@@ -174,6 +174,21 @@ public final class CpuBackend implements Backend {
             StridedCopy.f32(src, s.floats(), d.floats(), out.offset());
             return;
         }
+        if (src.dtype() == out.dtype() && src.rank() > 0 && src.size(-1) >= 8 && innerStride(src) == 1
+                && innerStride(out) == 1) {
+            // Rows contiguous on both sides (a slice of cat/stack's output, a narrowed view): one
+            // arraycopy per row instead of an offset per element (that was a third of an LSTM
+            // training step, in stack and cat).
+            int[] sr = StridedOffsets.rowStarts(src);
+            int[] dr = StridedOffsets.rowStarts(out);
+            int len = src.size(-1);
+            Object sa = s.array();
+            Object da = d.array();
+            for (int r = 0; r < sr.length; r++) {
+                System.arraycopy(sa, sr[r], da, dr[r], len);
+            }
+            return;
+        }
         int[] so = StridedOffsets.of(src);
         int[] dof = StridedOffsets.of(out);
         if (src.dtype() == out.dtype()) {
@@ -880,6 +895,10 @@ public final class CpuBackend implements Backend {
      * with a leading dimension covering the other; otherwise a contiguous copy. Batch strides may be
      * anything (including 0 for broadcast batches).
      */
+    private static int innerStride(Tensor t) {
+        return t.strides()[t.rank() - 1];
+    }
+
     private static Tensor gemmOperand(Tensor t) {
         int rank = t.rank();
         int[] s = t.strides();
