@@ -179,16 +179,18 @@ public final class Functional {
         int oh = win.outH(xv.size(2));
         int ow = win.outW(xv.size(3));
         int k = wv.size(1) * win.taps();
-        Var cols = x.im2col(win, 0); // [N, C*kh*kw, L]
         Var y;
         if (groups == 1 && n > 1 && (long) oh * ow < SINGLE_GEMM_MAX_L) {
             // Small images: one [OC, K] @ [K, N*L] product instead of N small ones, each of which
-            // would re-pack the shared weight (measured by `kiln bench conv`/`train`).
-            Var wide = cols.permute(1, 0, 2).reshape(k, n * oh * ow);
+            // would re-pack the shared weight (measured by `kiln bench conv`/`train`). The columns
+            // are written in that layout directly (no [N, K, L] -> [K, N, L] copy either way).
+            Var wide = x.im2colWide(win);
             y = weight.reshape(outChannels, k).matmul(wide).reshape(outChannels, n, oh * ow).permute(1, 0, 2);
         } else if (groups == 1) {
+            Var cols = x.im2col(win, 0); // [N, C*kh*kw, L]
             y = weight.reshape(outChannels, k).matmul(cols); // [OC, K] @ [N, K, L] -> [N, OC, L]
         } else {
+            Var cols = x.im2col(win, 0);
             Var wg = weight.reshape(groups, outChannels / groups, k);
             y = wg.matmul(cols.reshape(n, groups, k, oh * ow)); // [G, OCg, K] @ [N, G, K, L] -> [N, G, OCg, L]
         }

@@ -303,6 +303,8 @@ public final class Var {
 
     /** Every sliding window of this [N, C, H, W] image as a column [N, C*kh*kw, OH*OW] (torch's F.unfold). */
     public Var im2col(dev.kiln.tensor.ops.Window2d window, double padValue) { return WindowOps.im2col(this, window, padValue); }
+    /** {@link Tensor#im2colWide}: the columns of all images side by side, [C*kh*kw, N*OH*OW]. */
+    public Var im2colWide(dev.kiln.tensor.ops.Window2d window) { return WindowOps.im2colWide(this, window); }
     /** Columns [N, C*kh*kw, L] summed back into an image [N, C, height, width] (torch's F.fold). */
     public Var col2im(int height, int width, dev.kiln.tensor.ops.Window2d window) { return WindowOps.col2im(this, height, width, window); }
 

@@ -17,6 +17,13 @@ final class WindowOps {
         return Var.op("im2col", x.im2col(window, padValue), g -> new Tensor[] {g.col2im(h, w, window)}, a);
     }
 
+    // cols = im2colWide(a) [C*kh*kw, N*L]: da = col2imWide(g)
+    static Var im2colWide(Var a, Window2d window) {
+        Tensor x = a.value();
+        int n = x.size(0), h = x.size(2), w = x.size(3);
+        return Var.op("im2colWide", x.im2colWide(window), g -> new Tensor[] {g.col2imWide(n, h, w, window)}, a);
+    }
+
     // img = col2im(a, h, w) [N, C, h, w]: da = im2col(g) with zero padding
     static Var col2im(Var a, int height, int width, Window2d window) {
         return Var.op("col2im", a.value().col2im(height, width, window), g -> new Tensor[] {g.im2col(window, 0)}, a);

@@ -34,6 +34,39 @@ final class Convolution {
         return out;
     }
 
+    /**
+     * [N, C, H, W] -> [C*kh*kw, N*OH*OW]: {@link #im2col} with zero padding and the images' columns
+     * side by side, so that one [OC, C*kh*kw] GEMM convolves the whole batch without first
+     * permuting [N, K, L] to [K, N, L] (a copy as large as the columns).
+     */
+    static Tensor im2colWide(Tensor x, Window2d window) {
+        x.checkOpen("im2colWide");
+        if (x.rank() != 4) {
+            throw new IllegalArgumentException("im2colWide: input must be 4-D [N, C, H, W], got shape " + x.shape());
+        }
+        checkWindowFits("im2colWide", x.size(2), x.size(3), window);
+        int n = x.size(0);
+        int rows = x.size(1) * window.taps();
+        int cols = window.outH(x.size(2)) * window.outW(x.size(3));
+        try (Tensor wide = Tensor.empty(x.dtype(), x.device(), Shape.of(rows, n, cols));
+             Tensor perImage = wide.permute(1, 0, 2)) {
+            x.backend().im2col(x, window, 0, perImage);
+            return wide.reshape(rows, n * cols);
+        }
+    }
+
+    /** The adjoint of {@link #im2colWide}: [C*kh*kw, N*OH*OW] -> [N, C, height, width]. */
+    static Tensor col2imWide(Tensor cols, int n, int height, int width, Window2d window) {
+        cols.checkOpen("col2imWide");
+        if (cols.rank() != 2 || n < 1 || cols.size(1) % n != 0) {
+            throw new IllegalArgumentException("col2imWide: input must be 2-D [C*kh*kw, N*L] with N = " + n
+                    + " dividing dimension 1, got shape " + cols.shape());
+        }
+        try (Tensor split = cols.reshape(cols.size(0), n, cols.size(1) / n); Tensor perImage = split.permute(1, 0, 2)) {
+            return col2im(perImage, height, width, window);
+        }
+    }
+
     /** [N, C*kh*kw, OH*OW] -> [N, C, H, W], summing the columns back into the image (overlaps add). */
     static Tensor col2im(Tensor cols, int height, int width, Window2d window) {
         cols.checkOpen("col2im");

@@ -901,6 +901,16 @@ public final class Tensor implements AutoCloseable {
     public Tensor im2col(dev.kiln.tensor.ops.Window2d window, double padValue) { return Convolution.im2col(this, window, padValue); }
     /** The adjoint of {@link #im2col}: sums columns [N, C*kh*kw, OH*OW] back into an image [N, C, height, width] (torch's {@code F.fold}). */
     public Tensor col2im(int height, int width, dev.kiln.tensor.ops.Window2d window) { return Convolution.col2im(this, height, width, window); }
+    /**
+     * [N, C, H, W] -> [C*kh*kw, N*OH*OW]: {@link #im2col} (zero padding) with the columns of all
+     * images side by side, ready for one GEMM over the batch; row {@code (c*kh + i)*kw + j},
+     * column {@code n*OH*OW + l}.
+     */
+    public Tensor im2colWide(dev.kiln.tensor.ops.Window2d window) { return Convolution.im2colWide(this, window); }
+    /** The adjoint of {@link #im2colWide}: columns [C*kh*kw, N*OH*OW] summed back into [N, C, height, width]. */
+    public Tensor col2imWide(int n, int height, int width, dev.kiln.tensor.ops.Window2d window) {
+        return Convolution.col2imWide(this, n, height, width, window);
+    }
 
     /** 2-D max pooling of this [N, C, H, W] tensor: values and the I64 flat index (h*W + w) of each maximum. */
     public MaxPool maxPool2d(dev.kiln.tensor.ops.Window2d window) { return Convolution.maxPool2d(this, window); }

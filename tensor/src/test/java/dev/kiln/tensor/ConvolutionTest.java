@@ -244,4 +244,37 @@ class ConvolutionTest {
             }
         }
     }
+
+    @Test
+    void wideColumnsAreThePerImageColumnsSideBySideAndColToImIsTheirAdjoint() {
+        int n = 3, c = 2, h = 7, w = 6;
+        float[] data = randomFloats(n * c * h * w);
+        for (Window2d win : new Window2d[] {Window2d.of(3, 1, 1), Window2d.of(2, 2, 0), new Window2d(3, 2, 2, 1, 1, 0, 1, 2)}) {
+            for (DType dt : new DType[] {DType.F32, DType.F64, DType.BF16}) {
+                int k = c * win.taps(), l = win.outH(h) * win.outW(w);
+                try (Tensor x32 = Tensor.fromArray(data, n, c, h, w); Tensor x = x32.to(dt);
+                     Tensor cols = x.im2col(win, 0); Tensor wide = x.im2colWide(win)) {
+                    assertEquals(Shape.of(k, n * l), wide.shape(), win + " " + dt);
+                    double[] per = cols.toDoubleArray();
+                    double[] got = wide.toDoubleArray();
+                    for (int img = 0; img < n; img++) {
+                        for (int row = 0; row < k; row++) {
+                            for (int pos = 0; pos < l; pos++) {
+                                assertEquals(per[(img * k + row) * l + pos], got[row * n * l + img * l + pos], 0,
+                                        win + " " + dt + " row " + row + " image " + img + " position " + pos);
+                            }
+                        }
+                    }
+                    // adjoint: <im2colWide(x), g> = <x, col2imWide(g)>, and col2imWide(g) = col2im of g re-laid per image
+                    float[] gs = randomFloats(k * n * l);
+                    try (Tensor g32 = Tensor.fromArray(gs, k, n * l); Tensor g = g32.to(dt);
+                         Tensor back = g.col2imWide(n, h, w, win);
+                         Tensor perImage = g.reshape(k, n, l).permute(1, 0, 2).contiguous();
+                         Tensor want = perImage.col2im(h, w, win)) {
+                        assertArrayEquals(want.toDoubleArray(), back.toDoubleArray(), 0, win + " " + dt);
+                    }
+                }
+            }
+        }
+    }
 }

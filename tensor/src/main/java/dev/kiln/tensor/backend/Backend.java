@@ -86,10 +86,15 @@ public interface Backend {
     /**
      * im2col: in is [N, C, H, W]; out is [N, C*kh*kw, OH*OW] with row {@code (c*kh + i)*kw + j}
      * holding tap (i, j) of channel c at every window position; padding reads {@code padValue}.
+     * out may be any view of that shape (a permuted [C*kh*kw, N, L] buffer, for one GEMM over the
+     * whole batch), not only a contiguous tensor.
      */
     void im2col(Tensor in, Window2d window, double padValue, Tensor out);
 
-    /** col2im, the adjoint of {@link #im2col}: cols [N, C*kh*kw, OH*OW] summed into out [N, C, H, W]. */
+    /**
+     * col2im, the adjoint of {@link #im2col}: cols [N, C*kh*kw, OH*OW] (any view of that shape)
+     * summed into out [N, C, H, W] (contiguous).
+     */
     void col2im(Tensor cols, Window2d window, Tensor out);
 
     /**

@@ -1167,7 +1167,19 @@ public final class CpuBackend implements Backend {
         if (out.numel() == 0) {
             return;
         }
+        boolean rowsContiguous = out.strides()[2] == 1 || out.size(2) == 1;
+        if (!out.isContiguous() && !(in.dtype() == DType.F32 && rowsContiguous)) {
+            try (Tensor tmp = Tensor.empty(out.dtype(), Device.CPU, out.shape())) {
+                im2col(in, window, padValue, tmp);
+                copy(tmp, out);
+            }
+            return;
+        }
         if (in.dtype() == DType.F32) {
+            // out may be a view with strided rows: [N, K, L] seen through [K, N, L] (Convolution.im2colWide)
+            int imageStride = out.strides()[0];
+            int rowStride = out.strides()[1];
+            int taps = window.taps();
             try (Tensor x = in.contiguous()) {
                 float[] xs = st(x).floats();
                 float[] os = st(out).floats();
@@ -1176,7 +1188,8 @@ public final class CpuBackend implements Backend {
                 float pad = (float) padValue;
                 CpuParallel.forRange(n * c, Math.max(1, GRAIN / Math.max(1, planeCols)), (s, e) -> {
                     for (int p = s; p < e; p++) {
-                        WindowKernels.im2colPlane(xs, xo + p * h * w, h, w, window, pad, os, oo + p * planeCols);
+                        int co = oo + (p / c) * imageStride + (p % c) * taps * rowStride;
+                        WindowKernels.im2colPlane(xs, xo + p * h * w, h, w, window, pad, os, co, rowStride);
                     }
                 });
             }
@@ -1227,19 +1240,28 @@ public final class CpuBackend implements Backend {
         int w = out.size(3);
         int planeCols = window.taps() * window.outH(h) * window.outW(w);
         if (cols.dtype() == DType.F32) {
-            try (Tensor x = cols.contiguous()) {
-                float[] xs = st(x).floats();
-                float[] os = st(out).floats();
-                int xo = x.offset();
-                int oo = out.offset();
-                java.util.Arrays.fill(os, oo, oo + out.numel(), 0f);
-                // Each (image, channel) plane of the output is written by exactly one task.
-                CpuParallel.forRange(n * c, Math.max(1, GRAIN / Math.max(1, planeCols)), (s, e) -> {
-                    for (int p = s; p < e; p++) {
-                        WindowKernels.col2imPlane(xs, xo + p * planeCols, h, w, window, os, oo + p * h * w);
-                    }
-                });
+            if (cols.strides()[2] != 1 && cols.size(2) != 1) {
+                try (Tensor x = cols.contiguous()) {
+                    col2im(x, window, out);
+                }
+                return;
             }
+            // cols may be a view with strided rows (the gradient of Convolution.im2colWide): read in place
+            int imageStride = cols.strides()[0];
+            int rowStride = cols.strides()[1];
+            int taps = window.taps();
+            float[] xs = st(cols).floats();
+            float[] os = st(out).floats();
+            int xo = cols.offset();
+            int oo = out.offset();
+            java.util.Arrays.fill(os, oo, oo + out.numel(), 0f);
+            // Each (image, channel) plane of the output is written by exactly one task.
+            CpuParallel.forRange(n * c, Math.max(1, GRAIN / Math.max(1, planeCols)), (s, e) -> {
+                for (int p = s; p < e; p++) {
+                    int co = xo + (p / c) * imageStride + (p % c) * taps * rowStride;
+                    WindowKernels.col2imPlane(xs, co, rowStride, h, w, window, os, oo + p * h * w);
+                }
+            });
             return;
         }
         if (cols.dtype().isHalf()) {

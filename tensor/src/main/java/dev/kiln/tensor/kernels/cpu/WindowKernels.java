@@ -18,13 +18,15 @@ public final class WindowKernels {
     private WindowKernels() {}
 
     /**
-     * Writes the taps of one input plane {@code x[xo .. xo + h*w)} into rows {@code kh*kw} rows
-     * of {@code cols} starting at {@code co} (each row {@code outH*outW} long).
+     * Writes the taps of one input plane {@code x[xo .. xo + h*w)} into {@code kh*kw} rows of
+     * {@code cols}, the first at {@code co}, each {@code outH*outW} long and {@code rowStride}
+     * apart ({@code outH*outW} for one image's columns; more when the columns of all images sit
+     * side by side).
      */
-    public static void im2colPlane(float[] x, int xo, int h, int w, Window2d win, float pad, float[] cols, int co) {
+    public static void im2colPlane(float[] x, int xo, int h, int w, Window2d win, float pad, float[] cols, int co, int rowStride) {
         int outH = win.outH(h);
         int outW = win.outW(w);
-        int l = outH * outW;
+        int l = rowStride;
         for (int i = 0; i < win.kernelH(); i++) {
             for (int j = 0; j < win.kernelW(); j++) {
                 int row = co + (i * win.kernelW() + j) * l;
@@ -55,11 +57,14 @@ public final class WindowKernels {
         }
     }
 
-    /** Adds rows {@code kh*kw} rows of {@code cols} (from {@code co}) into the plane {@code x[xo .. xo + h*w)}. */
-    public static void col2imPlane(float[] cols, int co, int h, int w, Window2d win, float[] x, int xo) {
+    /**
+     * Adds {@code kh*kw} rows of {@code cols} (the first at {@code co}, {@code rowStride} apart)
+     * into the plane {@code x[xo .. xo + h*w)}.
+     */
+    public static void col2imPlane(float[] cols, int co, int rowStride, int h, int w, Window2d win, float[] x, int xo) {
         int outH = win.outH(h);
         int outW = win.outW(w);
-        int l = outH * outW;
+        int l = rowStride;
         for (int i = 0; i < win.kernelH(); i++) {
             for (int j = 0; j < win.kernelW(); j++) {
                 int row = co + (i * win.kernelW() + j) * l;
