@@ -21,12 +21,12 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.function.Function;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Mixin;
@@ -38,7 +38,10 @@ import picocli.CommandLine.Spec;
  * {@code kiln train gpt}: a character-level GPT on the Brown corpus. The documents lose their POS
  * tags ({@link BrownText}); every tenth document (by name order, so each genre is represented) is
  * held out for validation. The vocabulary is the characters seen at least {@link #MIN_CHAR_COUNT}
- * times in the training text plus one unknown token ({@link CharVocabulary}). Each step trains on
+ * times in the training text plus one unknown token ({@link CharVocabulary}); with {@code
+ * --tokenizer bpe} it is instead a byte-level BPE of {@code --vocab-size} ids learned from the
+ * training text ({@link TextTokenizer#bpe}), saved as tokenizer.json, and "character" below reads
+ * "token". Each step trains on
  * {@code --batch-size} windows of {@code --context + 1} characters drawn at seeded random offsets
  * of the concatenated training text (next-character cross-entropy over every position). AdamW with
  * linear warm-up and cosine decay, gradient norm clipped to 1.0. Every {@code --eval-every} steps
@@ -48,7 +51,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "gpt", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Train a character-level GPT on the Brown corpus, then sample text from it.",
             "Writes metrics.jsonl, curves.png, model.safetensors (vocabulary in its metadata), vocab.json,",
-            "config.json and checkpoints/ into the run directory."},
+            "config.json and checkpoints/ into the run directory (tokenizer.json instead of vocab.json with --tokenizer bpe)."},
         footer = {"", "Settings can also come from --config file.json ({\"steps\": 300, \"lr\": 0.002, ...});",
             "flags given on the command line override the file."})
 public final class GptCommand implements Callable<Integer> {
@@ -89,6 +92,14 @@ public final class GptCommand implements Callable<Integer> {
 
     @Option(names = "--seed", description = "Seed of the initial weights, the batches and the sampling (default: ${DEFAULT-VALUE}).")
     long seed = 42;
+
+    @Option(names = "--tokenizer", description = "char: one token per character; bpe: byte-level BPE learned from the training"
+            + " documents, saved as tokenizer.json (default: ${DEFAULT-VALUE}).")
+    String tokenizer = "char";
+
+    @Option(names = "--vocab-size", description = "BPE vocabulary size with --tokenizer bpe, the 256 byte tokens and"
+            + " <|endoftext|> included (default: ${DEFAULT-VALUE}).")
+    int vocabSize = 1024;
 
 
 
@@ -146,7 +157,7 @@ public final class GptCommand implements Callable<Integer> {
             stderr.flush();
             return 1;
         }
-        return common.withThreads(() -> train(Corpus.split(docs, context), stdout));
+        return common.withThreads(() -> train(Corpus.split(docs, context, this::tokenizerFor), stdout));
     }
 
     private void validate() {
@@ -171,6 +182,14 @@ public final class GptCommand implements Callable<Integer> {
         check(!prompt.isEmpty(), "--prompt must not be empty");
         check(common.threads >= 1, "--threads must be >= 1, got " + common.threads);
         check(logEvery >= 1, "--log-every must be >= 1, got " + logEvery);
+        check(tokenizer.equals("char") || tokenizer.equals("bpe"), "--tokenizer must be char or bpe, got " + tokenizer);
+        check(vocabSize >= 257, "--vocab-size must be >= 257 (the 256 byte tokens and <|endoftext|>), got " + vocabSize);
+    }
+
+    /** The --tokenizer learned from the training text. */
+    TextTokenizer tokenizerFor(String trainingText) {
+        return tokenizer.equals("bpe") ? TextTokenizer.bpe(trainingText, vocabSize)
+                : TextTokenizer.characters(trainingText, MIN_CHAR_COUNT);
     }
 
     private void check(boolean ok, String message) {
@@ -183,9 +202,12 @@ public final class GptCommand implements Callable<Integer> {
      * The tokenised corpus: training and validation documents, each side concatenated into one
      * stream of character ids.
      */
-    record Corpus(CharVocabulary vocab, long[] train, long[] val, int trainDocs, int valDocs) {
-        /** Every tenth document (names in order, the 10th, 20th, ...) is validation; at least one of each. */
-        static Corpus split(List<BrownText.Document> docs, int context) {
+    record Corpus(TextTokenizer vocab, long[] train, long[] val, int trainDocs, int valDocs) {
+        /**
+         * Every tenth document (names in order, the 10th, 20th, ...) is validation; at least one of
+         * each. {@code tokenizerOf} learns the vocabulary from the training text.
+         */
+        static Corpus split(List<BrownText.Document> docs, int context, Function<String, TextTokenizer> tokenizerOf) {
             if (docs.size() < 2) {
                 throw new IllegalArgumentException("kiln train gpt: need at least 2 documents (1 train, 1 validation), got "
                         + docs.size());
@@ -198,12 +220,12 @@ public final class GptCommand implements Callable<Integer> {
                 (isVal ? val : train).append(docs.get(i).text()).append('\n');
                 valDocs += isVal ? 1 : 0;
             }
-            CharVocabulary vocab = CharVocabulary.build(train.toString(), MIN_CHAR_COUNT);
+            TextTokenizer vocab = tokenizerOf.apply(train.toString());
             Corpus c = new Corpus(vocab, vocab.encode(train.toString()), vocab.encode(val.toString()),
                     docs.size() - valDocs, valDocs);
             if (c.train.length <= context || c.val.length <= context) {
                 throw new IllegalArgumentException("kiln train gpt: windows of --context " + context + " + 1 need more text: "
-                        + c.train.length + " training and " + c.val.length + " validation characters");
+                        + c.train.length + " training and " + c.val.length + " validation " + vocab.unit());
             }
             return c;
         }
@@ -240,8 +262,7 @@ public final class GptCommand implements Callable<Integer> {
     private int train(Corpus corpus, PrintWriter stdout) throws IOException {
         RunDirectory run = RunDirectory.create(common.out, "gpt", LocalDateTime.now());
         Files.writeString(run.config(), Json.writePretty(settings(corpus)) + "\n");
-        Path vocabFile = run.path().resolve("vocab.json");
-        Files.writeString(vocabFile, Json.writePretty(vocabJson(corpus.vocab())) + "\n");
+        Path vocabFile = corpus.vocab().save(run.path());
 
         Generator g = new Generator(seed);
         Gpt model = new Gpt(modelConfig(corpus.vocab().size()), g);
@@ -264,12 +285,13 @@ public final class GptCommand implements Callable<Integer> {
         try (MetricsLog metrics = new MetricsLog(run.metrics())) {
             ProgressLine progress = new ProgressLine(stdout, ProgressLine.stdoutIsTerminal(), logEvery, steps, 1,
                     "tokens", flops, PEAK_FLOPS_PER_THREAD * common.threads);
-            LossCurvePlot plot = new LossCurvePlot("kiln train gpt: Brown corpus, characters",
+            LossCurvePlot plot = new LossCurvePlot("kiln train gpt: Brown corpus, " + corpus.vocab().unit(),
                     Math.max(1, Math.min(25, steps / 10)));
-            stdout.printf(Locale.ROOT, "kiln train gpt: %d train / %d validation documents (%d / %d characters), vocabulary %d,"
+            stdout.printf(Locale.ROOT, "kiln train gpt: %d train / %d validation documents (%d / %d %s), vocabulary %d,"
                     + " %d params (%d layers, width %d, %d heads, mlp %d, context %d), AdamW lr %.3g warm-up %d + cosine,"
                     + " batch %d x %d, %d steps, %d threads%n",
-                    corpus.trainDocs(), corpus.valDocs(), corpus.train().length, corpus.val().length, corpus.vocab().size(),
+                    corpus.trainDocs(), corpus.valDocs(), corpus.train().length, corpus.val().length, corpus.vocab().unit(),
+                    corpus.vocab().size(),
                     model.parameterCount(), layers, width, heads, model.config.dFeedForward(), context, lr, warm,
                     batchSize, context, steps, common.threads);
             stdout.println("run directory: " + run.path());
@@ -329,9 +351,9 @@ public final class GptCommand implements Callable<Integer> {
             double tokensPerSecond = steps * tokensPerStep / (trainNanos / 1e9);
 
             Map<String, String> meta = new LinkedHashMap<>();
-            meta.put("model", "kiln train gpt: character-level GPT on the Brown corpus");
+            meta.put("model", "kiln train gpt: GPT on the Brown corpus, " + corpus.vocab().unit());
             meta.put("config", Json.write(configJson(model.config)));
-            meta.put("vocab", Json.write(corpus.vocab().characters()));
+            meta.putAll(corpus.vocab().metadata());
             meta.put("val_loss", Double.toString(last.loss()));
             Safetensors.saveModule(run.model(), model, meta);
 
@@ -420,13 +442,6 @@ public final class GptCommand implements Callable<Integer> {
         return m;
     }
 
-    private static Map<String, Object> vocabJson(CharVocabulary v) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("unknown_id", CharVocabulary.UNKNOWN);
-        m.put("characters", new ArrayList<Object>(v.characters()));
-        return m;
-    }
-
     private Map<String, Object> settings(Corpus corpus) {
         Map<String, Object> s = new LinkedHashMap<>();
         s.put("steps", steps);
@@ -452,8 +467,13 @@ public final class GptCommand implements Callable<Integer> {
         s.put("threads", common.threads);
         s.put("train_documents", corpus.trainDocs());
         s.put("val_documents", corpus.valDocs());
-        s.put("train_characters", corpus.train().length);
-        s.put("val_characters", corpus.val().length);
+        s.put("tokenizer", tokenizer);
+        boolean chars = corpus.vocab() instanceof TextTokenizer.Chars;
+        if (!chars) {
+            s.put("vocab-size", vocabSize);
+        }
+        s.put(chars ? "train_characters" : "train_tokens", corpus.train().length);
+        s.put(chars ? "val_characters" : "val_tokens", corpus.val().length);
         s.put("vocab_size", corpus.vocab().size());
         return s;
     }
