@@ -202,6 +202,32 @@ public final class Functional {
         return y;
     }
 
+    /**
+     * The elementwise half of an LSTM step: gate pre-activations [N, 4H] (x·W_ih^T + h·W_hh^T +
+     * biases, torch's gate order i, f, g, o) and the cell state c [N, H] give {h', c'}. F32 runs one
+     * fused kernel each way; other dtypes (F64 gradient checks, half) are composed from primitives.
+     */
+    public static Var[] lstmCell(Var gates, Var c) {
+        Tensor a = gates.value();
+        Tensor cv = c.value();
+        if (a.rank() != 2 || cv.rank() != 2 || a.size(0) != cv.size(0) || a.size(1) != 4 * cv.size(1)) {
+            throw new IllegalArgumentException("lstmCell: expected gates [N, 4H] and c [N, H], got " + gates.shape() + " and "
+                    + c.shape());
+        }
+        int h = cv.size(1);
+        if (a.dtype() == DType.F32 && cv.dtype() == DType.F32) {
+            Var hc = RecurrentOps.lstmCell(gates, c);
+            return new Var[] {hc.narrow(1, 0, h), hc.narrow(1, h, h)};
+        }
+        java.util.List<Var> parts = gates.chunk(4, -1);
+        Var i = parts.get(0).sigmoid();
+        Var f = parts.get(1).sigmoid();
+        Var g = parts.get(2).tanh();
+        Var o = parts.get(3).sigmoid();
+        Var c2 = f.mul(c).add(i.mul(g));
+        return new Var[] {o.mul(c2.tanh()), c2};
+    }
+
     /** Max pooling over square windows (padding reads -inf; the gradient goes to the first maximum). */
     public static Var maxPool2d(Var x, int kernel, int stride, int padding) {
         Window2d win = Window2d.of(kernel, stride, padding);

@@ -928,6 +928,18 @@ public final class Tensor implements AutoCloseable {
         return Normalization.layerNorm(this, normalizedDims, weight, bias, eps);
     }
 
+    /**
+     * The elementwise half of an LSTM step, fused: gate pre-activations [N, 4H] (order i, f, g, o, as
+     * torch) and the previous cell state c [N, H] give [N, 2H] = [h', c'] with c' = σ(f)·c + σ(i)·tanh(g)
+     * and h' = σ(o)·tanh(c'). F32 only.
+     */
+    public static Tensor lstmCell(Tensor gates, Tensor c) { return LstmCell.forward(gates, c); }
+
+    /** {dGates [N, 4H], dC [N, H]} of {@link #lstmCell} given its output hc and the gradient [dh', dc'] [N, 2H]. */
+    public static Tensor[] lstmCellBackward(Tensor gates, Tensor c, Tensor hc, Tensor grad) {
+        return LstmCell.backward(gates, c, hc, grad);
+    }
+
     /** The gradients {dx, dweight or null, dbias or null} of {@link #layerNorm} for output gradient dy. */
     public static Tensor[] layerNormBackward(Tensor dy, Tensor x, int normalizedDims, Tensor weight, Tensor mean, Tensor rstd,
                                              boolean needWeight, boolean needBias) {

@@ -73,13 +73,7 @@ public final class Recurrence {
 
     // xg, hg [N, 4H] (biases already in xg or hg), c [N, H] -> {h', c'}
     private static Var[] lstmStep(Var xg, Var hg, Var c) {
-        List<Var> gates = xg.add(hg).chunk(4, -1);
-        Var i = gates.get(0).sigmoid();
-        Var f = gates.get(1).sigmoid();
-        Var g = gates.get(2).tanh();
-        Var o = gates.get(3).sigmoid();
-        Var c2 = f.mul(c).add(i.mul(g));
-        return new Var[] {o.mul(c2.tanh()), c2};
+        return Functional.lstmCell(xg.add(hg), c);
     }
 
     // xg [N, 3H] holds x W_ih^T + b_ih, hg [N, 3H] holds h W_hh^T + b_hh (b_hn must stay inside r * (...))

@@ -131,6 +131,15 @@ public interface Backend {
     void layerNormBackward(Tensor dy, Tensor x, Tensor weight, Tensor mean, Tensor rstd, int d, Tensor dx, Tensor dweight,
                            Tensor dbias);
 
+    /**
+     * The elementwise part of an LSTM step ({@link dev.kiln.tensor.kernels.cpu.LstmCellKernels}):
+     * gates [N, 4H] pre-activations and c [N, H] to hc [N, 2H] = [h', c']; all contiguous F32.
+     */
+    void lstmCell(Tensor gates, Tensor c, Tensor hc);
+
+    /** Its backward: dGates [N, 4H] and dC [N, H] from grad [N, 2H] = [dh', dc']; all contiguous F32. */
+    void lstmCellBackward(Tensor gates, Tensor c, Tensor hc, Tensor grad, Tensor dGates, Tensor dC);
+
     /** Random distributions {@link #random} draws from. */
     enum Distribution { UNIFORM, NORMAL }
 }

@@ -13,6 +13,7 @@ import dev.kiln.tensor.kernels.cpu.FlashAttentionKernels;
 import dev.kiln.tensor.kernels.cpu.HalfConversions;
 import dev.kiln.tensor.kernels.cpu.PackedGemm;
 import dev.kiln.tensor.kernels.cpu.LayerNormKernels;
+import dev.kiln.tensor.kernels.cpu.LstmCellKernels;
 import dev.kiln.tensor.kernels.cpu.ReductionKernels;
 import dev.kiln.tensor.kernels.cpu.WindowKernels;
 import dev.kiln.tensor.ops.BinaryOp;
@@ -1439,6 +1440,25 @@ public final class CpuBackend implements Backend {
                 }
             }
         }
+    }
+
+    @Override
+    public void lstmCell(Tensor gates, Tensor c, Tensor hc) {
+        int rows = c.size(0), hidden = c.size(1);
+        float[] as = st(gates).floats(), cs = st(c).floats(), out = st(hc).floats();
+        int ao = gates.offset(), co = c.offset(), oo = hc.offset();
+        CpuParallel.forRange(rows, Math.max(1, GRAIN / Math.max(1, 8 * hidden)), (s, e) ->
+                LstmCellKernels.forward(as, ao, cs, co, hidden, s, e, out, oo));
+    }
+
+    @Override
+    public void lstmCellBackward(Tensor gates, Tensor c, Tensor hc, Tensor grad, Tensor dGates, Tensor dC) {
+        int rows = c.size(0), hidden = c.size(1);
+        float[] as = st(gates).floats(), cs = st(c).floats(), hs = st(hc).floats(), gs = st(grad).floats();
+        float[] das = st(dGates).floats(), dcs = st(dC).floats();
+        int ao = gates.offset(), co = c.offset(), ho = hc.offset(), go = grad.offset(), dao = dGates.offset(), dco = dC.offset();
+        CpuParallel.forRange(rows, Math.max(1, GRAIN / Math.max(1, 12 * hidden)), (s, e) ->
+                LstmCellKernels.backward(as, ao, cs, co, hs, ho, gs, go, hidden, s, e, das, dao, dcs, dco));
     }
 
     @Override
