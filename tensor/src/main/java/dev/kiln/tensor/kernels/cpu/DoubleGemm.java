@@ -84,7 +84,7 @@ public final class DoubleGemm {
             for (; p < bound; p += S.length()) {
                 acc = acc.add(DoubleVector.fromArray(S, x, xo + p).mul(DoubleVector.fromArray(S, y, yo + p)));
             }
-            s = acc.reduceLanes(VectorOperators.ADD);
+            s = VectorMath.sum(acc);
         }
         for (; p < k; p++) {
             s += x[xo + p] * y[yo + p];

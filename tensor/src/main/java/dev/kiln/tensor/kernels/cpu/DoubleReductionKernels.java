@@ -33,7 +33,7 @@ public final class DoubleReductionKernels {
             for (; i < bound; i += S.length()) {
                 acc = acc.add(DoubleVector.fromArray(S, x, off + i));
             }
-            s = acc.reduceLanes(VectorOperators.ADD);
+            s = VectorMath.sum(acc);
         }
         for (; i < n; i++) {
             s += x[off + i];

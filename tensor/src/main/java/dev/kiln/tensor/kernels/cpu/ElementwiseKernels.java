@@ -29,36 +29,34 @@ public final class ElementwiseKernels {
             case NEG -> { for (; i < bound; i += S.length()) FloatVector.fromArray(S, x, xo + i).neg().intoArray(out, o + i); }
             case ABS -> { for (; i < bound; i += S.length()) FloatVector.fromArray(S, x, xo + i).abs().intoArray(out, o + i); }
             case RELU -> { for (; i < bound; i += S.length()) FloatVector.fromArray(S, x, xo + i).max(0f).intoArray(out, o + i); }
-            case EXP -> { for (; i < bound; i += S.length()) FloatVector.fromArray(S, x, xo + i).lanewise(VectorOperators.EXP).intoArray(out, o + i); }
-            case LOG -> { for (; i < bound; i += S.length()) FloatVector.fromArray(S, x, xo + i).lanewise(VectorOperators.LOG).intoArray(out, o + i); }
-            case LOG1P -> { for (; i < bound; i += S.length()) FloatVector.fromArray(S, x, xo + i).lanewise(VectorOperators.LOG1P).intoArray(out, o + i); }
+            case EXP -> { for (; i < bound; i += S.length()) VectorMath.exp(FloatVector.fromArray(S, x, xo + i)).intoArray(out, o + i); }
             case SQRT -> { for (; i < bound; i += S.length()) FloatVector.fromArray(S, x, xo + i).sqrt().intoArray(out, o + i); }
-            case TANH -> { for (; i < bound; i += S.length()) FloatVector.fromArray(S, x, xo + i).lanewise(VectorOperators.TANH).intoArray(out, o + i); }
-            case SIN -> { for (; i < bound; i += S.length()) FloatVector.fromArray(S, x, xo + i).lanewise(VectorOperators.SIN).intoArray(out, o + i); }
-            case COS -> { for (; i < bound; i += S.length()) FloatVector.fromArray(S, x, xo + i).lanewise(VectorOperators.COS).intoArray(out, o + i); }
+            case TANH -> { for (; i < bound; i += S.length()) VectorMath.tanh(FloatVector.fromArray(S, x, xo + i)).intoArray(out, o + i); }
             case SIGMOID -> {
                 for (; i < bound; i += S.length()) {
                     FloatVector v = FloatVector.fromArray(S, x, xo + i);
-                    FloatVector.broadcast(S, 1f).div(v.neg().lanewise(VectorOperators.EXP).add(1f)).intoArray(out, o + i);
+                    VectorMath.sigmoid(v).intoArray(out, o + i);
                 }
             }
             case SILU -> {
                 for (; i < bound; i += S.length()) {
                     FloatVector v = FloatVector.fromArray(S, x, xo + i);
-                    v.div(v.neg().lanewise(VectorOperators.EXP).add(1f)).intoArray(out, o + i);
+                    v.div(VectorMath.exp(v.neg()).add(1f)).intoArray(out, o + i);
                 }
             }
             case GELU_TANH -> {
                 for (; i < bound; i += S.length()) {
                     FloatVector v = FloatVector.fromArray(S, x, xo + i);
                     FloatVector inner = v.mul(v).mul(v).mul(0.044715f).add(v).mul(SQRT_2_OVER_PI);
-                    v.mul(0.5f).mul(inner.lanewise(VectorOperators.TANH).add(1f)).intoArray(out, o + i);
+                    v.mul(0.5f).mul(VectorMath.tanh(inner).add(1f)).intoArray(out, o + i);
                 }
             }
             case ERF -> i = VectorErf.erf(x, xo, out, o, n);
             case GELU_ERF -> i = VectorErf.gelu(x, xo, out, o, n);
             case GELU_ERF_DERIVATIVE -> i = VectorErf.geluDerivative(x, xo, out, o, n);
-            default -> { } // SIGN, RSQRT: scalar below
+            // SIGN, RSQRT; LOG, LOG1P, SIN, COS too: the Vector API's lanewise versions round differently
+            // interpreted and compiled (see VectorMath), the scalar Math ones do not
+            default -> { }
         }
         for (; i < n; i++) {
             out[o + i] = scalar(op, x[xo + i]);

@@ -102,7 +102,7 @@ public final class LayerNormKernels {
         for (; i < bound; i += S.length()) {
             acc = acc.add(FloatVector.fromArray(S, x, off + i));
         }
-        float s = acc.reduceLanes(VectorOperators.ADD);
+        float s = VectorMath.sum(acc);
         for (; i < n; i++) {
             s += x[off + i];
         }
@@ -117,7 +117,7 @@ public final class LayerNormKernels {
             FloatVector dv = FloatVector.fromArray(S, x, off + i).sub(m);
             acc = dv.fma(dv, acc);
         }
-        float s = acc.reduceLanes(VectorOperators.ADD);
+        float s = VectorMath.sum(acc);
         for (; i < n; i++) {
             float dv = x[off + i] - m;
             s += dv * dv;

@@ -39,10 +39,10 @@ public final class LstmCellKernels {
             for (; j < bound; j += S.length()) {
                 FloatVector i = sig(FloatVector.fromArray(S, a, ar + j));
                 FloatVector f = sig(FloatVector.fromArray(S, a, ar + hidden + j));
-                FloatVector g = FloatVector.fromArray(S, a, ar + 2 * hidden + j).lanewise(VectorOperators.TANH);
+                FloatVector g = VectorMath.tanh(FloatVector.fromArray(S, a, ar + 2 * hidden + j));
                 FloatVector o = sig(FloatVector.fromArray(S, a, ar + 3 * hidden + j));
                 FloatVector c2 = f.mul(FloatVector.fromArray(S, c, cr + j)).add(i.mul(g));
-                o.mul(c2.lanewise(VectorOperators.TANH)).intoArray(hc, out + j);
+                o.mul(VectorMath.tanh(c2)).intoArray(hc, out + j);
                 c2.intoArray(hc, out + hidden + j);
             }
             for (; j < hidden; j++) {
@@ -70,9 +70,9 @@ public final class LstmCellKernels {
             for (; j < bound; j += S.length()) {
                 FloatVector i = sig(FloatVector.fromArray(S, a, ar + j));
                 FloatVector f = sig(FloatVector.fromArray(S, a, ar + hidden + j));
-                FloatVector g = FloatVector.fromArray(S, a, ar + 2 * hidden + j).lanewise(VectorOperators.TANH);
+                FloatVector g = VectorMath.tanh(FloatVector.fromArray(S, a, ar + 2 * hidden + j));
                 FloatVector o = sig(FloatVector.fromArray(S, a, ar + 3 * hidden + j));
-                FloatVector tc = FloatVector.fromArray(S, hc, hr + hidden + j).lanewise(VectorOperators.TANH);
+                FloatVector tc = VectorMath.tanh(FloatVector.fromArray(S, hc, hr + hidden + j));
                 FloatVector dh = FloatVector.fromArray(S, grad, gr + j);
                 FloatVector dcNext = FloatVector.fromArray(S, grad, gr + hidden + j);
                 FloatVector dcTotal = dh.mul(o).mul(tc.mul(tc).neg().add(1f)).add(dcNext);
@@ -99,7 +99,7 @@ public final class LstmCellKernels {
     }
 
     private static FloatVector sig(FloatVector a) {
-        return FloatVector.broadcast(S, 1f).div(a.neg().lanewise(VectorOperators.EXP).add(1f));
+        return VectorMath.sigmoid(a);
     }
 
     private static float sig(float a) {

@@ -26,7 +26,7 @@ public final class ReductionKernels {
         for (; i <= n - step; i += step) {
             acc0 = acc0.add(FloatVector.fromArray(S, x, off + i));
         }
-        double s = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        double s = VectorMath.sum(acc0.add(acc1));
         for (; i < n; i++) {
             s += x[off + i];
         }
@@ -175,13 +175,13 @@ public final class ReductionKernels {
         int bound = S.loopBound(n);
         FloatVector acc = FloatVector.zero(S);
         for (; i < bound; i += S.length()) {
-            FloatVector e = FloatVector.fromArray(S, x, xo + i).sub(m).lanewise(VectorOperators.EXP);
+            FloatVector e = VectorMath.exp(FloatVector.fromArray(S, x, xo + i).sub(m));
             if (!log) {
                 e.intoArray(y, yo + i);
             }
             acc = acc.add(e);
         }
-        double s = acc.reduceLanes(VectorOperators.ADD);
+        double s = VectorMath.sum(acc);
         for (; i < n; i++) {
             float e = (float) Math.exp(x[xo + i] - m);
             if (!log) {

@@ -65,7 +65,7 @@ final class VectorErf {
         FloatVector c = a.min(limit);
         FloatVector hi = c.mul(c);
         FloatVector lo = c.fma(c, hi.neg()); // c·c - hi, exact
-        return hi.mul(-k).lanewise(VectorOperators.EXP).mul(lo.mul(-k).add(1f))
+        return VectorMath.exp(hi.mul(-k)).mul(lo.mul(-k).add(1f))
                 .blend(0f, a.compare(VectorOperators.GT, limit));
     }
 
