@@ -1,5 +1,6 @@
 package dev.kiln.apps.train;
 
+import dev.kiln.data.io.AtomicFiles;
 import dev.kiln.autograd.NoGrad;
 import dev.kiln.autograd.Var;
 import dev.kiln.data.io.Json;
