@@ -10,5 +10,5 @@ import picocli.CommandLine.Command;
 @Command(name = "train",
         description = "Train the reference models (run directory: metrics.jsonl, curves.png, model.safetensors).",
         mixinStandardHelpOptions = true,
-        subcommands = {CnnCommand.class, RnnCommand.class, GptCommand.class, Seq2seqCommand.class})
+        subcommands = {CnnCommand.class, RnnCommand.class, GptCommand.class, Seq2seqCommand.class, ClassifyCommand.class})
 public final class TrainCommand {}

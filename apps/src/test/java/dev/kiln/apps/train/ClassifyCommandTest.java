@@ -1,0 +1,411 @@
+package dev.kiln.apps.train;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.kiln.apps.KilnCli;
+import dev.kiln.autograd.NoGrad;
+import dev.kiln.data.io.Json;
+import dev.kiln.nn.io.Safetensors;
+import dev.kiln.tensor.Tensor;
+import dev.kiln.tensor.random.Generator;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/**
+ * {@code kiln train classify} run in-process on a small corpus of mail files in the
+ * spam-assassin layout, written by the test: plain, HTML-only (quoted-printable),
+ * multipart/alternative and base64 messages, with exact duplicates across groups.
+ */
+class ClassifyCommandTest {
+    @TempDir
+    static Path root;
+
+    private record Run(int exitCode, String out, String err) {}
+
+    private static final String[] HAM_WORDS = {"meeting", "patch", "kernel", "review", "lunch", "thanks", "build",
+        "release", "branch", "commit", "tomorrow", "agenda"};
+    private static final String[] SPAM_WORDS = {"free", "money", "offer", "click", "winner", "cash", "prize", "viagra",
+        "guaranteed", "cheap", "unsubscribe", "limited"};
+    /** Messages per group folder, and the exact duplicates planted in spam-2 (copies of spam-1 messages, new headers). */
+    private static final int PER_GROUP = 24;
+    private static final int DUPLICATES = 3;
+
+    @BeforeAll
+    static void writeCorpus() throws IOException {
+        Path data = Files.createDirectories(root.resolve("data").resolve("spam-assassin"));
+        Random r = new Random(5);
+        List<String> spam1Bodies = new ArrayList<>();
+        for (String group : List.of("easy-ham-1", "hard-ham-1", "spam-1", "spam-2")) {
+            Path dir = Files.createDirectories(data.resolve(group));
+            boolean spam = group.startsWith("spam");
+            for (int i = 0; i < PER_GROUP; i++) {
+                String subject = sentence(r, spam ? SPAM_WORDS : HAM_WORDS, 3);
+                String body = sentence(r, spam ? SPAM_WORDS : HAM_WORDS, 12);
+                if (group.equals("spam-1")) {
+                    spam1Bodies.add(subject + "\n" + body);
+                }
+                if (group.equals("spam-2") && i < DUPLICATES) {
+                    String[] copy = spam1Bodies.get(i).split("\n");
+                    subject = copy[0];
+                    body = copy[1];
+                }
+                String message = switch (group) {
+                    case "easy-ham-1" -> plain(i, subject, body);
+                    case "hard-ham-1" -> alternative(i, subject, body);
+                    case "spam-1" -> htmlQuotedPrintable(i, subject, body);
+                    default -> i < DUPLICATES ? htmlQuotedPrintable(i + 100, subject, body) : base64(i, subject, body);
+                };
+                Files.writeString(dir.resolve(String.format("%05d.%032x.txt", i, (long) i * 7919 + group.length())), message,
+                        StandardCharsets.ISO_8859_1);
+            }
+            Files.writeString(dir.resolve("cmds"), "mv 00001 00001.txt\n"); // the corpus tarballs' script: not a message
+        }
+        Files.createDirectories(data.resolve("other")); // neither spam nor ham: ignored
+    }
+
+    private static String sentence(Random r, String[] words, int n) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < n; i++) {
+            sb.append(i == 0 ? "" : " ").append(words[r.nextInt(words.length)]);
+        }
+        return sb.toString();
+    }
+
+    private static String headers(int i, String subject) {
+        return "From someone" + i + "@example.com  Thu Aug 22 13:17:22 2002\n"
+                + "Return-Path: <someone" + i + "@example.com>\n"
+                + "Received: from mail.example.com (mail.example.com [10.0.0." + i + "])\n"
+                + "\tby localhost (Postfix) with ESMTP id " + (1000 + i) + "\n"
+                + "Subject: " + subject + "\n"
+                + "Message-Id: <" + i + "@example.com>\n";
+    }
+
+    private static String plain(int i, String subject, String body) {
+        return headers(i, subject) + "Content-Type: text/plain; charset=us-ascii\n\n" + body + "\n";
+    }
+
+    private static String alternative(int i, String subject, String body) {
+        return headers(i, subject) + "MIME-Version: 1.0\nContent-Type: multipart/alternative; boundary=\"b" + i + "\"\n\n"
+                + "--b" + i + "\nContent-Type: text/plain\n\n" + body + "\n"
+                + "--b" + i + "\nContent-Type: text/html\n\n<html><body><p>" + body + "</p></body></html>\n"
+                + "--b" + i + "--\n";
+    }
+
+    private static String htmlQuotedPrintable(int i, String subject, String body) {
+        return headers(i, subject) + "Content-Type: text/html; charset=\"iso-8859-1\"\n"
+                + "Content-Transfer-Encoding: quoted-printable\n\n"
+                + "<html><head><style>p {color: red}</style></head><body bgcolor=3D\"#fff\">"
+                + "<p>" + body.replace(" ", " <b>=\n") + "</b></p><!-- tracking " + i + " --></body></html>\n";
+    }
+
+    private static String base64(int i, String subject, String body) {
+        return headers(i, subject) + "MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"m" + i + "\"\n\n"
+                + "--m" + i + "\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: base64\n\n"
+                + Base64.getMimeEncoder().encodeToString((body + "\n").getBytes(StandardCharsets.UTF_8)) + "\n"
+                + "--m" + i + "\nContent-Type: image/gif\nContent-Transfer-Encoding: base64\n\nR0lGODlhAQABAAAAACw=\n"
+                + "--m" + i + "--\n";
+    }
+
+    private static Run run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        CommandLine cmd = KilnCli.commandLine();
+        cmd.setOut(new PrintWriter(out, true));
+        cmd.setErr(new PrintWriter(err, true));
+        int code = cmd.execute(args);
+        return new Run(code, out.toString(), err.toString());
+    }
+
+    /** A tiny model on the generated corpus with {@code extra} arguments appended. */
+    private static Run train(Path out, String... extra) {
+        List<String> args = new ArrayList<>(List.of("train", "classify", "--data-dir", root.resolve("data").toString(),
+                "--out", out.toString(), "--threads", "2", "--log-every", "5", "--layers", "1", "--width", "32",
+                "--heads", "2", "--max-tokens", "24", "--batch-size", "8", "--min-count", "1", "--val-fraction", "0.15",
+                "--test-fraction", "0.2"));
+        args.addAll(Arrays.asList(extra));
+        return run(args.toArray(String[]::new));
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<Map<String, Object>> records(Path metrics, String kind) throws IOException {
+        return Json.readLines(metrics).stream().map(o -> (Map<String, Object>) o).filter(m -> kind.equals(m.get("kind"))).toList();
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> object(Object o) {
+        return (Map<String, Object>) o;
+    }
+
+    private static double number(Map<String, Object> record, String key) {
+        return ((Number) record.get(key)).doubleValue();
+    }
+
+    @Test
+    void trainsOnGeneratedMailAndWritesTheRunDirectory() throws IOException {
+        Path out = root.resolve("run");
+        Run r = train(out, "--epochs", "6", "--lr", "0.005", "--warmup", "3");
+        assertEquals(0, r.exitCode(), r.out() + r.err());
+
+        // the data: 4 groups of 24 read, the planted duplicates removed, a stratified split
+        Map<String, Object> report = object(Json.read(out.resolve("report.json")));
+        Map<String, Object> data = object(report.get("data"));
+        assertEquals(Map.of("easy-ham-1", 24L, "hard-ham-1", 24L, "spam-1", 24L, "spam-2", 24L), data.get("messages_per_group"));
+        assertEquals((long) DUPLICATES, data.get("duplicates_removed"));
+        assertEquals(0L, data.get("duplicates_with_other_label"));
+        assertEquals(48L, data.get("ham"));
+        assertEquals(45L, data.get("spam"));
+        // per class: test round(0.2 n), validation round(0.15 n), the rest training
+        assertEquals(Map.of("messages", 19L, "ham", 10L, "spam", 9L), data.get("test"));
+        assertEquals(Map.of("messages", 14L, "ham", 7L, "spam", 7L), data.get("val"));
+        assertEquals(Map.of("messages", 60L, "ham", 31L, "spam", 29L), data.get("train"));
+        assertTrue(r.out().contains("96 messages read"), r.out());
+        assertTrue(r.out().contains("3 duplicates removed (0 with the other label), 93 distinct: 48 ham / 45 spam"), r.out());
+
+        // the loss falls
+        List<Map<String, Object>> steps = records(out.resolve("metrics.jsonl"), "step");
+        assertEquals(6 * 8, steps.size(), "60 training messages in batches of 8: 8 steps per epoch");
+        double first = number(steps.getFirst(), "loss");
+        double last = steps.subList(steps.size() - 8, steps.size()).stream().mapToDouble(m -> number(m, "loss")).average()
+                .orElseThrow();
+        assertTrue(first > 0.5, "the first loss is near ln 2, got " + first);
+        assertTrue(last < 0.5 * first, "the loss should fall: first " + first + ", mean of the last epoch " + last);
+        assertEquals(6, records(out.resolve("metrics.jsonl"), "epoch").size());
+
+        // the test metrics agree with the predictions, recomputed here with plain loops
+        List<Object> predictions = Json.readLines(out.resolve("test_predictions.jsonl"));
+        assertEquals(19, predictions.size());
+        long tp = 0, fp = 0, tn = 0, fn = 0;
+        for (Object o : predictions) {
+            Map<String, Object> p = object(o);
+            long label = (Long) p.get("label");
+            long predicted = (Long) p.get("predicted");
+            assertEquals(number(p, "p_spam") > 0.5 ? 1L : 0L, predicted, p.toString());
+            assertEquals(((String) p.get("id")).startsWith("spam") ? 1L : 0L, label, "labels come from the folder: " + p);
+            if (label == 1) {
+                tp += predicted;
+                fn += 1 - predicted;
+            } else {
+                fp += predicted;
+                tn += 1 - predicted;
+            }
+        }
+        Map<String, Object> test = object(report.get("test"));
+        assertEquals(List.of(List.of(tn, fp), List.of(fn, tp)), test.get("confusion_matrix"));
+        assertEquals((tp + tn) / 19.0, number(test, "accuracy"), 1e-12);
+        assertEquals(tp + fp == 0 ? 0 : tp / (double) (tp + fp), number(test, "precision"), 1e-12);
+        assertEquals(tp / 9.0, number(test, "recall"), 1e-12);
+        assertEquals(2.0 * tp / (2 * tp + fp + fn), number(test, "f1"), 1e-12);
+        assertTrue(number(test, "accuracy") >= 0.9, "separable words: " + test);
+        // the majority class of the training split is ham (31 of 60): always-ham gets the 10 ham test messages right
+        Map<String, Object> baseline = object(report.get("majority_baseline"));
+        assertEquals("ham", baseline.get("predicts"));
+        assertEquals(10 / 19.0, number(baseline, "accuracy"), 1e-12);
+        assertEquals(0.0, number(baseline, "precision"));
+        assertEquals(0.0, number(baseline, "recall"));
+        assertEquals(0.0, number(baseline, "f1"));
+        assertEquals(List.of(List.of(10L, 0L), List.of(9L, 0L)), baseline.get("confusion_matrix"));
+        Map<String, Object> summary = records(out.resolve("metrics.jsonl"), "summary").getFirst();
+        assertEquals(test.get("accuracy"), object(summary.get("test")).get("accuracy"));
+        assertTrue(r.out().contains(String.format(java.util.Locale.ROOT, "accuracy %.2f%%", 100 * number(test, "accuracy"))), r.out());
+
+        // the run directory
+        for (String f : List.of("metrics.jsonl", "curves.png", "model.safetensors", "config.json", "vocab.json", "report.json",
+                "test_predictions.jsonl")) {
+            assertTrue(Files.isRegularFile(out.resolve(f)), f + " missing");
+        }
+        try (var s = Files.list(out)) {
+            assertTrue(s.noneMatch(p -> p.getFileName().toString().startsWith(".")), "no temporary files left behind");
+        }
+        byte[] png = Files.readAllBytes(out.resolve("curves.png"));
+        assertArrayEquals(new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'}, Arrays.copyOf(png, 8));
+        Map<String, Object> config = object(Json.read(out.resolve("config.json")));
+        assertEquals(6L, config.get("epochs"));
+        assertEquals(93L, config.get("distinct_messages"));
+
+        // the headers and markup never reach the vocabulary; the words do
+        @SuppressWarnings("unchecked")
+        List<String> words = (List<String>) object(Json.read(out.resolve("vocab.json"))).get("words");
+        for (String w : List.of("received", "postfix", "html", "bgcolor", "style", "tracking", "content", "base64", "gif")) {
+            assertTrue(!words.contains(w), w + " leaked into the vocabulary: " + words);
+        }
+        assertTrue(words.containsAll(List.of("meeting", "free", "viagra", "kernel")), words.toString());
+
+        // the weights load back into the same architecture and reproduce the saved predictions
+        try (Safetensors.Checkpoint c = Safetensors.load(out.resolve("model.safetensors"))) {
+            assertEquals(words, Json.parse(c.metadata().get("vocab"), "vocab"));
+            TransformerClassifier model = new TransformerClassifier(
+                    new TransformerClassifier.Config(words.size() + 2, 24, 1, 32, 2, 128, 0.1, 2), new Generator(1));
+            var result = model.loadStateDict(c.tensors(), true);
+            assertTrue(result.missingKeys().isEmpty() && result.unexpectedKeys().isEmpty(), result.toString());
+            model.eval();
+            WordVocabulary vocab = WordVocabulary.of(words);
+            Map<String, Object> firstPrediction = object(predictions.getFirst());
+            String id = (String) firstPrediction.get("id");
+            String text = SpamCorpus.text(dev.kiln.data.text.MailMessage.parse(
+                    Files.readAllBytes(root.resolve("data").resolve("spam-assassin").resolve(id))));
+            long[] ids = vocab.encode(WordVocabulary.tokenize(text), 24);
+            try (NoGrad _ = NoGrad.enter(); Tensor x = Tensor.fromArray(ids, 1, ids.length)) {
+                float[] p = model.forward(x).value().softmax(-1).toFloatArray();
+                assertEquals(number(firstPrediction, "p_spam"), p[1], 1e-5);
+            }
+        }
+    }
+
+    @Test
+    void sameSeedGivesTheSameRun() throws IOException {
+        String[] args = {"--epochs", "2", "--seed", "9"};
+        Run a = train(root.resolve("seedA"), args);
+        Run b = train(root.resolve("seedB"), args);
+        assertEquals(0, a.exitCode(), a.out() + a.err());
+        assertEquals(0, b.exitCode(), b.out() + b.err());
+        // Same split, batches, initial weights and dropout masks. The losses are compared to 1e-4, not
+        // bit for bit: within one JVM the engine's exp/log/tanh/softmax/sum kernels change their last bit
+        // once the JIT compiles their Vector API code (observed: exp after ~300 calls on the same input),
+        // so a warm second run can differ from a cold first one in the 7th digit.
+        List<Object> lossesA = losses(root.resolve("seedA"));
+        List<Object> lossesB = losses(root.resolve("seedB"));
+        assertEquals(lossesA.size(), lossesB.size());
+        for (int i = 0; i < lossesA.size(); i++) {
+            double x = ((Number) lossesA.get(i)).doubleValue();
+            double y = ((Number) lossesB.get(i)).doubleValue();
+            assertEquals(x, y, 1e-4 * Math.max(1, Math.abs(x)), "step " + (i + 1) + ": " + lossesA + " vs " + lossesB);
+        }
+        List<Object> predA = Json.readLines(root.resolve("seedA").resolve("test_predictions.jsonl"));
+        List<Object> predB = Json.readLines(root.resolve("seedB").resolve("test_predictions.jsonl"));
+        assertEquals(predA.size(), predB.size());
+        for (int i = 0; i < predA.size(); i++) {
+            Map<String, Object> x = object(predA.get(i));
+            Map<String, Object> y = object(predB.get(i));
+            assertEquals(x.get("id"), y.get("id"), "the same test split in the same order");
+            assertEquals(number(x, "p_spam"), number(y, "p_spam"), 1e-4);
+        }
+    }
+
+    private static List<Object> losses(Path run) throws IOException {
+        return records(run.resolve("metrics.jsonl"), "step").stream().map(m -> m.get("loss")).toList();
+    }
+
+    @Test
+    void missingDataPrintsTheFetchCommand() {
+        Run r = run("train", "classify", "--data-dir", root.resolve("nowhere").toString(), "--out", root.resolve("never").toString());
+        assertEquals(1, r.exitCode(), r.out() + r.err());
+        assertTrue(r.err().contains("./kiln data fetch spam-assassin --data-dir " + root.resolve("nowhere")), r.err());
+    }
+
+    @Test
+    void badArgumentsAreUsageErrors() {
+        String[][] cases = {
+            {"--epochs", "0", "--epochs must be >= 1, got 0"},
+            {"--heads", "3", "--heads must be >= 1 and divide --width 64, got 3"},
+            {"--max-tokens", "0", "--max-tokens must be >= 1, got 0"},
+            {"--dropout", "1", "--dropout must be in [0, 1), got 1.0"},
+            {"--test-fraction", "0.5", "--test-fraction must be in (0, 0.5), got 0.5"},
+            {"--min-count", "0", "--min-count must be >= 1, got 0"},
+        };
+        for (String[] c : cases) {
+            Run r = run("train", "classify", "--data-dir", root.resolve("data").toString(), "--out",
+                    root.resolve("never-" + c[0].substring(2)).toString(), c[0], c[1]);
+            assertEquals(2, r.exitCode(), Arrays.toString(c) + ": " + r.err());
+            assertTrue(r.err().contains("kiln train classify: " + c[2]), Arrays.toString(c) + ": " + r.err());
+        }
+    }
+
+    @Test
+    void confusionCountsOnAHandCheckedCase() {
+        // actual:    1 1 1 1 1 0 0 0 0 0
+        // predicted: 1 1 1 0 0 1 0 0 0 0  -> tp 3, fn 2, fp 1, tn 4
+        ConfusionCounts c = ConfusionCounts.of(new int[] {1, 1, 1, 1, 1, 0, 0, 0, 0, 0}, new int[] {1, 1, 1, 0, 0, 1, 0, 0, 0, 0});
+        assertEquals(new ConfusionCounts(3, 1, 4, 2), c);
+        assertEquals(0.7, c.accuracy(), 1e-15);
+        assertEquals(0.75, c.precision(), 1e-15);
+        assertEquals(0.6, c.recall(), 1e-15);
+        assertEquals(2 * 0.75 * 0.6 / (0.75 + 0.6), c.f1(), 1e-15);
+        assertEquals(List.of(List.of(4L, 1L), List.of(2L, 3L)), c.matrix());
+        // nothing predicted positive: precision and F1 undefined, reported as 0 (sklearn's zero_division=0)
+        ConfusionCounts none = ConfusionCounts.of(new int[] {1, 0, 0}, new int[] {0, 0, 0});
+        assertEquals(0.0, none.precision());
+        assertEquals(0.0, none.recall());
+        assertEquals(0.0, none.f1());
+        assertEquals(2 / 3.0, none.accuracy(), 1e-15);
+        ConfusionCounts noPositives = ConfusionCounts.of(new int[] {0, 0}, new int[] {0, 0});
+        assertEquals(0.0, noPositives.recall(), "no actual positives: recall undefined, 0");
+    }
+
+    @Test
+    void confusionCountsAgreeWithTheSklearnCheckedMetricLibrary() {
+        java.util.SplittableRandom rnd = new java.util.SplittableRandom(11);
+        for (int trial = 0; trial < 200; trial++) {
+            int n = 1 + rnd.nextInt(30);
+            int[] actual = new int[n], predicted = new int[n];
+            for (int i = 0; i < n; i++) {
+                actual[i] = rnd.nextInt(2);
+                predicted[i] = rnd.nextInt(4) == 0 ? 1 - actual[i] : actual[i];
+            }
+            ConfusionCounts c = ConfusionCounts.of(actual, predicted);
+            var opts = dev.kiln.eval.metrics.PrecisionRecallOptions.defaults()
+                    .withZeroDivision(dev.kiln.eval.metrics.ZeroDivision.ZERO).withLabels(new int[] {0, 1});
+            var binary = dev.kiln.eval.metrics.ClassificationMetrics.averaged(actual, predicted,
+                    dev.kiln.eval.metrics.Average.BINARY, opts);
+            assertEquals(dev.kiln.eval.metrics.ClassificationMetrics.accuracy(actual, predicted), c.accuracy(), 1e-15);
+            assertEquals(binary.precision(), c.precision(), 1e-15, "precision, trial " + trial);
+            assertEquals(binary.recall(), c.recall(), 1e-15, "recall, trial " + trial);
+            assertEquals(binary.fscore(), c.f1(), 1e-15, "f1, trial " + trial);
+        }
+    }
+
+    @Test
+    void tokenizerAndVocabulary() {
+        assertEquals(List.of("re", ":", "free", "$", "1000", "!", "!", "mp3", "café", "中", "文", "x"),
+                WordVocabulary.tokenize("Re: FREE $1000!! mp3\tCafé 中文\n\u00a0x"));
+        WordVocabulary v = WordVocabulary.build(List.of(List.of("b", "a", "b", "c"), List.of("a", "b", "d")), 2, 10);
+        assertEquals(List.of("b", "a"), v.words(), "b (3) before a (2); c and d are rare");
+        assertArrayEquals(new long[] {2, 3, 1}, v.encode(List.of("b", "a", "zzz", "b"), 3), "cut to 3, unknown is 1");
+        assertArrayEquals(new long[] {WordVocabulary.UNKNOWN}, v.encode(List.of(), 3), "an empty text is one unknown token");
+        assertEquals(List.of("b"), WordVocabulary.build(List.of(List.of("b", "a", "b")), 1, 1).words(), "the most frequent only");
+        assertEquals(List.of("a", "b"), WordVocabulary.build(List.of(List.of("b", "a")), 1, 5).words(), "ties in string order");
+        assertEquals("x".repeat(WordVocabulary.MAX_WORD_LENGTH), WordVocabulary.tokenize("x".repeat(100)).getFirst());
+    }
+
+    @Test
+    void splitIsStratifiedSeededAndDisjoint() {
+        List<SpamCorpus.Mail> mails = new ArrayList<>();
+        for (int i = 0; i < 70; i++) {
+            mails.add(new SpamCorpus.Mail("ham/" + i, SpamCorpus.HAM, "h" + i));
+        }
+        for (int i = 0; i < 30; i++) {
+            mails.add(new SpamCorpus.Mail("spam/" + i, SpamCorpus.SPAM, "s" + i));
+        }
+        SpamCorpus.Split s = SpamCorpus.split(mails, 0.1, 0.2, 3);
+        assertEquals(14 + 6, s.test().size());
+        assertEquals(6, s.test().stream().filter(m -> m.label() == SpamCorpus.SPAM).count());
+        assertEquals(7 + 3, s.val().size());
+        assertEquals(3, s.val().stream().filter(m -> m.label() == SpamCorpus.SPAM).count());
+        assertEquals(70, s.train().size());
+        java.util.Set<String> ids = new java.util.HashSet<>();
+        for (List<SpamCorpus.Mail> part : List.of(s.train(), s.val(), s.test())) {
+            part.forEach(m -> assertTrue(ids.add(m.id()), "in two parts: " + m.id()));
+        }
+        assertEquals(100, ids.size());
+        assertEquals(s, SpamCorpus.split(mails, 0.1, 0.2, 3), "the same seed gives the same split");
+        assertTrue(!s.test().equals(SpamCorpus.split(mails, 0.1, 0.2, 4).test()), "another seed, another split");
+        assertEquals(SpamCorpus.SPAM, SpamCorpus.labelOf("spam-2"));
+        assertEquals(SpamCorpus.HAM, SpamCorpus.labelOf("hard-ham-1"));
+        assertEquals(-1, SpamCorpus.labelOf("other"));
+    }
+}
