@@ -593,26 +593,8 @@ public final class ClassifyCommand implements Callable<Integer> {
     }
 
     private Map<String, Object> settings(SpamCorpus.Corpus corpus, SpamCorpus.Split split, WordVocabulary vocab) {
-        Map<String, Object> s = new LinkedHashMap<>();
-        s.put("epochs", epochs);
-        s.put("batch-size", batchSize);
-        s.put("lr", lr);
-        s.put("warmup", warmup);
-        s.put("weight-decay", weightDecay);
-        s.put("dropout", dropout);
-        s.put("layers", layers);
-        s.put("width", width);
-        s.put("heads", heads);
+        Map<String, Object> s = RunOptions.settings(spec);
         s.put("mlp", mlp != null ? mlp : 4 * width);
-        s.put("max-tokens", maxTokens);
-        s.put("min-count", minCount);
-        s.put("vocab-size", vocabSize);
-        s.put("val-fraction", valFraction);
-        s.put("test-fraction", testFraction);
-        s.put("class-weights", classWeights);
-        s.put("seed", seed);
-        s.put("limit-per-group", limitPerGroup);
-        s.put("threads", common.threads);
         s.put("distinct_messages", corpus.mails().size());
         s.put("duplicates_removed", corpus.duplicates());
         s.put("train_messages", split.train().size());

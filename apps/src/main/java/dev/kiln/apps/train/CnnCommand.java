@@ -342,18 +342,8 @@ public final class CnnCommand implements Callable<Integer> {
     }
 
     private Map<String, Object> settings(double peakLr, FashionMnist data) {
-        Map<String, Object> s = new LinkedHashMap<>();
-        s.put("epochs", epochs);
-        s.put("batch-size", batchSize);
-        s.put("optimizer", optimizer.name());
+        Map<String, Object> s = RunOptions.settings(spec);
         s.put("lr", peakLr);
-        s.put("schedule", schedule.name());
-        s.put("momentum", momentum);
-        s.put("weight-decay", weightDecay);
-        s.put("seed", seed);
-        s.put("limit-train", limitTrain);
-        s.put("limit-test", limitTest);
-        s.put("threads", common.threads);
         s.put("train_images", data.train().size());
         s.put("test_images", data.test().size());
         s.put("input_mean", data.mean());

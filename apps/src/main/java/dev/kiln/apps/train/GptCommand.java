@@ -443,35 +443,11 @@ public final class GptCommand implements Callable<Integer> {
     }
 
     private Map<String, Object> settings(Corpus corpus) {
-        Map<String, Object> s = new LinkedHashMap<>();
-        s.put("steps", steps);
-        s.put("batch-size", batchSize);
-        s.put("context", context);
-        s.put("lr", lr);
-        s.put("warmup", warmup);
-        s.put("weight-decay", weightDecay);
-        s.put("layers", layers);
-        s.put("width", width);
-        s.put("heads", heads);
+        Map<String, Object> s = RunOptions.settings(spec);
         s.put("mlp", mlp != null ? mlp : 4 * width);
-        s.put("seed", seed);
-        s.put("limit-docs", limitDocs);
-        s.put("eval-every", evalEvery);
-        s.put("eval-windows", evalWindows);
-        s.put("checkpoint-every", checkpointEvery);
-        s.put("sample-length", sampleLength);
-        s.put("temperature", temperature);
-        s.put("top-k", topK);
-        s.put("top-p", topP);
-        s.put("prompt", prompt);
-        s.put("threads", common.threads);
         s.put("train_documents", corpus.trainDocs());
         s.put("val_documents", corpus.valDocs());
-        s.put("tokenizer", tokenizer);
         boolean chars = corpus.vocab() instanceof TextTokenizer.Chars;
-        if (!chars) {
-            s.put("vocab-size", vocabSize);
-        }
         s.put(chars ? "train_characters" : "train_tokens", corpus.train().length);
         s.put(chars ? "val_characters" : "val_tokens", corpus.val().length);
         s.put("vocab_size", corpus.vocab().size());

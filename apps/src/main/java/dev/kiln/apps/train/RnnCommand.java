@@ -319,19 +319,7 @@ public final class RnnCommand implements Callable<Integer> {
     }
 
     private Map<String, Object> settings(HourlySeries data, int trainWindows) {
-        Map<String, Object> s = new LinkedHashMap<>();
-        s.put("epochs", epochs);
-        s.put("batch-size", batchSize);
-        s.put("lr", lr);
-        s.put("schedule", schedule.name());
-        s.put("hidden", hidden);
-        s.put("layers", layers);
-        s.put("cell", cell.name());
-        s.put("window", window);
-        s.put("clip", clip);
-        s.put("seed", seed);
-        s.put("limit-train", limitTrain);
-        s.put("threads", common.threads);
+        Map<String, Object> s = RunOptions.settings(spec);
         s.put("hours", data.values().length);
         s.put("train_windows", trainWindows);
         s.put("validation_windows", data.validationEnd() - data.trainEnd());

@@ -4,7 +4,10 @@ import dev.kiln.apps.data.DataCommand;
 import dev.kiln.tensor.kernels.cpu.CpuParallel;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Option;
 
 /**
@@ -29,6 +32,26 @@ public final class RunOptions {
         if (config != null) {
             ConfigFile.apply(config, spec);
         }
+    }
+
+    /**
+     * The settings a run records in config.json: every option of {@code spec} (flags, config file
+     * and defaults already applied) keyed by its long name without dashes, in declaration order;
+     * help, version and {@code --config} itself left out. Numbers, booleans and strings stay as
+     * they are, enums by name, anything else (paths) as text. Callers add what the data decided.
+     */
+    static Map<String, Object> settings(CommandSpec spec) {
+        Map<String, Object> s = new LinkedHashMap<>();
+        for (OptionSpec o : spec.options()) {
+            String name = o.longestName().replaceFirst("^-+", "");
+            if (o.usageHelp() || o.versionHelp() || name.equals("config")) {
+                continue;
+            }
+            Object v = o.getValue();
+            s.put(name, v == null || v instanceof Number || v instanceof Boolean || v instanceof String ? v
+                    : v instanceof Enum<?> e ? e.name() : String.valueOf(v));
+        }
+        return s;
     }
 
     /** The folder of data set {@code name} under the data root. */

@@ -656,31 +656,8 @@ public final class Seq2seqCommand implements Callable<Integer> {
     }
 
     private Map<String, Object> settings(Lexicon lex, TokenVocabulary letters, TokenVocabulary phones, int trainPairs, int maxLen) {
-        Map<String, Object> s = new LinkedHashMap<>();
-        s.put("steps", steps);
-        s.put("batch-size", batchSize);
-        s.put("lr", lr);
-        s.put("warmup", warmup);
-        s.put("weight-decay", weightDecay);
-        s.put("label-smoothing", labelSmoothing);
-        s.put("encoder-layers", encoderLayers);
-        s.put("decoder-layers", decoderLayers);
-        s.put("width", width);
-        s.put("heads", heads);
+        Map<String, Object> s = RunOptions.settings(spec);
         s.put("mlp", mlp != null ? mlp : 2 * width);
-        s.put("dropout", dropout);
-        s.put("seed", seed);
-        s.put("keep-stress", keepStress);
-        s.put("test-words", testWords);
-        s.put("val-words", valWords);
-        s.put("limit-words", limitWords);
-        s.put("synthetic", synthetic);
-        s.put("eval-every", evalEvery);
-        s.put("beam", beam);
-        s.put("length-alpha", lengthAlpha);
-        s.put("decode-batch", decodeBatch);
-        s.put("cost-words", costWords);
-        s.put("threads", common.threads);
         s.put("source", lex.source());
         s.put("train_words", lex.split().train().size());
         s.put("train_pairs", trainPairs);
