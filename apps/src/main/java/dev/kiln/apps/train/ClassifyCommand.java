@@ -54,7 +54,7 @@ import picocli.CommandLine.Spec;
         description = {"Train a Transformer-encoder spam classifier on the SpamAssassin corpus and score its test split.",
             "Writes metrics.jsonl, curves.png, model.safetensors, vocab.json, report.json, test_predictions.jsonl",
             "and config.json into the run directory."},
-        footer = {"", "Settings can also come from --config file.json ({\"epochs\": 2, \"lr\": 0.002, ...});",
+        footer = {"", "Settings can also come from --config file.json or file.yaml ({\"epochs\": 2, \"lr\": 0.002, ...});",
             "flags given on the command line override the file."})
 public final class ClassifyCommand implements Callable<Integer> {
     static final double PEAK_FLOPS_PER_THREAD = CnnCommand.PEAK_FLOPS_PER_THREAD;

@@ -49,7 +49,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "cnn", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Train the reference ConvNet on Fashion-MNIST (conv32-conv64-fc128-fc10).",
             "Writes metrics.jsonl, curves.png, model.safetensors and config.json into the run directory."},
-        footer = {"", "Settings can also come from --config file.json ({\"epochs\": 3, \"lr\": 0.002, ...});",
+        footer = {"", "Settings can also come from --config file.json or file.yaml ({\"epochs\": 3, \"lr\": 0.002, ...});",
             "flags given on the command line override the file."})
 public final class CnnCommand implements Callable<Integer> {
     /** Optimizers the app offers. */

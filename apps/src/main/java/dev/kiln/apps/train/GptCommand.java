@@ -52,7 +52,7 @@ import picocli.CommandLine.Spec;
         description = {"Train a character-level GPT on the Brown corpus, then sample text from it.",
             "Writes metrics.jsonl, curves.png, model.safetensors (vocabulary in its metadata), vocab.json,",
             "config.json and checkpoints/ into the run directory (tokenizer.json instead of vocab.json with --tokenizer bpe)."},
-        footer = {"", "Settings can also come from --config file.json ({\"steps\": 300, \"lr\": 0.002, ...});",
+        footer = {"", "Settings can also come from --config file.json or file.yaml ({\"steps\": 300, \"lr\": 0.002, ...});",
             "flags given on the command line override the file."})
 public final class GptCommand implements Callable<Integer> {
     /** Characters rarer than this in the training text map to the unknown token. */

@@ -44,7 +44,7 @@ import picocli.CommandLine.Spec;
         description = {"Forecast the next hour's Seattle temperature from the previous 48 with an LSTM (or GRU).",
             "Compares test MAE/RMSE with the persistence forecast (the last observed hour).",
             "Writes metrics.jsonl, curves.png, model.safetensors and config.json into the run directory."},
-        footer = {"", "Settings can also come from --config file.json ({\"epochs\": 3, \"hidden\": 64, ...});",
+        footer = {"", "Settings can also come from --config file.json or file.yaml ({\"epochs\": 3, \"hidden\": 64, ...});",
             "flags given on the command line override the file."})
 public final class RnnCommand implements Callable<Integer> {
     /** Learning-rate schedules, stepped once per training step. */

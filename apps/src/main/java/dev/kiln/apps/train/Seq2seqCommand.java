@@ -49,11 +49,11 @@ import picocli.CommandLine.Spec;
  * word error rate and BLEU over phone strings.
  */
 @Command(name = "seq2seq", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Train an encoder-decoder transformer for grapheme-to-phoneme conversion on CMUdict (word -> ARPAbet phones),",
-            "then decode the held-out words greedily and with beam search and report phoneme error rate, word error rate and BLEU.",
+        description = {"Train an encoder-decoder transformer for grapheme-to-phoneme conversion on CMUdict (word -> ARPAbet phones).",
+            "Then decode the held-out words greedily and with beam search and report phoneme error rate, word error rate and BLEU.",
             "Writes metrics.jsonl, curves.png, model.safetensors (vocabularies in its metadata), report.json, predictions.tsv",
             "and config.json into the run directory."},
-        footer = {"", "Settings can also come from --config file.json ({\"steps\": 1000, \"beam\": 4, ...});",
+        footer = {"", "Settings can also come from --config file.json or file.yaml ({\"steps\": 1000, \"beam\": 4, ...});",
             "flags given on the command line override the file."})
 public final class Seq2seqCommand implements Callable<Integer> {
     static final double PEAK_FLOPS_PER_THREAD = CnnCommand.PEAK_FLOPS_PER_THREAD;
