@@ -5,14 +5,14 @@ import java.util.Map;
 import picocli.CommandLine.Command;
 
 /**
- * {@code kiln data}: fetch and list the data sets the training apps use. Data lives in
+ * {@code kiln data}: fetch, list and prepare the data sets the training apps use. Data lives in
  * {@code <root>/<name>/}; the root is {@code --data-dir}, else {@code $KILN_DATA}, else
  * {@code ~/.kiln/data}.
  */
 @Command(name = "data",
         description = "Fetch and list the data sets of the training apps.",
         mixinStandardHelpOptions = true,
-        subcommands = {FetchCommand.class, ListCommand.class},
+        subcommands = {FetchCommand.class, ListCommand.class, PrepCommand.class},
         footer = {"", "Data sets live in <root>/<name>/; root: --data-dir, else $KILN_DATA, else ~/.kiln/data."})
 public final class DataCommand {
     /** The data root: the option when given, else {@code $KILN_DATA}, else {@code ~/.kiln/data}. */

@@ -60,7 +60,7 @@ public final class BrownText {
     }
 
     /** {@code word/TAG} lines to plain sentences, one per line (blank lines dropped). */
-    static String untag(String tagged) {
+    public static String untag(String tagged) {
         StringBuilder sb = new StringBuilder(tagged.length() / 2);
         for (String line : tagged.split("\n")) {
             String l = line.strip();
