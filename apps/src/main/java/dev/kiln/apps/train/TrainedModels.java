@@ -1,0 +1,172 @@
+package dev.kiln.apps.train;
+
+import dev.kiln.autograd.NoGrad;
+import dev.kiln.autograd.Var;
+import dev.kiln.data.Dataset;
+import dev.kiln.data.tokenize.BpeTokenizer;
+import dev.kiln.nn.Module;
+import dev.kiln.nn.Sequential;
+import dev.kiln.nn.io.Safetensors;
+import dev.kiln.nn.transformer.Gpt;
+import dev.kiln.tensor.Tensor;
+import dev.kiln.tensor.TensorScope;
+import dev.kiln.tensor.random.Generator;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The training apps' models and data, rebuilt from a run directory for {@code kiln eval}: the same
+ * constructors and data readers the apps use (so a checkpoint always meets the architecture that
+ * wrote it), exposed publicly without widening the apps' own package-private classes.
+ */
+public final class TrainedModels {
+    private TrainedModels() {}
+
+    /** {@code kiln train cnn}'s ConvNet for {@code h x w} images, freshly initialised from {@code seed}. */
+    public static Sequential cnn(int height, int width, Generator g) {
+        return CnnCommand.model(height, width, g);
+    }
+
+    /** Fashion-MNIST (or a data set in its layout) in {@code dir}, normalised with the given training statistics. */
+    public static FashionMnist fashionMnist(Path dir, int limitTrain, int limitTest, double mean, double std) throws IOException {
+        FashionMnist read = FashionMnist.read(dir, limitTrain, limitTest);
+        return new FashionMnist(read.train(), read.test(), mean, std, read.height(), read.width());
+    }
+
+    /** A trained next-hour forecaster: normalised windows [B, T, 1] → normalised next hour [B]. */
+    public interface HourForecast {
+        float[] predict(Tensor windows);
+    }
+
+    /**
+     * {@code kiln train rnn}'s model with the weights of {@code modelFile}; {@code cell} is
+     * {@code lstm} or {@code gru}.
+     */
+    public static HourForecast forecaster(Path modelFile, String cell, int hidden, int layers) throws IOException {
+        Forecaster.Cell c;
+        try {
+            c = Forecaster.Cell.valueOf(cell);
+        } catch (IllegalArgumentException e) {
+            throw new IOException(modelFile + ": config.json cell must be lstm or gru, got " + cell, e);
+        }
+        Forecaster model = new Forecaster(c, hidden, layers, new Generator(0));
+        Safetensors.loadModule(modelFile, model, true);
+        model.eval();
+        return windows -> {
+            try (NoGrad _ = NoGrad.enter(); TensorScope _ = TensorScope.open()) {
+                return model.forward(Var.constant(windows)).value().toFloatArray();
+            }
+        };
+    }
+
+    /** The Seattle hourly series cut into windows of {@code window} hours, as {@code kiln train rnn} reads it. */
+    public static HourlySeries hourlySeries(Path dir, int window) throws IOException {
+        return HourlySeries.read(dir, window);
+    }
+
+    /** {@code kiln train gpt}'s model rebuilt from the {@code config} JSON its checkpoint metadata carries. */
+    public static Gpt gpt(Map<String, Object> config) {
+        Gpt.Config c = new Gpt.Config(intOf(config, "vocab_size"), intOf(config, "max_seq_len"), intOf(config, "layers"),
+                intOf(config, "width"), intOf(config, "heads"), intOf(config, "heads"), intOf(config, "mlp"), false,
+                Boolean.TRUE.equals(config.get("tied_embeddings")));
+        return new Gpt(c, new Generator(0));
+    }
+
+    private static int intOf(Map<String, Object> config, String key) {
+        if (!(config.get(key) instanceof Number n)) {
+            throw new IllegalArgumentException("gpt checkpoint metadata \"config\": \"" + key + "\" must be a number, got "
+                    + config.get(key));
+        }
+        return n.intValue();
+    }
+
+    /** A GPT run's tokenizer: text ↔ ids. */
+    public interface Tokens {
+        long[] encode(String text);
+
+        String decode(long[] ids);
+
+        boolean characters();
+    }
+
+    /**
+     * The tokenizer a gpt run used: the character list in the checkpoint metadata ({@code vocab}),
+     * else the run's tokenizer.json (BPE).
+     */
+    public static Tokens gptTokens(Path runDir, Map<String, String> metadata) throws IOException {
+        TextTokenizer t;
+        if (metadata.containsKey("vocab")) {
+            List<String> chars = new ArrayList<>();
+            if (!(dev.kiln.data.io.Json.parse(metadata.get("vocab"), "metadata vocab") instanceof List<?> list)) {
+                throw new IOException(runDir + ": checkpoint metadata \"vocab\" is not a JSON list");
+            }
+            for (Object o : list) {
+                chars.add(String.valueOf(o));
+            }
+            t = new TextTokenizer.Chars(CharVocabulary.of(chars));
+        } else {
+            Path file = runDir.resolve("tokenizer.json");
+            if (!Files.isRegularFile(file)) {
+                throw new IOException(runDir + ": no \"vocab\" in the checkpoint metadata and no tokenizer.json");
+            }
+            t = new TextTokenizer.Bpe(BpeTokenizer.load(file));
+        }
+        TextTokenizer tok = t;
+        return new Tokens() {
+            @Override
+            public long[] encode(String text) {
+                return tok.encode(text);
+            }
+
+            @Override
+            public String decode(long[] ids) {
+                return tok.decode(ids);
+            }
+
+            @Override
+            public boolean characters() {
+                return tok instanceof TextTokenizer.Chars;
+            }
+        };
+    }
+
+    /**
+     * The validation text of a gpt run: the same documents {@code kiln train gpt} held out (every
+     * tenth of the first {@code limitDocs}, or the last when there are fewer than ten), joined by newlines.
+     */
+    public static String brownValidationText(Path dir, int limitDocs) throws IOException {
+        List<BrownText.Document> docs = BrownText.read(dir, limitDocs);
+        StringBuilder val = new StringBuilder();
+        for (int i = 0; i < docs.size(); i++) {
+            boolean isVal = docs.size() < 10 ? i == docs.size() - 1 : i % 10 == 9;
+            if (isVal) {
+                val.append(docs.get(i).text()).append('\n');
+            }
+        }
+        return val.toString();
+    }
+
+    /** Loads {@code modelFile} into {@code module} (strict names and shapes). */
+    public static void load(Path modelFile, Module module) throws IOException {
+        Safetensors.loadModule(modelFile, module, true);
+    }
+
+    /** The examples of {@code data} at {@code indices}, in that order. */
+    public static <T> Dataset<T> select(Dataset<T> data, int[] indices) {
+        return new Dataset<>() {
+            @Override
+            public int size() {
+                return indices.length;
+            }
+
+            @Override
+            public T get(int index) {
+                return data.get(indices[index]);
+            }
+        };
+    }
+}
