@@ -207,6 +207,11 @@ public final class GptCommand implements Callable<Integer> {
          * Every tenth document (names in order, the 10th, 20th, ...) is validation; at least one of
          * each. {@code tokenizerOf} learns the vocabulary from the training text.
          */
+        /** Document {@code i} of {@code count} is held out: every tenth (the 10th, 20th, ...), or the last of fewer than ten. */
+        static boolean isValidationDocument(int i, int count) {
+            return count < 10 ? i == count - 1 : i % 10 == 9;
+        }
+
         static Corpus split(List<BrownText.Document> docs, int context, Function<String, TextTokenizer> tokenizerOf) {
             if (docs.size() < 2) {
                 throw new IllegalArgumentException("kiln train gpt: need at least 2 documents (1 train, 1 validation), got "
@@ -216,7 +221,7 @@ public final class GptCommand implements Callable<Integer> {
             StringBuilder val = new StringBuilder();
             int valDocs = 0;
             for (int i = 0; i < docs.size(); i++) {
-                boolean isVal = docs.size() < 10 ? i == docs.size() - 1 : i % 10 == 9;
+                boolean isVal = isValidationDocument(i, docs.size());
                 (isVal ? val : train).append(docs.get(i).text()).append('\n');
                 valDocs += isVal ? 1 : 0;
             }

@@ -142,8 +142,7 @@ public final class TrainedModels {
         List<BrownText.Document> docs = BrownText.read(dir, limitDocs);
         StringBuilder val = new StringBuilder();
         for (int i = 0; i < docs.size(); i++) {
-            boolean isVal = docs.size() < 10 ? i == docs.size() - 1 : i % 10 == 9;
-            if (isVal) {
+            if (GptCommand.Corpus.isValidationDocument(i, docs.size())) {
                 val.append(docs.get(i).text()).append('\n');
             }
         }
