@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
 @Command(name = "data",
         description = "Fetch and list the data sets of the training apps.",
         mixinStandardHelpOptions = true,
-        subcommands = {FetchCommand.class, ListCommand.class, PrepCommand.class},
+        subcommands = {FetchCommand.class, ListCommand.class, PrepCommand.class, CrawlCommand.class},
         footer = {"", "Data sets live in <root>/<name>/; root: --data-dir, else $KILN_DATA, else ~/.kiln/data."})
 public final class DataCommand {
     /** The data root: the option when given, else {@code $KILN_DATA}, else {@code ~/.kiln/data}. */
