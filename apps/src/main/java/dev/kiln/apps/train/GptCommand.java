@@ -3,6 +3,10 @@ package dev.kiln.apps.train;
 import dev.kiln.autograd.NoGrad;
 import dev.kiln.autograd.Var;
 import dev.kiln.data.io.Json;
+import dev.kiln.data.io.MalformedDataException;
+import dev.kiln.data.shard.ShardDataset;
+import dev.kiln.data.shard.ShardManifest;
+import dev.kiln.data.tokenize.BpeTokenizer;
 import dev.kiln.nn.io.Safetensors;
 import dev.kiln.nn.loss.Losses;
 import dev.kiln.nn.transformer.Gpt;
@@ -19,6 +23,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.util.LinkedHashMap;
@@ -103,6 +108,11 @@ public final class GptCommand implements Callable<Integer> {
 
 
 
+    @Option(names = "--shards", paramLabel = "DIR", description = "Train on the token shards of a `kiln data prep` run"
+            + " (DIR/tokenizer.json, DIR/train, DIR/val, checksums verified) instead of the Brown text; --tokenizer,"
+            + " --vocab-size and --limit-docs then do not apply.")
+    Path shards;
+
     @Option(names = "--limit-docs", paramLabel = "N", description = "Read only the first N documents (0: all 500).")
     int limitDocs;
 
@@ -147,6 +157,18 @@ public final class GptCommand implements Callable<Integer> {
         validate();
         PrintWriter stdout = spec.commandLine().getOut();
         PrintWriter stderr = spec.commandLine().getErr();
+        if (shards != null) {
+            Corpus corpus;
+            try {
+                corpus = Corpus.fromShards(shards, context);
+            } catch (NoSuchFileException | MalformedDataException e) {
+                stderr.println("kiln train gpt: --shards " + shards + ": " + e.getMessage());
+                stderr.println("prepare shards with:  ./kiln data prep --out " + shards);
+                stderr.flush();
+                return 1;
+            }
+            return common.withThreads(() -> train(corpus, stdout));
+        }
         Path dir = common.dataSet("brown");
         List<BrownText.Document> docs;
         try {
@@ -207,6 +229,43 @@ public final class GptCommand implements Callable<Integer> {
          * Every tenth document (names in order, the 10th, 20th, ...) is validation; at least one of
          * each. {@code tokenizerOf} learns the vocabulary from the training text.
          */
+        /**
+         * The corpus of a {@code kiln data prep} output: its BPE and the token streams of its train
+         * and val shards (documents already separated by end-of-text ids), read whole after their
+         * SHA-256 is checked.
+         */
+        static Corpus fromShards(Path dir, int context) throws IOException {
+            Path tokenizerFile = dir.resolve("tokenizer.json");
+            if (!Files.isRegularFile(tokenizerFile)) {
+                throw new NoSuchFileException(tokenizerFile + " (expected the output directory of kiln data prep)");
+            }
+            TextTokenizer vocab = new TextTokenizer.Bpe(BpeTokenizer.load(tokenizerFile));
+            long[][] tokens = new long[2][];
+            long[] documents = new long[2];
+            String[] splits = {"train", "val"};
+            for (int i = 0; i < 2; i++) {
+                try (ShardDataset ds = ShardDataset.open(dir.resolve(splits[i]), ShardDataset.Verify.CHECKSUMS)) {
+                    ShardManifest m = ds.manifest();
+                    if (m.vocabSize() != vocab.size()) {
+                        throw new MalformedDataException(dir.resolve(splits[i]) + ": the shards were written for a vocabulary of "
+                                + m.vocabSize() + " ids, but " + tokenizerFile + " has " + vocab.size());
+                    }
+                    if (ds.totalTokens() > Integer.MAX_VALUE - 8) {
+                        throw new MalformedDataException(dir.resolve(splits[i]) + ": " + ds.totalTokens()
+                                + " tokens do not fit one array; kiln train gpt reads the shards whole");
+                    }
+                    tokens[i] = new long[(int) ds.totalTokens()];
+                    ds.read(0, tokens[i], 0, tokens[i].length);
+                    documents[i] = m.documents();
+                }
+            }
+            if (tokens[0].length <= context || tokens[1].length <= context) {
+                throw new IllegalArgumentException("kiln train gpt: windows of --context " + context + " + 1 need more text: "
+                        + tokens[0].length + " training and " + tokens[1].length + " validation tokens in " + dir);
+            }
+            return new Corpus(vocab, tokens[0], tokens[1], (int) documents[0], (int) documents[1]);
+        }
+
         /** Document {@code i} of {@code count} is held out: every tenth (the 10th, 20th, ...), or the last of fewer than ten. */
         static boolean isValidationDocument(int i, int count) {
             return count < 10 ? i == count - 1 : i % 10 == 9;
@@ -450,6 +509,10 @@ public final class GptCommand implements Callable<Integer> {
     private Map<String, Object> settings(Corpus corpus) {
         Map<String, Object> s = RunOptions.settings(spec);
         s.put("mlp", mlp != null ? mlp : 4 * width);
+        if (shards != null) {
+            s.put("tokenizer", "bpe"); // the prep run's, not --tokenizer
+            s.put("vocab-size", corpus.vocab().size());
+        }
         s.put("train_documents", corpus.trainDocs());
         s.put("val_documents", corpus.valDocs());
         boolean chars = corpus.vocab() instanceof TextTokenizer.Chars;
