@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
  * {@code ~/.kiln/data}.
  */
 @Command(name = "data",
-        description = "Fetch and list the data sets of the training apps.",
+        description = "Fetch and list the data sets of the training apps, prepare corpora into token shards, crawl sites.",
         mixinStandardHelpOptions = true,
         subcommands = {FetchCommand.class, ListCommand.class, PrepCommand.class, CrawlCommand.class},
         footer = {"", "Data sets live in <root>/<name>/; root: --data-dir, else $KILN_DATA, else ~/.kiln/data."})
