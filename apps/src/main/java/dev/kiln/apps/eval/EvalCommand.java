@@ -75,8 +75,8 @@ public final class EvalCommand implements Callable<Integer> {
                 case "rnn" -> ForecastEvaluation.evaluate(files, root.resolve("seattle-temps"), limit);
                 case "gpt" -> LanguageModelEvaluation.evaluate(files, root.resolve("brown"), limit);
                 case "seq2seq" -> TranslationEvaluation.evaluate(files, limit);
-                default -> throw new IOException("kiln eval: runs of kiln train " + files.app() + " are not supported yet"
-                        + " (cnn, rnn, gpt and seq2seq are)");
+                case "classify" -> TextClassifierEvaluation.evaluate(files, limit, bootstrap);
+                default -> throw new IOException("kiln eval: runs of kiln train " + files.app() + " are not supported");
             };
         } catch (IOException e) {
             if (e instanceof FashionMnist.MissingException || e instanceof HourlySeries.MissingException

@@ -59,6 +59,9 @@ record RunFiles(Path dir, Path model, Map<String, String> metadata, Map<String, 
         if (Files.isRegularFile(dir.resolve("predictions.tsv"))) {
             return "seq2seq";
         }
+        if (Files.isRegularFile(dir.resolve("test_predictions.jsonl"))) {
+            return "classify";
+        }
         if (config.containsKey("cell") && config.containsKey("window")) {
             return "rnn";
         }
@@ -66,7 +69,7 @@ record RunFiles(Path dir, Path model, Map<String, String> metadata, Map<String, 
             return "cnn";
         }
         throw new IOException("kiln eval: cannot tell which app wrote " + dir + ": the checkpoint's \"model\" metadata is \""
-                + model + "\" (expected \"kiln train cnn|rnn|gpt|seq2seq: ...\") and config.json has no app's keys");
+                + model + "\" (expected \"kiln train cnn|rnn|gpt|seq2seq|classify: ...\") and config.json has no app's keys");
     }
 
     double metaDouble(String key) throws IOException {

@@ -268,6 +268,43 @@ class ClassifyCommandTest {
     }
 
     @Test
+    @SuppressWarnings("unchecked")
+    void kilnEvalReportsTheRunsTestPredictions() throws IOException {
+        Path out = root.resolve("evaluated");
+        assertEquals(0, train(out, "--epochs", "2", "--seed", "4").exitCode());
+        Run e = run("eval", out.toString(), "--bootstrap", "200");
+        assertEquals(0, e.exitCode(), e.out() + e.err());
+        for (String f : List.of("report.md", "report.html", "report.json", "confusion.png", "calibration.png")) {
+            assertTrue(Files.isRegularFile(out.resolve("eval").resolve(f)), f);
+        }
+        // the metrics recomputed with plain counting from the run's own predictions file
+        long tp = 0, fp = 0, fn = 0, tn = 0;
+        double logLoss = 0;
+        List<Object> lines = Json.readLines(out.resolve("test_predictions.jsonl"));
+        for (Object o : lines) {
+            Map<String, Object> m = (Map<String, Object>) o;
+            int label = ((Number) m.get("label")).intValue(), predicted = ((Number) m.get("predicted")).intValue();
+            double p = ((Number) m.get("p_spam")).doubleValue();
+            tp += label == 1 && predicted == 1 ? 1 : 0;
+            fp += label == 0 && predicted == 1 ? 1 : 0;
+            fn += label == 1 && predicted == 0 ? 1 : 0;
+            tn += label == 0 && predicted == 0 ? 1 : 0;
+            double pTrue = Math.min(Math.max(label == 1 ? p : 1 - p, Math.ulp(1.0)), 1 - Math.ulp(1.0));
+            logLoss -= Math.log(pTrue);
+        }
+        Map<String, Object> metrics = (Map<String, Object>) ((Map<String, Object>) Json.read(out.resolve("eval").resolve("report.json")))
+                .get("metrics");
+        assertEquals("classify", metrics.get("app"));
+        assertEquals((double) (tp + tn) / lines.size(), ((Number) metrics.get("accuracy")).doubleValue(), 1e-12);
+        double precision = tp + fp == 0 ? 0 : (double) tp / (tp + fp), recall = tp + fn == 0 ? 0 : (double) tp / (tp + fn);
+        assertEquals(recall, ((Number) metrics.get("recall")).doubleValue(), 1e-12);
+        assertEquals(precision, ((Number) metrics.get("precision")).doubleValue(), 1e-12);
+        assertEquals(logLoss / lines.size(), ((Number) metrics.get("log_loss")).doubleValue(), 1e-9);
+        double low = ((Number) metrics.get("accuracy_ci95_low")).doubleValue(), high = ((Number) metrics.get("accuracy_ci95_high")).doubleValue();
+        assertTrue(low <= (double) (tp + tn) / lines.size() && (double) (tp + tn) / lines.size() <= high, low + " .. " + high);
+    }
+
+    @Test
     void sameSeedGivesTheSameRun() throws IOException {
         String[] args = {"--epochs", "2", "--seed", "9"};
         Run a = train(root.resolve("seedA"), args);
