@@ -1,10 +1,9 @@
 package dev.kiln.bench;
 
 import java.awt.Color;
+import dev.kiln.data.io.AtomicFiles;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -36,7 +35,7 @@ final class RatioPlot {
         ratios.add(ratio);
     }
 
-    /** Writes the chart to {@code file} (a .png), through a temporary name in the same folder. */
+    /** Writes the chart to {@code file} (a .png), atomically. */
     void save(Path file) throws IOException {
         if (names.isEmpty()) {
             throw new IllegalStateException("RatioPlot.save: no ratios to plot (was the reference skipped?)");
@@ -62,14 +61,6 @@ final class RatioPlot {
         target.setChartCategorySeriesRenderStyle(CategorySeries.CategorySeriesRenderStyle.Line);
         target.setLineColor(new Color(0xC44E52));
         target.setMarker(SeriesMarkers.NONE);
-        Path dir = file.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, ".ratio-plot-", ".png");
-        try {
-            BitmapEncoder.saveBitmap(chart, tmp.toString(), BitmapEncoder.BitmapFormat.PNG);
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        AtomicFiles.write(file, tmp -> BitmapEncoder.saveBitmap(chart, tmp.toString(), BitmapEncoder.BitmapFormat.PNG));
     }
 }

@@ -1,6 +1,7 @@
 package dev.kiln.apps.data;
 
 import dev.kiln.apps.train.BrownText;
+import dev.kiln.apps.train.SpamCorpus;
 import dev.kiln.data.text.MailMessage;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -8,7 +9,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
@@ -114,8 +114,7 @@ final class RawCorpora {
     }
 
     private static boolean isGroup(String name) {
-        String g = name.toLowerCase(Locale.ROOT);
-        return g.startsWith("spam") || g.contains("ham");
+        return SpamCorpus.labelOf(name) >= 0; // the classify app's rule
     }
 
     private static List<Path> files(Path dir) throws IOException {
@@ -136,6 +135,6 @@ final class RawCorpora {
         if (m.headers().size() == 0) {
             return new Loaded(source, null, "malformed mail: no header fields", bytes.length);
         }
-        return new Loaded(source, m.subject() + "\n" + m.text(), null, bytes.length);
+        return new Loaded(source, SpamCorpus.text(m), null, bytes.length);
     }
 }

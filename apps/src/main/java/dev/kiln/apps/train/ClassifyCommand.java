@@ -2,6 +2,7 @@ package dev.kiln.apps.train;
 
 import dev.kiln.autograd.NoGrad;
 import dev.kiln.autograd.Var;
+import dev.kiln.data.io.AtomicFiles;
 import dev.kiln.data.io.Json;
 import dev.kiln.nn.io.Safetensors;
 import dev.kiln.nn.loss.Losses;
@@ -16,10 +17,7 @@ import dev.kiln.tensor.random.Generator;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.LocalDateTime;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -269,9 +267,9 @@ public final class ClassifyCommand implements Callable<Integer> {
         List<Encoded> test = encode(split.test(), vocab);
 
         RunDirectory run = RunDirectory.create(common.out, "classify", LocalDateTime.now());
-        writeAtomically(run.config(), Json.writePretty(settings(corpus, split, vocab)) + "\n");
+        AtomicFiles.writeString(run.config(), Json.writePretty(settings(corpus, split, vocab)) + "\n");
         Path vocabFile = run.path().resolve("vocab.json");
-        writeAtomically(vocabFile, Json.writePretty(vocabJson(vocab)) + "\n");
+        AtomicFiles.writeString(vocabFile, Json.writePretty(vocabJson(vocab)) + "\n");
 
         Generator g = new Generator(seed);
         TransformerClassifier model = new TransformerClassifier(modelConfig(vocab.size()), g);
@@ -368,7 +366,7 @@ public final class ClassifyCommand implements Callable<Integer> {
                         "epoch %d/%d: train loss %.4f, validation loss %.4f, accuracy %.2f%%, F1 %.4f (train %.1fs, eval %.1fs)",
                         epoch + 1, epochs, epochLoss / batches.size(), lastVal.loss(), 100 * lastVal.counts().accuracy(),
                         lastVal.counts().f1(), epochSeconds, evalSeconds));
-                savePlot(plot, run.plot()); // after every epoch, so an interrupted run still has its curves
+                AtomicFiles.write(run.plot(), plot::save); // after every epoch, so an interrupted run still has its curves
             }
             progress.finish();
 
@@ -390,9 +388,9 @@ public final class ClassifyCommand implements Callable<Integer> {
 
             List<Map<String, Object>> errors = misclassified(testEval);
             Path predictions = run.path().resolve("test_predictions.jsonl");
-            writeAtomically(predictions, predictionsJsonl(testEval));
+            AtomicFiles.writeString(predictions, predictionsJsonl(testEval));
             Path report = run.path().resolve("report.json");
-            writeAtomically(report, Json.writePretty(reportJson(corpus, split, vocab, counts, baseline, majority, lastVal,
+            AtomicFiles.writeString(report, Json.writePretty(reportJson(corpus, split, vocab, counts, baseline, majority, lastVal,
                     testEval.loss(), wallSeconds, readSeconds, errors)) + "\n");
 
             Map<String, Object> summary = new LinkedHashMap<>();
@@ -602,36 +600,6 @@ public final class ClassifyCommand implements Callable<Integer> {
         s.put("test_messages", split.test().size());
         s.put("vocab_ids", vocab.size());
         return s;
-    }
-
-    /** Writes {@code text} to a temporary file beside {@code file}, then renames it over {@code file}. */
-    static void writeAtomically(Path file, String text) throws IOException {
-        Path tmp = Files.createTempFile(file.toAbsolutePath().getParent(), "." + file.getFileName(), ".tmp");
-        try {
-            Files.writeString(tmp, text);
-            moveOver(tmp, file);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
-    }
-
-    /** {@link TrainingPlot#save} through a temporary PNG, renamed over {@code file}. */
-    private static void savePlot(TrainingPlot plot, Path file) throws IOException {
-        Path tmp = Files.createTempFile(file.toAbsolutePath().getParent(), "." + file.getFileName(), ".png");
-        try {
-            plot.save(tmp);
-            moveOver(tmp, file);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
-    }
-
-    private static void moveOver(Path tmp, Path file) throws IOException {
-        try {
-            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (AtomicMoveNotSupportedException e) {
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
-        }
     }
 
     private static double round(double v, int decimals) {

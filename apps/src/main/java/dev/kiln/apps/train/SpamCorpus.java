@@ -30,7 +30,7 @@ import java.util.stream.Stream;
  * WordVocabulary#tokenize}: the same words in the same order, ignoring case and spacing). The
  * first in reading order (groups by name, files by name) is kept.
  */
-final class SpamCorpus {
+public final class SpamCorpus {
     static final int HAM = 0;
     static final int SPAM = 1;
     static final List<String> CLASS_NAMES = List.of("ham", "spam");
@@ -63,7 +63,7 @@ final class SpamCorpus {
     }
 
     /** The label a group folder's name gives, or -1 for a folder that is neither spam nor ham. */
-    static int labelOf(String group) {
+    public static int labelOf(String group) {
         String g = group.toLowerCase(Locale.ROOT);
         if (g.startsWith("spam")) {
             return SPAM;
@@ -72,7 +72,7 @@ final class SpamCorpus {
     }
 
     /** The text the classifier reads: the Subject, a line break, the readable body. */
-    static String text(MailMessage m) {
+    public static String text(MailMessage m) {
         return m.subject() + "\n" + m.text();
     }
 

@@ -1,13 +1,10 @@
 package dev.kiln.data.tokenize;
 
+import dev.kiln.data.io.AtomicFiles;
 import dev.kiln.data.io.Json;
 import dev.kiln.data.io.MalformedDataException;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -186,22 +183,7 @@ public final class TokenizerJson {
      * goes to a temporary file in the same directory, which then replaces {@code file}.
      */
     public static void write(BpeTokenizer tokenizer, Path file) throws IOException {
-        String json = Json.writePretty(toJson(tokenizer)) + "\n";
-        Path dir = file.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
-        // Not Files.createTempFile: its owner-only permissions would stay on the renamed file.
-        Path tmp = dir.resolve("." + file.getFileName() + "." + ProcessHandle.current().pid() + "."
-                + Thread.currentThread().threadId() + ".tmp");
-        try {
-            Files.writeString(tmp, json, StandardCharsets.UTF_8);
-            try {
-                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
-            }
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        AtomicFiles.writeString(file, Json.writePretty(toJson(tokenizer)) + "\n");
     }
 
     /** The tokenizer.json content as maps and lists, keys in Hugging Face's order. */

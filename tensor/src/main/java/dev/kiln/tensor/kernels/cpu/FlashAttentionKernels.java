@@ -488,7 +488,7 @@ public final class FlashAttentionKernels {
             e.intoArray(s, off + c);
             sum = sum.add(e);
         }
-        return sumLanes(sum, lanes);
+        return VectorMath.sum(sum, lanes);
     }
 
     private static void scaleRow(float[] x, int off, int n, float factor) {
@@ -505,21 +505,7 @@ public final class FlashAttentionKernels {
             VectorMask<Float> mask = S.indexInRange(c, n);
             acc = FloatVector.fromArray(S, a, aOff + c, mask).fma(FloatVector.fromArray(S, b, bOff + c, mask), acc);
         }
-        return sumLanes(acc, lanes);
-    }
-
-    /**
-     * The lanes of v summed left to right. Not {@code reduceLanes(ADD)}: its order may differ
-     * between the interpreter's fallback and C2's intrinsic, and results must not depend on
-     * which tier ran a call.
-     */
-    private static float sumLanes(FloatVector v, float[] lanes) {
-        v.intoArray(lanes, 0);
-        float s = 0f;
-        for (float x : lanes) {
-            s += x;
-        }
-        return s;
+        return VectorMath.sum(acc, lanes);
     }
 
     private static final float LOG2E = 1.44269504088896341f;

@@ -141,21 +141,14 @@ final class SkinnyGemm {
             x = FloatVector.fromArray(S, a, ai + 3 * lda + p);
             c30 = x.fma(b0, c30); c31 = x.fma(b1, c31); c32 = x.fma(b2, c32);
         }
-        // Lanes summed in a fixed order: reduceLanes(ADD) on floats may associate differently once
-        // the JIT intrinsifies it, and results must not depend on how warm the JVM is.
-        float[] lanes = new float[TILE_M * TILE_N * step];
-        c00.intoArray(lanes, 0); c01.intoArray(lanes, step); c02.intoArray(lanes, 2 * step);
-        c10.intoArray(lanes, 3 * step); c11.intoArray(lanes, 4 * step); c12.intoArray(lanes, 5 * step);
-        c20.intoArray(lanes, 6 * step); c21.intoArray(lanes, 7 * step); c22.intoArray(lanes, 8 * step);
-        c30.intoArray(lanes, 9 * step); c31.intoArray(lanes, 10 * step); c32.intoArray(lanes, 11 * step);
-        float[] t = new float[TILE_M * TILE_N];
-        for (int q = 0; q < t.length; q++) {
-            float sum = 0f;
-            for (int l = 0; l < step; l++) {
-                sum += lanes[q * step + l];
-            }
-            t[q] = sum;
-        }
+        // Lanes summed in a fixed order (VectorMath.sum), not reduceLanes: same bits however warm the JIT is.
+        float[] lanes = new float[step];
+        float[] t = {
+            VectorMath.sum(c00, lanes), VectorMath.sum(c01, lanes), VectorMath.sum(c02, lanes),
+            VectorMath.sum(c10, lanes), VectorMath.sum(c11, lanes), VectorMath.sum(c12, lanes),
+            VectorMath.sum(c20, lanes), VectorMath.sum(c21, lanes), VectorMath.sum(c22, lanes),
+            VectorMath.sum(c30, lanes), VectorMath.sum(c31, lanes), VectorMath.sum(c32, lanes),
+        };
         for (; p < len; p++) {
             for (int r = 0; r < TILE_M; r++) {
                 float x = a[ai + r * lda + p];
@@ -183,12 +176,7 @@ final class SkinnyGemm {
         for (; p <= k - step; p += step) {
             acc0 = FloatVector.fromArray(S, x, xo + p).fma(FloatVector.fromArray(S, y, yo + p), acc0);
         }
-        float[] lanes = new float[step];
-        acc0.add(acc1).intoArray(lanes, 0);
-        float sum = 0f;
-        for (float lane : lanes) { // a fixed order, not reduceLanes (see tile4x3)
-            sum += lane;
-        }
+        float sum = VectorMath.sum(acc0.add(acc1));
         for (; p < k; p++) {
             sum = Math.fma(x[xo + p], y[yo + p], sum);
         }

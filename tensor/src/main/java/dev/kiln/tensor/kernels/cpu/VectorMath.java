@@ -77,11 +77,15 @@ public final class VectorMath {
      * differently interpreted and compiled (and did: a GEMM gave different bits cold and warm).
      */
     public static float sum(FloatVector v) {
-        float[] lanes = new float[v.length()];
+        return sum(v, new float[v.length()]);
+    }
+
+    /** {@link #sum(FloatVector)} through a caller's scratch array of at least {@code v.length()} floats (no allocation in a loop). */
+    public static float sum(FloatVector v, float[] lanes) {
         v.intoArray(lanes, 0);
         float s = 0f;
-        for (float lane : lanes) {
-            s += lane;
+        for (int i = 0; i < v.length(); i++) {
+            s += lanes[i];
         }
         return s;
     }
