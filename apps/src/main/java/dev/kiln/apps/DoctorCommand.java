@@ -1,7 +1,7 @@
 package dev.kiln.apps;
 
+import dev.kiln.tensor.Device;
 import dev.kiln.cuda.CudaProbe;
-import dev.kiln.tensor.kernels.cpu.CpuParallel;
 import java.io.File;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -76,7 +76,7 @@ final class DoctorCommand implements Runnable {
                 "arch", System.getProperty("os.arch")));
         r.put("cores", ordered(
                 "available", Runtime.getRuntime().availableProcessors(),
-                "kernelThreads", CpuParallel.threads()));
+                "kernelThreads", Device.CPU.threads()));
         r.put("maxHeapBytes", Runtime.getRuntime().maxMemory());
         VectorSpecies<Float> species = FloatVector.SPECIES_PREFERRED;
         r.put("vectorSpecies", ordered(

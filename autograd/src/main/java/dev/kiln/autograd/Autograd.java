@@ -23,7 +23,8 @@ public final class Autograd {
             throw new IllegalArgumentException("grad: implicit gradient only for single-element outputs, got shape "
                     + output.shape() + "; pass gradOutputs");
         }
-        return grad(List.of(output), List.of(Tensor.ones(output.value().dtype(), output.shape().toArray())), inputs,
+        Tensor ones = output.value().newFull(1, output.value().dtype(), output.shape().toArray());
+        return grad(List.of(output), List.of(ones), inputs,
                 false, false);
     }
 

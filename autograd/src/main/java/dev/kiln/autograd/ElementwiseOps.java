@@ -191,7 +191,7 @@ final class ElementwiseOps {
     static Var where(Tensor cond, Var a, Var b) {
         Tensor x = a.value(), y = b.value();
         return Var.op("where", Tensor.where(cond, x, y), g -> {
-            Tensor zero = Tensor.scalar(0, g.dtype());
+            Tensor zero = g.newScalar(0, g.dtype());
             return new Tensor[] {
                 sumToShape(Tensor.where(cond, g, zero), x.shape()),
                 sumToShape(Tensor.where(cond, zero, g), y.shape())};
@@ -209,11 +209,11 @@ final class ElementwiseOps {
             Tensor da = null;
             Tensor db = null;
             if (a.requiresGrad()) {
-                da = sumToShape(g.mul(y).mul(x.pow(y.sub(Tensor.scalar(1, y.dtype())))), x.shape());
+                da = sumToShape(g.mul(y).mul(x.pow(y.sub(y.newScalar(1, y.dtype())))), x.shape());
             }
             if (b.requiresGrad()) {
                 Tensor full = g.mul(out).mul(x.log());
-                Tensor zero = Tensor.scalar(0, full.dtype());
+                Tensor zero = full.newScalar(0, full.dtype());
                 // 0^b with b >= 0 has no dependence on b worth -inf * 0: use 0 there
                 Tensor fixed = Tensor.where(x.eq(0.0), Tensor.where(y.lt(0.0), full, zero), full);
                 db = sumToShape(fixed, y.shape());
@@ -226,7 +226,7 @@ final class ElementwiseOps {
     static Var clamp(Var a, double min, double max) {
         Tensor x = a.value();
         return Var.op("clamp", x.clamp(min, max), g -> {
-            Tensor outside = Tensor.zeros(dev.kiln.tensor.DType.BOOL, x.shape().toArray());
+            Tensor outside = x.newZeros(dev.kiln.tensor.DType.BOOL, x.shape().toArray());
             if (!Double.isNaN(min)) {
                 outside = outside.add(x.lt(min));
             }
@@ -256,6 +256,6 @@ final class ElementwiseOps {
     // sign(a): piecewise constant, so da = 0 everywhere (torch's choice at the jump too)
     static Var sign(Var a) {
         Tensor x = a.value();
-        return Var.op("sign", x.sign(), g -> new Tensor[] {Tensor.zeros(g.dtype(), x.shape().toArray())}, a);
+        return Var.op("sign", x.sign(), g -> new Tensor[] {g.newZeros(g.dtype(), x.shape().toArray())}, a);
     }
 }

@@ -1,6 +1,7 @@
 package dev.kiln.autograd;
 
 import dev.kiln.tensor.DType;
+import dev.kiln.tensor.DeviceScope;
 import dev.kiln.tensor.Tensor;
 import dev.kiln.tensor.ops.Window2d;
 import dev.kiln.tensor.random.Generator;
@@ -276,7 +277,10 @@ public final class Functional {
         if (p == 1) {
             return x.mul(0.0);
         }
-        Tensor keep = Tensor.rand(generator, x.value().shape().toArray()).gt(p).to(x.value().dtype()).mul(1.0 / (1 - p));
+        Tensor keep;
+        try (DeviceScope _ = DeviceScope.enter(x.value().device())) {
+            keep = Tensor.rand(generator, x.value().shape().toArray()).gt(p).to(x.value().dtype()).mul(1.0 / (1 - p));
+        }
         return x.mul(Var.constant(keep));
     }
 }

@@ -20,7 +20,7 @@ final class IndexingOps {
             java.util.Arrays.fill(along, 1);
             along[d] = index.numel();
             Tensor idx = index.reshape(along).expand(g.shape().toArray());
-            return new Tensor[] {Tensor.zeros(x.dtype(), x.shape().toArray()).scatterAdd(d, idx, g)};
+            return new Tensor[] {x.newZeros(x.dtype(), x.shape().toArray()).scatterAdd(d, idx, g)};
         }, a);
     }
 
@@ -28,7 +28,7 @@ final class IndexingOps {
     static Var gather(Var a, int dim, Tensor index) {
         Tensor x = a.value();
         return Var.op("gather", x.gather(dim, index),
-                g -> new Tensor[] {Tensor.zeros(x.dtype(), x.shape().toArray()).scatterAdd(dim, index, g)}, a);
+                g -> new Tensor[] {x.newZeros(x.dtype(), x.shape().toArray()).scatterAdd(dim, index, g)}, a);
     }
 
     // out = embedding(weight [V, D], indices [...]) -> [..., D]: dweight = rows of g added at their indices
@@ -38,7 +38,7 @@ final class IndexingOps {
             int n = indices.numel(), dim = w.size(1);
             Tensor rows = g.reshape(n, dim);
             Tensor idx = indices.reshape(n, 1).expand(n, dim);
-            return new Tensor[] {Tensor.zeros(w.dtype(), w.shape().toArray()).scatterAdd(0, idx, rows)};
+            return new Tensor[] {w.newZeros(w.dtype(), w.shape().toArray()).scatterAdd(0, idx, rows)};
         }, weight);
     }
 
@@ -56,7 +56,7 @@ final class IndexingOps {
         Tensor x = a.value();
         Tensor idx = r.indices();
         Var values = Var.op("topk", r.values(), g -> new Tensor[] {
-                x.rank() == 0 ? g : Tensor.zeros(x.dtype(), x.shape().toArray()).scatterAdd(d, idx, g)}, a);
+                x.rank() == 0 ? g : x.newZeros(x.dtype(), x.shape().toArray()).scatterAdd(d, idx, g)}, a);
         return new Var.TopK(values, idx);
     }
 }

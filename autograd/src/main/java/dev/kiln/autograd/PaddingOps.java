@@ -31,7 +31,7 @@ public final class PaddingOps {
         int[] shape = v.shape().toArray();
         shape[rank - 2] = top + h + bottom;
         shape[rank - 1] = left + w + right;
-        Tensor out = Tensor.full(value, v.dtype(), shape);
+        Tensor out = v.newFull(value, v.dtype(), shape);
         try (Tensor window = out.narrow(rank - 2, top, h).narrow(rank - 1, left, w)) {
             window.copyFrom(v);
         }

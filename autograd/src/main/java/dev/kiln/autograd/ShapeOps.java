@@ -79,7 +79,7 @@ final class ShapeOps {
             int[] after = x.shape().toArray();
             after[d] = n - begin - length;
             return new Tensor[] {Tensor.cat(java.util.List.of(
-                    Tensor.zeros(g.dtype(), before), g, Tensor.zeros(g.dtype(), after)), d)};
+                    g.newZeros(g.dtype(), before), g, g.newZeros(g.dtype(), after)), d)};
         }, a);
     }
 
@@ -114,7 +114,7 @@ final class ShapeOps {
     static Var slice(Var a, int dim, int start, int end, int step) {
         Tensor x = a.value();
         return Var.op("slice", x.slice(dim, start, end, step), g -> {
-            Tensor dx = Tensor.zeros(g.dtype(), x.shape().toArray());
+            Tensor dx = g.newZeros(g.dtype(), x.shape().toArray());
             try (Tensor window = dx.slice(dim, start, end, step)) {
                 window.copyFrom(g);
             }

@@ -115,7 +115,7 @@ public final class Var {
             throw new IllegalArgumentException("backward: implicit gradient only for single-element outputs, got shape "
                     + value.shape() + "; pass a gradient with backward(Tensor)");
         }
-        backward(Tensor.ones(value.dtype(), value.shape().toArray()), false);
+        backward(value.newFull(1, value.dtype(), value.shape().toArray()), false);
     }
 
     /** Backpropagates {@code gradient} (this Var's shape) and frees the graph. */

@@ -1,11 +1,11 @@
 package dev.kiln.bench;
 
+import dev.kiln.tensor.Device;
 import dev.kiln.autograd.Functional;
 import dev.kiln.autograd.NoGrad;
 import dev.kiln.autograd.Var;
 import dev.kiln.tensor.Tensor;
 import dev.kiln.tensor.TensorScope;
-import dev.kiln.tensor.kernels.cpu.CpuParallel;
 import dev.kiln.tensor.random.Generator;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -102,15 +102,15 @@ public final class ConvBench implements Callable<Integer> {
             out.printf("%7s %-8s %-28s %10s %10s %10s %9s %9s %9s%n", "threads", "case", "shape", "kiln step",
                     "torch step", "kiln/torch", "kiln fwd", "torch fwd", "fwd k/t");
         }
-        int savedThreads = CpuParallel.threads();
+        int savedThreads = Device.CPU.threads();
         List<String> notes = new ArrayList<>();
         try {
             warmUpJit(cases);
             for (int t : threads) {
-                CpuParallel.setThreads(t);
-                int actual = CpuParallel.threads();
+                Device.CPU.setThreads(t);
+                int actual = Device.CPU.threads();
                 if (actual != t) {
-                    notes.add("asked for " + t + " threads, the machine has " + CpuParallel.cores() + " cores: ran " + actual);
+                    notes.add("asked for " + t + " threads, the machine has " + Runtime.getRuntime().availableProcessors() + " cores: ran " + actual);
                 }
                 try (ReferenceProcess ref = ReferenceProcess.start("torch", "torch", python, script,
                         List.of("--threads", Integer.toString(actual), "--samples", Integer.toString(samples),
@@ -140,7 +140,7 @@ public final class ConvBench implements Callable<Integer> {
                 }
             }
         } finally {
-            CpuParallel.setThreads(savedThreads);
+            Device.CPU.setThreads(savedThreads);
         }
         for (String note : notes) {
             (json ? System.err : System.out).println("note: " + note);

@@ -1,6 +1,6 @@
 package dev.kiln.bench;
 
-import dev.kiln.tensor.kernels.cpu.CpuParallel;
+import dev.kiln.tensor.Device;
 import dev.kiln.tensor.kernels.cpu.PackedGemm;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -65,14 +65,14 @@ public final class GemmBench implements Callable<Integer> {
             out.printf("%7s %6s %12s %13s %11s%n", "threads", "n", "kiln GFLOPS", "numpy GFLOPS", "kiln/numpy");
         }
         warmUpJit();
-        int savedThreads = CpuParallel.threads();
+        int savedThreads = Device.CPU.threads();
         List<String> notes = new ArrayList<>();
         try {
             for (int t : threads) {
-                CpuParallel.setThreads(t);
-                int actual = CpuParallel.threads();
+                Device.CPU.setThreads(t);
+                int actual = Device.CPU.threads();
                 if (actual != t) {
-                    notes.add("asked for " + t + " threads, the machine has " + CpuParallel.cores() + " cores: ran " + actual);
+                    notes.add("asked for " + t + " threads, the machine has " + Runtime.getRuntime().availableProcessors() + " cores: ran " + actual);
                 }
                 try (ReferenceProcess ref = ReferenceProcess.start("numpy", "numpy", python, script,
                         List.of("--samples", Integer.toString(samples), "--min-time", Double.toString(minTime)),
@@ -101,7 +101,7 @@ public final class GemmBench implements Callable<Integer> {
                 }
             }
         } finally {
-            CpuParallel.setThreads(savedThreads);
+            Device.CPU.setThreads(savedThreads);
         }
         for (String note : notes) {
             (json ? System.err : System.out).println("note: " + note);

@@ -1,5 +1,6 @@
 package dev.kiln.bench;
 
+import dev.kiln.tensor.Device;
 import dev.kiln.autograd.Functional;
 import dev.kiln.autograd.NoGrad;
 import dev.kiln.autograd.Var;
@@ -17,7 +18,6 @@ import dev.kiln.optim.Optimizer;
 import dev.kiln.optim.SGD;
 import dev.kiln.tensor.Tensor;
 import dev.kiln.tensor.TensorScope;
-import dev.kiln.tensor.kernels.cpu.CpuParallel;
 import dev.kiln.tensor.random.Generator;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -80,13 +80,12 @@ public final class TrainBench implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        int saved = CpuParallel.threads();
-        CpuParallel.setThreads(threads);
+        int saved = Device.CPU.setThreads(threads);
         List<String> notes = new ArrayList<>();
         RatioPlot chart = new RatioPlot(String.format(Locale.ROOT, "kiln bench train, %d threads, float32", threads), 1.5);
         if (!json) {
             System.out.printf("reference workloads, float32, %d threads; best of %d samples of >= %.2f s%n",
-                    CpuParallel.threads(), samples, minTime);
+                    Device.CPU.threads(), samples, minTime);
             System.out.printf("%-12s %-12s %12s %12s %12s%n", "workload", "unit", "kiln", "torch", "kiln/torch");
         }
         Path script = ReferenceProcess.findScript("train_torch.py");
@@ -112,7 +111,7 @@ public final class TrainBench implements Callable<Integer> {
                 }
             }
         } finally {
-            CpuParallel.setThreads(saved);
+            Device.CPU.setThreads(saved);
         }
         notes.forEach(n -> (json ? System.err : System.out).println("note: " + n));
         if (plot != null) {

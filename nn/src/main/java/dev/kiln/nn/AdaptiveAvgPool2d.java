@@ -49,8 +49,12 @@ public final class AdaptiveAvgPool2d extends UnaryModule {
             throw new IllegalArgumentException("adaptiveAvgPool2d: input height and width must be positive, got shape "
                     + x.shape());
         }
-        Var ph = Var.constant(windows(outH, h).to(v.dtype())); // [outH, H]
-        Var pwT = Var.constant(windows(outW, w).to(v.dtype()).transpose(0, 1)); // [W, outW]
+        Var ph;
+        Var pwT;
+        try (dev.kiln.tensor.DeviceScope _ = dev.kiln.tensor.DeviceScope.enter(v.device())) {
+            ph = Var.constant(windows(outH, h).to(v.dtype())); // [outH, H]
+            pwT = Var.constant(windows(outW, w).to(v.dtype()).transpose(0, 1)); // [W, outW]
+        }
         return ph.matmul(x.matmul(pwT)); // [outH, H] @ [N, C, H, outW] -> [N, C, outH, outW]
     }
 

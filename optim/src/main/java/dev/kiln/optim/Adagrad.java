@@ -1,8 +1,9 @@
 package dev.kiln.optim;
 
 import dev.kiln.autograd.Var;
-import dev.kiln.optim.kernels.FusedUpdates;
 import dev.kiln.tensor.Tensor;
+import dev.kiln.tensor.TrainingOps;
+import dev.kiln.tensor.ops.FusedStep;
 import java.util.List;
 
 /** Adagrad as torch.optim.Adagrad: {@code clr = lr / (1 + (t-1) lrDecay)}, accumulated squared gradients. */
@@ -31,17 +32,9 @@ public final class Adagrad extends Optimizer {
         boolean fresh = !s.has("sum");
         Tensor sumT = s.tensor("sum", p);
         if (fresh && initialAccumulator != 0) {
-            try (Tensor init = Tensor.scalar(initialAccumulator, sumT.dtype())) {
-                sumT.copyFrom(init);
-            }
+            sumT.fill(initialAccumulator);
         }
-        float[] pa = floats(p.value(), "parameter");
-        float[] ga = floats(g, "gradient");
-        float[] sum = floats(sumT, "state");
         float clr = (float) (group.lr() / (1 + (s.step() - 1) * lrDecay));
-        int po = p.value().offset(), go = g.offset();
-        forRange(p.value().numel(), (from, to) -> FusedUpdates.adagrad(pa, po, ga, go, sum, from, to, clr, (float) eps,
-                (float) group.weightDecay()));
-        p.value().storage().bumpVersion();
+        TrainingOps.adagrad(new FusedStep.Adagrad(clr, (float) eps, (float) group.weightDecay()), p.value(), g, sumT);
     }
 }

@@ -1,8 +1,9 @@
 package dev.kiln.optim;
 
 import dev.kiln.autograd.Var;
-import dev.kiln.optim.kernels.FusedUpdates;
 import dev.kiln.tensor.Tensor;
+import dev.kiln.tensor.TrainingOps;
+import dev.kiln.tensor.ops.FusedStep;
 import java.util.List;
 
 /**
@@ -43,11 +44,6 @@ public final class Adam extends Optimizer {
 
     @Override
     protected void update(ParamGroup group, Var p, Tensor g, ParamState s) {
-        float[] pa = floats(p.value(), "parameter");
-        float[] ga = floats(g, "gradient");
-        float[] m = floats(s.tensor("exp_avg", p), "state");
-        float[] v = floats(s.tensor("exp_avg_sq", p), "state");
-        float[] vmax = amsgrad ? floats(s.tensor("max_exp_avg_sq", p), "state") : null;
         double t = s.step();
         double bc1 = 1 - Math.pow(beta1, t);
         double bc2 = 1 - Math.pow(beta2, t);
@@ -55,9 +51,7 @@ public final class Adam extends Optimizer {
         float bc2Sqrt = (float) Math.sqrt(bc2);
         float coupled = decoupled ? 0f : (float) group.weightDecay();
         float scale = decoupled ? (float) (1 - group.lr() * group.weightDecay()) : 1f;
-        int po = p.value().offset(), go = g.offset();
-        forRange(p.value().numel(), (from, to) -> FusedUpdates.adam(pa, po, ga, go, m, v, vmax, from, to, beta1,
-                beta2, (float) eps, stepSize, bc2Sqrt, coupled, scale));
-        p.value().storage().bumpVersion();
+        TrainingOps.adam(new FusedStep.Adam(beta1, beta2, (float) eps, stepSize, bc2Sqrt, coupled, scale), p.value(), g,
+                s.tensor("exp_avg", p), s.tensor("exp_avg_sq", p), amsgrad ? s.tensor("max_exp_avg_sq", p) : null);
     }
 }

@@ -1,7 +1,10 @@
 package dev.kiln.optim;
 
 import dev.kiln.autograd.Var;
+import dev.kiln.tensor.DType;
+import dev.kiln.tensor.Shape;
 import dev.kiln.tensor.Tensor;
+import dev.kiln.tensor.TrainingOps;
 import java.util.List;
 
 /** Gradient clipping (torch.nn.utils.clip_grad_norm_ / clip_grad_value_), in place on the parameters' gradients. */
@@ -18,10 +21,12 @@ public final class GradClip {
             throw new IllegalArgumentException("clipGradNorm: maxNorm must be positive, got " + maxNorm);
         }
         double sumSquares = 0;
+        // One F64 scalar per gradient, summed on the host in parameter order: the only host traffic
+        // is one number per tensor, never a gradient.
         for (Var p : params) {
             if (p.grad() != null) {
-                for (double v : p.grad().toDoubleArray()) {
-                    sumSquares += v * v;
+                try (Tensor ss = TrainingOps.sumOfSquares(p.grad())) {
+                    sumSquares += ss.item();
                 }
             }
         }
@@ -30,8 +35,8 @@ public final class GradClip {
         if (coef < 1) {
             for (Var p : params) {
                 if (p.grad() != null) {
-                    try (Tensor scaled = p.grad().mul(coef)) {
-                        p.grad().copyFrom(scaled);
+                    try (Tensor flag = Tensor.empty(DType.F32, p.grad().device(), Shape.of(1))) {
+                        TrainingOps.scaleAndCheckFinite(p.grad(), coef, flag); // the flag is unused: the norm was finite
                     }
                 }
             }

@@ -2,6 +2,7 @@ package dev.kiln.optim;
 
 import dev.kiln.autograd.Var;
 import dev.kiln.tensor.DType;
+import dev.kiln.tensor.DeviceScope;
 import dev.kiln.tensor.Tensor;
 import dev.kiln.tensor.TensorScope;
 import java.util.ArrayList;
@@ -15,8 +16,8 @@ import java.util.Map;
  * {@link #step()} over every parameter that has a gradient, {@link #zeroGrad}, and a state dict
  * for checkpoints.
  *
- * <p>State tensors (momentum buffers, moment estimates) are F32 and contiguous, created on a
- * parameter's first step; they escape any {@link TensorScope} a training step runs in. Parameters
+ * <p>State tensors (momentum buffers, moment estimates) are F32 and contiguous, created on the
+ * parameter's device on its first step; they escape any {@link TensorScope} a training step runs in. Parameters
  * are updated in place, so models and other holders of the parameter see the new values.
  */
 public abstract class Optimizer {
@@ -31,7 +32,11 @@ public abstract class Optimizer {
 
         /** A state tensor, created as zeros of the parameter's shape on first use. */
         public Tensor tensor(String name, Var p) {
-            return tensors.computeIfAbsent(name, n -> TensorScope.escape(Tensor.zeros(DType.F32, p.value().shape().toArray())));
+            return tensors.computeIfAbsent(name, n -> {
+                try (DeviceScope _ = DeviceScope.enter(p.value().device())) {
+                    return TensorScope.escape(Tensor.zeros(DType.F32, p.value().shape().toArray()));
+                }
+            });
         }
 
         public boolean has(String name) {
@@ -97,9 +102,7 @@ public abstract class Optimizer {
                 if (setToNone) {
                     p.zeroGrad();
                 } else if (p.grad() != null) {
-                    try (Tensor zero = Tensor.scalar(0, p.grad().dtype())) {
-                        p.grad().copyFrom(zero);
-                    }
+                    p.grad().fill(0);
                 }
             }
         }
@@ -153,12 +156,14 @@ public abstract class Optimizer {
             Var p = groups.get(gi).params().get(pi);
             ParamState s = loaded.computeIfAbsent(p, k -> new ParamState());
             if (parts[2].equals("step")) {
-                s.step = e.getValue().toLongArray()[0];
+                s.step = (long) e.getValue().item();
             } else if (!e.getValue().shape().equals(p.value().shape())) {
                 problems.add("'" + e.getKey() + "' has shape " + e.getValue().shape() + " but the parameter has "
                         + p.value().shape());
             } else {
-                s.tensors.put(parts[2], TensorScope.escape(e.getValue().to(DType.F32).contiguous().copy()));
+                try (Tensor onDevice = e.getValue().to(p.value().device()); Tensor f32 = onDevice.to(DType.F32)) {
+                    s.tensors.put(parts[2], TensorScope.escape(f32.copy()));
+                }
             }
         }
         if (!problems.isEmpty()) {
@@ -171,29 +176,5 @@ public abstract class Optimizer {
     /** Groups every parameter into one group with the given lr and weight decay. */
     protected static List<ParamGroup> single(List<Var> params, double lr, double weightDecay) {
         return List.of(new ParamGroup(params, lr, weightDecay));
-    }
-
-    /** Elements below which an update runs on the calling thread. */
-    private static final int GRAIN = 1 << 16;
-
-    /** A range body of a fused update kernel. */
-    @FunctionalInterface
-    protected interface RangeUpdate {
-        void run(int from, int to);
-    }
-
-    /** Runs {@code body} over [0, n), split across the CPU pool when n is large. */
-    protected static void forRange(int n, RangeUpdate body) {
-        dev.kiln.tensor.kernels.cpu.CpuParallel.forRange(n, GRAIN, body::run);
-    }
-
-    /** The F32 array behind a contiguous F32 CPU tensor (state tensors always are; parameters must be). */
-    protected static float[] floats(Tensor t, String what) {
-        if (t.dtype() != DType.F32 || !t.isContiguous() || !(t.storage() instanceof dev.kiln.tensor.storage.CpuStorage cs)) {
-            throw new IllegalArgumentException("optimizer: " + what + " must be a contiguous F32 CPU tensor, got " + t.dtype()
-                    + (t.isContiguous() ? "" : " (non-contiguous)") + " on " + t.device()
-                    + "; keep F32 master weights (see the mixed-precision support) for half-precision models");
-        }
-        return cs.floats();
     }
 }

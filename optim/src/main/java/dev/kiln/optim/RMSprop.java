@@ -1,8 +1,9 @@
 package dev.kiln.optim;
 
 import dev.kiln.autograd.Var;
-import dev.kiln.optim.kernels.FusedUpdates;
 import dev.kiln.tensor.Tensor;
+import dev.kiln.tensor.TrainingOps;
+import dev.kiln.tensor.ops.FusedStep;
 import java.util.List;
 
 /** RMSprop as torch.optim.RMSprop (alpha, eps, weight decay, momentum, centered). */
@@ -30,14 +31,8 @@ public final class RMSprop extends Optimizer {
 
     @Override
     protected void update(ParamGroup group, Var p, Tensor g, ParamState s) {
-        float[] pa = floats(p.value(), "parameter");
-        float[] ga = floats(g, "gradient");
-        float[] sq = floats(s.tensor("square_avg", p), "state");
-        float[] avg = centered ? floats(s.tensor("grad_avg", p), "state") : null;
-        float[] buf = momentum > 0 ? floats(s.tensor("momentum_buffer", p), "state") : null;
-        int po = p.value().offset(), go = g.offset();
-        forRange(p.value().numel(), (from, to) -> FusedUpdates.rmsprop(pa, po, ga, go, sq, avg, buf, from, to,
-                (float) group.lr(), alpha, (float) eps, (float) group.weightDecay(), (float) momentum));
-        p.value().storage().bumpVersion();
+        TrainingOps.rmsprop(new FusedStep.Rmsprop((float) group.lr(), alpha, (float) eps, (float) group.weightDecay(),
+                (float) momentum), p.value(), g, s.tensor("square_avg", p), centered ? s.tensor("grad_avg", p) : null,
+                momentum > 0 ? s.tensor("momentum_buffer", p) : null);
     }
 }

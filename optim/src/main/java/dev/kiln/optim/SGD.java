@@ -1,8 +1,9 @@
 package dev.kiln.optim;
 
 import dev.kiln.autograd.Var;
-import dev.kiln.optim.kernels.FusedUpdates;
 import dev.kiln.tensor.Tensor;
+import dev.kiln.tensor.TrainingOps;
+import dev.kiln.tensor.ops.FusedStep;
 import java.util.List;
 
 /** Stochastic gradient descent with momentum, dampening, Nesterov and (coupled) weight decay, as torch.optim.SGD. */
@@ -34,13 +35,8 @@ public final class SGD extends Optimizer {
 
     @Override
     protected void update(ParamGroup group, Var p, Tensor g, ParamState s) {
-        float[] pa = floats(p.value(), "parameter");
-        float[] ga = floats(g, "gradient");
-        float[] buf = momentum != 0 ? floats(s.tensor("momentum_buffer", p), "state") : null;
-        int po = p.value().offset(), go = g.offset();
-        boolean first = s.step() == 1;
-        forRange(p.value().numel(), (from, to) -> FusedUpdates.sgd(pa, po, ga, go, buf, from, to, (float) group.lr(),
-                (float) group.weightDecay(), (float) momentum, dampening, nesterov, first));
-        p.value().storage().bumpVersion();
+        Tensor buf = momentum != 0 ? s.tensor("momentum_buffer", p) : null;
+        TrainingOps.sgd(new FusedStep.Sgd((float) group.lr(), (float) group.weightDecay(), (float) momentum, dampening, nesterov,
+                s.step() == 1), p.value(), g, buf);
     }
 }

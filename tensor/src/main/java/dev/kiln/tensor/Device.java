@@ -10,8 +10,12 @@ import dev.kiln.tensor.backend.Backends;
  * later step) plugs in by registering a {@link Backend} without changing any op's API.
  */
 public record Device(Type type, int index) {
-    /** Kinds of device. */
-    public enum Type { CPU, CUDA }
+    /**
+     * Kinds of device. {@code PRIVATE_USE} (torch's PrivateUse1) is for a backend that lives
+     * outside Kiln's own modules, such as the test suite's checked device that proves no code
+     * reaches past {@link Backend} into CPU memory.
+     */
+    public enum Type { CPU, CUDA, PRIVATE_USE }
 
     /** The host CPU. */
     public static final Device CPU = new Device(Type.CPU, 0);
@@ -35,8 +39,25 @@ public record Device(Type type, int index) {
         return Backends.forDevice(this);
     }
 
+    /** Host threads this device's kernels may use (the CPU's kernel pool; 1 for a device that runs kernels itself). */
+    public int threads() {
+        return backend().threads();
+    }
+
+    /**
+     * Sets this device's kernel threads (for the CPU: clamped to [1, cores]; the default is every
+     * core, or {@code -Dkiln.threads}) and returns the previous value, for restoring it.
+     */
+    public int setThreads(int threads) {
+        return backend().setThreads(threads);
+    }
+
     @Override
     public String toString() {
-        return type == Type.CPU ? "cpu" : "cuda:" + index;
+        return switch (type) {
+            case CPU -> "cpu";
+            case CUDA -> "cuda:" + index;
+            case PRIVATE_USE -> "private:" + index;
+        };
     }
 }

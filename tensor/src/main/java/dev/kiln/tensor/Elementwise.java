@@ -53,7 +53,7 @@ final class Elementwise {
         a.checkOpen(op.opName());
         DType st = a.dtype().isFloatingPoint() ? a.dtype()
                 : (s == Math.rint(s) && !Double.isInfinite(s) ? (a.dtype().isBool() ? DType.I64 : a.dtype()) : DType.F32);
-        try (Tensor scalar = Tensor.scalar(s, st == a.dtype() && a.dtype().isHalf() ? DType.F32 : st)) {
+        try (Tensor scalar = a.newScalar(s, st == a.dtype() && a.dtype().isHalf() ? DType.F32 : st)) {
             if (a.dtype().isHalf()) {
                 // Keep the half dtype: compute against an F32 scalar, then round once.
                 try (Tensor wide = binary(op, a, scalar)) {
@@ -113,7 +113,7 @@ final class Elementwise {
             throw new IllegalArgumentException("maskedFill: mask of shape " + mask.shape()
                     + " does not broadcast to the tensor's shape " + x.shape());
         }
-        try (Tensor fill = Tensor.scalar(value, x.dtype())) {
+        try (Tensor fill = x.newScalar(value, x.dtype())) {
             return where(mask, fill, x);
         }
     }

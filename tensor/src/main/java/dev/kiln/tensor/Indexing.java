@@ -212,7 +212,8 @@ final class Indexing {
             throw new IllegalArgumentException("oneHot: numClasses must be > 0, got " + numClasses);
         }
         checkRange("oneHot", indices, numClasses, -1);
-        try (Tensor classes = Tensor.arange(numClasses);
+        try (DeviceScope _ = DeviceScope.enter(indices.device());
+             Tensor classes = Tensor.arange(numClasses);
              Tensor idx = indices.to(DType.I64);
              Tensor col = idx.unsqueeze(-1);
              Tensor hit = col.eq(classes)) {
@@ -234,7 +235,8 @@ final class Indexing {
                 keep[i * c + j] = lower ? j - i <= diagonal : j - i >= diagonal;
             }
         }
-        try (Tensor mask = Tensor.fromArray(keep, r, c); Tensor zero = Tensor.scalar(0, x.dtype())) {
+        try (DeviceScope _ = DeviceScope.enter(x.device()); Tensor mask = Tensor.fromArray(keep, r, c);
+             Tensor zero = x.newScalar(0, x.dtype())) {
             return Tensor.where(mask, x, zero);
         }
     }

@@ -43,9 +43,22 @@ public final class Tensor implements AutoCloseable {
         return new Tensor(s, shape, shape.contiguousStrides(), 0);
     }
 
-    /** A contiguous uninitialised F32 CPU tensor. */
+    /**
+     * A tensor over existing storage with the given layout (retains the storage; closing the
+     * tensor releases it). For backends that build on another backend's storage (a decorating
+     * backend, the test suite's checked device); ops never need it.
+     */
+    public static Tensor ofStorage(Storage storage, Shape shape, int[] strides, int offset) {
+        if (strides.length != shape.rank()) {
+            throw new IllegalArgumentException("ofStorage: " + strides.length + " strides for shape " + shape);
+        }
+        storage.retain();
+        return new Tensor(storage, shape, strides.clone(), shape.numel() == 0 ? 0 : offset);
+    }
+
+    /** A contiguous uninitialised F32 tensor on the current creation device ({@link DeviceScope}). */
     public static Tensor empty(int... shape) {
-        return empty(DType.F32, Device.CPU, Shape.of(shape));
+        return empty(DType.F32, DeviceScope.current(), Shape.of(shape));
     }
 
     /** A view sharing {@code base}'s storage (retains it). */
@@ -151,7 +164,7 @@ public final class Tensor implements AutoCloseable {
             sb.append("...");
         }
         return sb.append(", shape=").append(shape).append(", dtype=").append(dtype)
-                .append(device() == Device.CPU ? "" : ", device=" + device()).append(')').toString();
+                .append(device().equals(Device.CPU) ? "" : ", device=" + device()).append(')').toString();
     }
 
     // ---------------------------------------------------------------- creation
@@ -174,9 +187,27 @@ public final class Tensor implements AutoCloseable {
 
     /** Every element {@code value} (rounded to dtype). */
     public static Tensor full(double value, DType dtype, int... shape) {
-        Tensor t = empty(dtype, Device.CPU, Shape.of(shape));
+        Tensor t = empty(dtype, DeviceScope.current(), Shape.of(shape));
         t.backend().fill(t, value);
         return t;
+    }
+
+    /** Every element {@code value} (rounded to dtype), on this tensor's device (torch's {@code new_full}). */
+    public Tensor newFull(double value, DType dtype, int... shape) {
+        checkOpen("newFull");
+        Tensor t = empty(dtype, device(), Shape.of(shape));
+        t.backend().fill(t, value);
+        return t;
+    }
+
+    /** Zeros on this tensor's device (torch's {@code new_zeros}). */
+    public Tensor newZeros(DType dtype, int... shape) {
+        return newFull(0, dtype, shape);
+    }
+
+    /** A 0-dimensional tensor on this tensor's device. */
+    public Tensor newScalar(double value, DType dtype) {
+        return newFull(value, dtype);
     }
 
     /** A 0-dimensional tensor. */
@@ -201,7 +232,7 @@ public final class Tensor implements AutoCloseable {
         if (count > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("arange: " + count + " elements is too many");
         }
-        Tensor t = empty(dtype, Device.CPU, Shape.of((int) Math.max(0, count)));
+        Tensor t = empty(dtype, DeviceScope.current(), Shape.of((int) Math.max(0, count)));
         t.backend().arange(t, start, step);
         return t;
     }
@@ -216,7 +247,7 @@ public final class Tensor implements AutoCloseable {
         if (steps < 0) {
             throw new IllegalArgumentException("linspace: steps must be >= 0, got " + steps);
         }
-        Tensor t = empty(DType.F32, Device.CPU, Shape.of(steps));
+        Tensor t = empty(DType.F32, DeviceScope.current(), Shape.of(steps));
         double step = steps > 1 ? (end - start) / (steps - 1) : 0;
         t.backend().arange(t, start, step);
         if (steps > 1) { // make the last element exactly `end`, as torch does
@@ -281,7 +312,7 @@ public final class Tensor implements AutoCloseable {
         if (g == null) {
             throw new IllegalArgumentException("randint: generator must not be null");
         }
-        Tensor t = empty(DType.I64, Device.CPU, Shape.of(shape));
+        Tensor t = empty(DType.I64, DeviceScope.current(), Shape.of(shape));
         t.backend().randomInt(g, low, high, t);
         return t;
     }
@@ -291,7 +322,7 @@ public final class Tensor implements AutoCloseable {
         if (g == null) {
             throw new IllegalArgumentException("random: generator must not be null");
         }
-        Tensor t = empty(dtype, Device.CPU, Shape.of(shape));
+        Tensor t = empty(dtype, DeviceScope.current(), Shape.of(shape));
         t.backend().random(g, dist, a, b, t);
         return t;
     }
@@ -359,7 +390,7 @@ public final class Tensor implements AutoCloseable {
     private static Tensor upload(DType dtype, Object data, int length, int[] shape) {
         checkLength("fromArray", length, shape);
         Shape s = Shape.of(shape);
-        Storage st = Device.CPU.backend().upload(dtype, data);
+        Storage st = DeviceScope.current().backend().upload(dtype, data);
         return new Tensor(st, s, s.contiguousStrides(), 0);
     }
 
@@ -755,18 +786,73 @@ public final class Tensor implements AutoCloseable {
         return out;
     }
 
+    /**
+     * This tensor on {@code target} (itself, as a new view, when it is already there): a
+     * contiguous copy with the same dtype and shape, made through the host.
+     */
+    public Tensor to(Device target) {
+        checkOpen("to");
+        if (target.equals(device())) {
+            return view(shape, strides, offset);
+        }
+        Object host = backend().download(this);
+        Storage st = target.backend().upload(dtype, host);
+        return new Tensor(st, shape, shape.contiguousStrides(), 0);
+    }
+
+    // ---------------------------------------------------------------- bulk I/O
+
+    /**
+     * Writes the elements in row-major order as little-endian values of this dtype (the layout
+     * of safetensors and of Kiln's checkpoints) into {@code dst}, host memory of exactly
+     * {@code numel() * dtype().byteSize()} bytes; runs on this tensor's device, with no host array
+     * in between on the CPU.
+     */
+    public void writeBytes(java.lang.foreign.MemorySegment dst) {
+        checkOpen("writeBytes");
+        checkByteSize("writeBytes", dst);
+        backend().writeBytes(this, dst);
+    }
+
+    /**
+     * In place: fills this contiguous tensor from little-endian values of its dtype in {@code src}
+     * ({@code numel() * dtype().byteSize()} bytes); for BOOL any non-zero byte reads as true. Bumps
+     * the storage version.
+     */
+    public Tensor readBytes(java.lang.foreign.MemorySegment src) {
+        checkOpen("readBytes");
+        checkByteSize("readBytes", src);
+        if (!isContiguous()) {
+            throw new IllegalArgumentException("readBytes: the tensor must be contiguous, got strides "
+                    + java.util.Arrays.toString(strides) + " for shape " + shape);
+        }
+        backend().readBytes(src, this);
+        storage.bumpVersion();
+        return this;
+    }
+
+    private void checkByteSize(String op, java.lang.foreign.MemorySegment segment) {
+        long expected = (long) numel() * dtype.byteSize();
+        if (segment.byteSize() != expected) {
+            throw new IllegalArgumentException(op + ": the segment has " + segment.byteSize() + " bytes but a " + dtype + " "
+                    + shape + " tensor needs " + expected);
+        }
+    }
+
     // ---------------------------------------------------------------- elementwise (see dev.kiln.tensor.Elementwise)
 
     /**
-     * In place: copies {@code src} (broadcast to this shape, converted to this dtype) into this
-     * tensor, which may be a view (then the base tensor changes too). Bumps the storage's
+     * In place: copies {@code src} (broadcast to this shape, converted to this dtype, moved from
+     * its device when it lives elsewhere) into this tensor, which may be a view (then the base tensor changes too). Bumps the storage's
      * {@linkplain Storage#version() version}, so a graph that saved this tensor refuses to backward.
      */
     public Tensor copyFrom(Tensor src) {
         checkOpen("copyFrom");
         src.checkOpen("copyFrom");
-        if (src.device() != device()) {
-            throw new IllegalArgumentException("copyFrom: source is on " + src.device() + ", this tensor on " + device());
+        if (!src.device().equals(device())) {
+            try (Tensor here = src.to(device())) { // torch's copy_ crosses devices too
+                return copyFrom(here);
+            }
         }
         if (src.storage() == storage && !(src.offset() == offset && src.shape().equals(shape)
                 && java.util.Arrays.equals(src.strides(), strides))) {
@@ -780,6 +866,20 @@ public final class Tensor implements AutoCloseable {
         }
         storage.bumpVersion();
         return this;
+    }
+
+    /** In place: every element = {@code value} (rounded to this dtype); bumps the storage version (torch's {@code fill_}). */
+    public Tensor fill(double value) {
+        checkOpen("fill");
+        if (isContiguous()) {
+            backend().fill(this, value);
+            storage.bumpVersion();
+            return this;
+        }
+        try (Tensor v = empty(dtype, device(), Shape.of())) {
+            backend().fill(v, value);
+            return copyFrom(v);
+        }
     }
 
     /** In place: {@code this += alpha * other} (other broadcast to this shape), e.g. an SGD step with alpha = -lr. */

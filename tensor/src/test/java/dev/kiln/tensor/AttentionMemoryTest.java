@@ -43,8 +43,7 @@ class AttentionMemoryTest {
                     + " MiB of large allocations; one " + T + "x" + T + " score matrix is "
                     + SCORE_MATRIX_BYTES / (1 << 20) + " MiB");
 
-            // The measurement does see a materialised score matrix (taken after the fused run, so
-            // a buffer the pool recycles from here on cannot hide one there).
+            // The measurement does see a materialised score matrix.
             Allocations naive = record(() -> {
                 try (Tensor kt = k.transpose(2, 3); Tensor scores = q.matmul(kt)) {
                     assertTrue(scores.numel() > 0);
@@ -56,7 +55,14 @@ class AttentionMemoryTest {
 
     private record Allocations(long total, long largest) {}
 
+    /**
+     * Records the large allocations {@code body} makes. The buffer pool is emptied first: a
+     * buffer of the right (dtype, length) freed by an earlier test in the same JVM would
+     * otherwise be reused with no allocation at all, hiding a score matrix from the measurement
+     * (which made the naive check see 0 bytes once, depending on test order).
+     */
     private static Allocations record(Runnable body) throws IOException {
+        dev.kiln.tensor.storage.BufferPool.clear();
         Path file = Files.createTempFile("attention-alloc", ".jfr");
         try (Recording recording = new Recording()) {
             recording.enable("jdk.ObjectAllocationOutsideTLAB");

@@ -1,5 +1,6 @@
 package dev.kiln.apps.eval;
 
+import dev.kiln.tensor.Device;
 import dev.kiln.apps.data.DataCommand;
 import dev.kiln.apps.train.FashionMnist;
 import dev.kiln.apps.train.TrainedModels;
@@ -16,7 +17,6 @@ import dev.kiln.optim.Adam;
 import dev.kiln.optim.Optimizer;
 import dev.kiln.tensor.Tensor;
 import dev.kiln.tensor.TensorScope;
-import dev.kiln.tensor.kernels.cpu.CpuParallel;
 import dev.kiln.tensor.random.Generator;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -73,7 +73,7 @@ public final class CrossValidationCommand implements Callable<Integer> {
     Path out = Path.of("runs", "cv-cnn");
 
     @Option(names = "--threads", description = "Compute threads (default: all cores, ${DEFAULT-VALUE}).")
-    int threads = CpuParallel.threads();
+    int threads = Device.CPU.threads();
 
     @Spec
     CommandSpec spec;
@@ -114,12 +114,11 @@ public final class CrossValidationCommand implements Callable<Integer> {
             stderr.flush();
             return 1;
         }
-        int saved = CpuParallel.threads();
-        CpuParallel.setThreads(threads);
+        int saved = Device.CPU.setThreads(threads);
         try {
             return run(data, stdout);
         } finally {
-            CpuParallel.setThreads(saved);
+            Device.CPU.setThreads(saved);
         }
     }
 

@@ -1,10 +1,10 @@
 package dev.kiln.apps.eval;
 
+import dev.kiln.tensor.Device;
 import dev.kiln.apps.data.DataCommand;
 import dev.kiln.apps.train.BrownText;
 import dev.kiln.apps.train.FashionMnist;
 import dev.kiln.apps.train.HourlySeries;
-import dev.kiln.tensor.kernels.cpu.CpuParallel;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -45,7 +45,7 @@ public final class EvalCommand implements Callable<Integer> {
     int bootstrap = 1000;
 
     @Option(names = "--threads", description = "Compute threads (default: all cores, ${DEFAULT-VALUE}).")
-    int threads = CpuParallel.threads();
+    int threads = Device.CPU.threads();
 
     @Spec
     CommandSpec spec;
@@ -66,8 +66,7 @@ public final class EvalCommand implements Callable<Integer> {
         }
         RunFiles files = RunFiles.read(run, out);
         Path root = DataCommand.root(dataDir);
-        int saved = CpuParallel.threads();
-        CpuParallel.setThreads(threads);
+        int saved = Device.CPU.setThreads(threads);
         Report report;
         try {
             report = switch (files.app()) {
@@ -93,7 +92,7 @@ public final class EvalCommand implements Callable<Integer> {
             }
             throw e;
         } finally {
-            CpuParallel.setThreads(saved);
+            Device.CPU.setThreads(saved);
         }
         Path md = ReportWriter.write(report, files.out());
         stdout.println(report.title());

@@ -1,7 +1,7 @@
 package dev.kiln.apps.train;
 
+import dev.kiln.tensor.Device;
 import dev.kiln.apps.data.DataCommand;
-import dev.kiln.tensor.kernels.cpu.CpuParallel;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -22,7 +22,7 @@ public final class RunOptions {
     Path out;
 
     @Option(names = "--threads", description = "Compute threads (default: all cores, ${DEFAULT-VALUE}).")
-    int threads = CpuParallel.threads();
+    int threads = Device.CPU.threads();
 
     @Option(names = "--config", paramLabel = "FILE", description = "Settings file (.json, or .yaml/.yml) keyed by option name; flags override it.")
     Path config;
@@ -72,12 +72,11 @@ public final class RunOptions {
 
     /** Runs {@code body} with the compute pool set to {@code --threads}, restoring it afterwards. */
     <T> T withThreads(IoBody<T> body) throws IOException {
-        int saved = CpuParallel.threads();
-        CpuParallel.setThreads(threads);
+        int saved = Device.CPU.setThreads(threads);
         try {
             return body.call();
         } finally {
-            CpuParallel.setThreads(saved);
+            Device.CPU.setThreads(saved);
         }
     }
 }

@@ -1,6 +1,6 @@
 package dev.kiln.bench.jmh;
 
-import dev.kiln.tensor.kernels.cpu.CpuParallel;
+import dev.kiln.tensor.Device;
 import dev.kiln.tensor.kernels.cpu.PackedGemm;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
@@ -46,8 +46,8 @@ public class GemmBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
-        savedThreads = CpuParallel.threads();
-        CpuParallel.setThreads(threads);
+        savedThreads = Device.CPU.threads();
+        Device.CPU.setThreads(threads);
         SplittableRandom rnd = new SplittableRandom(n);
         a = new float[n * n];
         b = new float[n * n];
@@ -60,7 +60,7 @@ public class GemmBenchmark {
 
     @TearDown(Level.Trial)
     public void tearDown() {
-        CpuParallel.setThreads(savedThreads);
+        Device.CPU.setThreads(savedThreads);
     }
 
     @Benchmark

@@ -41,7 +41,9 @@ public final class Attention {
         Var vv = repeatKv(v, h / hkv);
         Var scores = q.matmul(kk.transpose(-2, -1)).mul(1 / Math.sqrt(d)); // [B, H, Tq, Tk]
         if (causal) {
-            scores = scores.maskedFill(causalMask(tq, tk), Double.NEGATIVE_INFINITY);
+            try (dev.kiln.tensor.DeviceScope _ = dev.kiln.tensor.DeviceScope.enter(q.value().device())) {
+                scores = scores.maskedFill(causalMask(tq, tk), Double.NEGATIVE_INFINITY);
+            }
         }
         if (keyPaddingMask != null) {
             scores = scores.maskedFill(keyPaddingMask.reshape(b, 1, 1, tk), Double.NEGATIVE_INFINITY);

@@ -1,5 +1,6 @@
 package dev.kiln.nn.init;
 
+import dev.kiln.tensor.DeviceScope;
 import dev.kiln.tensor.Tensor;
 import dev.kiln.tensor.random.Generator;
 
@@ -56,21 +57,19 @@ public final class Init {
     }
 
     public static Tensor uniform(Tensor t, double low, double high, Generator g) {
-        try (Tensor u = Tensor.rand(g, t.shape().toArray()); Tensor scaled = u.mul(high - low); Tensor shifted = scaled.add(low)) {
+        try (DeviceScope _ = DeviceScope.enter(t.device()); Tensor u = Tensor.rand(g, t.shape().toArray()); Tensor scaled = u.mul(high - low); Tensor shifted = scaled.add(low)) {
             return t.copyFrom(shifted);
         }
     }
 
     public static Tensor normal(Tensor t, double mean, double std, Generator g) {
-        try (Tensor n = Tensor.randn(g, t.shape().toArray()); Tensor scaled = n.mul(std); Tensor shifted = scaled.add(mean)) {
+        try (DeviceScope _ = DeviceScope.enter(t.device()); Tensor n = Tensor.randn(g, t.shape().toArray()); Tensor scaled = n.mul(std); Tensor shifted = scaled.add(mean)) {
             return t.copyFrom(shifted);
         }
     }
 
     public static Tensor constant(Tensor t, double value) {
-        try (Tensor c = Tensor.scalar(value, t.dtype())) {
-            return t.copyFrom(c);
-        }
+        return t.fill(value);
     }
 
     public static Tensor zeros(Tensor t) {

@@ -2,14 +2,13 @@ package dev.kiln.nn.io;
 
 import dev.kiln.nn.Module;
 import dev.kiln.tensor.DType;
-import dev.kiln.tensor.Device;
+import dev.kiln.tensor.DeviceScope;
 import dev.kiln.tensor.Shape;
 import dev.kiln.tensor.Tensor;
-import dev.kiln.tensor.storage.CpuStorage;
+import dev.kiln.tensor.io.TensorBytes;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
@@ -165,27 +164,7 @@ public final class Safetensors {
         if (t.numel() == 0) {
             return;
         }
-        try (Tensor c = t.contiguous()) {
-            MemorySegment src;
-            long srcOffset;
-            if (c.storage() instanceof CpuStorage cpu) {
-                src = cpu.segment();
-                srcOffset = (long) c.offset() * c.dtype().byteSize();
-            } else {
-                src = dev.kiln.tensor.storage.CpuStorage.segmentOf(c.device().backend().download(c));
-                srcOffset = 0;
-            }
-            ValueLayout nativeLayout = c.dtype().valueLayout(ByteOrder.nativeOrder());
-            ValueLayout fileLayout = c.dtype().valueLayout(ByteOrder.LITTLE_ENDIAN);
-            int size = c.dtype().byteSize();
-            long total = (long) c.numel() * size;
-            for (long done = 0; done < total; ) {
-                long n = Math.min(staging.byteSize(), total - done);
-                MemorySegment.copy(src, nativeLayout, srcOffset + done, staging, fileLayout, 0, n / size);
-                writeFully(ch, staging.asSlice(0, n).asByteBuffer());
-                done += n;
-            }
-        }
+        TensorBytes.stream(t, staging, (seg, n) -> writeFully(ch, seg.asSlice(0, n).asByteBuffer()));
     }
 
     private static void writeFully(FileChannel ch, ByteBuffer b) throws IOException {
@@ -199,8 +178,9 @@ public final class Safetensors {
     // ---------------------------------------------------------------- loading
 
     /**
-     * Reads every tensor of {@code file} into new contiguous CPU tensors (owned by the caller, or
-     * by the enclosing {@link dev.kiln.tensor.TensorScope}).
+     * Reads every tensor of {@code file} into new contiguous tensors on the creation device
+     * ({@link DeviceScope}; the CPU by default), owned by the caller or by the enclosing
+     * {@link dev.kiln.tensor.TensorScope}.
      *
      * @throws SafetensorsFormatException when the file is not a valid safetensors file, or holds a
      *     dtype Kiln has no counterpart for (U8, I16, F8_*, ...)
@@ -251,20 +231,11 @@ public final class Safetensors {
     }
 
     private static Tensor readTensor(MemorySegment data, SafetensorsHeader.Entry e) {
-        Tensor t = Tensor.empty(e.dtype(), Device.CPU, Shape.of(e.shape()));
+        Tensor t = Tensor.empty(e.dtype(), DeviceScope.current(), Shape.of(e.shape()));
         if (t.numel() == 0) {
             return t;
         }
-        CpuStorage dst = (CpuStorage) t.storage();
-        MemorySegment.copy(data, e.dtype().valueLayout(ByteOrder.LITTLE_ENDIAN), e.begin(), dst.segment(),
-                e.dtype().valueLayout(ByteOrder.nativeOrder()), 0, t.numel());
-        if (e.dtype() == DType.BOOL) {
-            // Kiln's BOOL kernels assume 0/1; any other byte reads as true, as in numpy and torch.
-            byte[] b = dst.bytes();
-            for (int i = 0; i < t.numel(); i++) {
-                b[i] = (byte) (b[i] != 0 ? 1 : 0);
-            }
-        }
+        t.readBytes(data.asSlice(e.begin(), (long) t.numel() * e.dtype().byteSize()));
         return t;
     }
 

@@ -3,6 +3,7 @@ package dev.kiln.nn.loss;
 import dev.kiln.autograd.Var;
 import dev.kiln.tensor.DType;
 import dev.kiln.tensor.Shape;
+import dev.kiln.tensor.DeviceScope;
 import dev.kiln.tensor.Tensor;
 
 /**
@@ -129,12 +130,18 @@ public final class Losses {
             negCounted[i] = -1;
             denominator += wt;
         }
-        Var nll = rows.gather(1, Tensor.fromArray(safe, m, 1)).reshape(m)
-                .mul(Var.constant(Tensor.fromArray(negTargetWeight, dt, m)));
+        Tensor safeT, negTargetWeightT, wT, negCountedT;
+        try (DeviceScope _ = DeviceScope.enter(logp.value().device())) {
+            safeT = Tensor.fromArray(safe, m, 1);
+            negTargetWeightT = Tensor.fromArray(negTargetWeight, dt, m);
+            wT = w == null ? null : Tensor.fromArray(w, dt, 1, classes);
+            negCountedT = Tensor.fromArray(negCounted, dt, m);
+        }
+        Var nll = rows.gather(1, safeT).reshape(m).mul(Var.constant(negTargetWeightT));
         Var loss = reduce(nll, reduction, denominator, targetShape);
         if (smoothing > 0) {
-            Var weighted = w == null ? rows : rows.mul(Var.constant(Tensor.fromArray(w, dt, 1, classes)));
-            Var smooth = weighted.sum(new int[] {1}, false).mul(Var.constant(Tensor.fromArray(negCounted, dt, m)));
+            Var weighted = w == null ? rows : rows.mul(Var.constant(wT));
+            Var smooth = weighted.sum(new int[] {1}, false).mul(Var.constant(negCountedT));
             // torch divides the smoothing term by the count of counted targets without weights, by
             // the same weight sum as nll with them: both are `denominator` here.
             loss = loss.mul(1 - smoothing).add(reduce(smooth, reduction, denominator, targetShape).mul(smoothing / classes));

@@ -152,9 +152,12 @@ public final class Recurrence {
         int[] full = new int[stepShape.length + 1];
         full[0] = steps.size();
         System.arraycopy(stepShape, 0, full, 1, stepShape.length);
-        dev.kiln.tensor.Tensor mask = p >= 1
-                ? dev.kiln.tensor.Tensor.zeros(steps.get(0).value().dtype(), full)
-                : dev.kiln.tensor.Tensor.rand(generator, full).gt(p).to(steps.get(0).value().dtype()).mul(1.0 / (1 - p));
+        dev.kiln.tensor.Tensor first = steps.get(0).value();
+        dev.kiln.tensor.Tensor mask;
+        try (dev.kiln.tensor.DeviceScope _ = dev.kiln.tensor.DeviceScope.enter(first.device())) {
+            mask = p >= 1 ? first.newZeros(first.dtype(), full)
+                    : dev.kiln.tensor.Tensor.rand(generator, full).gt(p).to(first.dtype()).mul(1.0 / (1 - p));
+        }
         List<Var> out = new ArrayList<>(steps.size());
         for (int s = 0; s < steps.size(); s++) {
             out.add(steps.get(s).mul(Var.constant(mask.narrow(0, s, 1).squeeze(0))));

@@ -57,7 +57,7 @@ public abstract sealed class RecurrentCell extends Module permits RNNCell, LSTMC
         Tensor v = x.value();
         int[] expected = v.rank() == 2 ? new int[] {v.size(0), hiddenSize} : new int[] {hiddenSize};
         if (given == null) {
-            return Var.constant(Tensor.zeros(v.dtype(), expected));
+            return Var.constant(v.newZeros(v.dtype(), expected));
         }
         if (!Arrays.equals(given.value().shape().toArray(), expected)) {
             throw new IllegalArgumentException(getClass().getSimpleName() + ": " + what + " must have shape "

@@ -131,7 +131,7 @@ public abstract sealed class RecurrentLayer extends Module permits RNN, LSTM, GR
     private Var state(String what, Var given, int[] expected, Tensor x, boolean batched) {
         int batch = batched ? expected[1] : 1;
         if (given == null) {
-            return Var.constant(Tensor.zeros(x.dtype(), expected[0], batch, hiddenSize));
+            return Var.constant(x.newZeros(x.dtype(), expected[0], batch, hiddenSize));
         }
         Tensor v = given.value();
         if (!Arrays.equals(v.shape().toArray(), expected)) {

@@ -60,7 +60,8 @@ public final class EncoderDecoder extends Module {
         if (t > config.maxLen()) {
             throw new IllegalArgumentException("EncoderDecoder: sequence length " + t + " exceeds maxLen " + config.maxLen());
         }
-        try (Tensor pos = Tensor.arange(0, t, 1, DType.I64)) {
+        try (dev.kiln.tensor.DeviceScope _ = dev.kiln.tensor.DeviceScope.enter(tokens.device());
+             Tensor pos = Tensor.arange(0, t, 1, DType.I64)) {
             return table.forward(tokens).add(positions.forward(pos.reshape(1, t)));
         }
     }

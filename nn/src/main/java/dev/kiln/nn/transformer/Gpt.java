@@ -76,7 +76,8 @@ public final class Gpt extends Module {
         }
         Var x = wte.forward(tokens);
         if (wpe != null) {
-            try (Tensor positions = Tensor.arange(past, past + t, 1, dev.kiln.tensor.DType.I64)) {
+            try (dev.kiln.tensor.DeviceScope _ = dev.kiln.tensor.DeviceScope.enter(tokens.device());
+                 Tensor positions = Tensor.arange(past, past + t, 1, dev.kiln.tensor.DType.I64)) {
                 x = x.add(wpe.forward(positions.reshape(1, t)));
             }
         }

@@ -4,7 +4,12 @@ import dev.kiln.autograd.Var;
 import dev.kiln.optim.Optimizer;
 import dev.kiln.optim.ParamGroup;
 import dev.kiln.tensor.DType;
+import dev.kiln.tensor.Device;
+import dev.kiln.tensor.DeviceScope;
 import dev.kiln.tensor.Tensor;
+import dev.kiln.tensor.TensorScope;
+import dev.kiln.tensor.TrainingOps;
+import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -73,38 +78,31 @@ public final class DynamicLossScaler {
         }
         double inv = 1.0 / scale;
         boolean bad = false;
-        for (ParamGroup group : optimizer.paramGroups()) {
-            for (Var p : group.params()) {
-                Tensor g = p.grad();
-                if (g == null) {
-                    continue;
-                }
-                if (g.dtype() == DType.F32 && g.isContiguous() && g.storage() instanceof dev.kiln.tensor.storage.CpuStorage cs) {
-                    bad |= unscaleInPlace(cs.floats(), g.offset(), g.numel(), (float) inv);
-                    g.storage().bumpVersion();
-                } else {
-                    try (Tensor s = g.mul(inv)) {
-                        for (double v : s.toDoubleArray()) {
-                            bad |= !Double.isFinite(v);
-                        }
-                        g.copyFrom(s);
+        // One flag per device, read once at the end: the gradients themselves never leave their device.
+        Map<Device, Tensor> flags = new LinkedHashMap<>();
+        try {
+            for (ParamGroup group : optimizer.paramGroups()) {
+                for (Var p : group.params()) {
+                    Tensor g = p.grad();
+                    if (g == null) {
+                        continue;
                     }
+                    Tensor flag = flags.computeIfAbsent(g.device(), d -> {
+                        try (DeviceScope _ = DeviceScope.enter(d)) {
+                            return TensorScope.escape(Tensor.zeros(DType.F32, 1));
+                        }
+                    });
+                    TrainingOps.scaleAndCheckFinite(g, inv, flag);
                 }
             }
+            for (Tensor flag : flags.values()) {
+                bad |= flag.item() != 0;
+            }
+        } finally {
+            flags.values().forEach(Tensor::close);
         }
         foundInf = bad;
         unscaled = true;
-    }
-
-    /** Multiplies a[off, off+n) by inv; true when any result is not finite. One pass. */
-    private static boolean unscaleInPlace(float[] a, int off, int n, float inv) {
-        boolean bad = false;
-        for (int i = off; i < off + n; i++) {
-            float v = a[i] * inv;
-            a[i] = v;
-            bad |= !Float.isFinite(v);
-        }
-        return bad;
     }
 
     /** Unscales if needed, then steps the optimizer unless a gradient was inf/NaN. Returns whether it stepped. */

@@ -3,11 +3,9 @@ package dev.kiln.optim.checkpoint;
 import dev.kiln.nn.io.Safetensors;
 import dev.kiln.nn.io.SafetensorsFormatException;
 import dev.kiln.tensor.Tensor;
-import dev.kiln.tensor.storage.CpuStorage;
+import dev.kiln.tensor.io.TensorBytes;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -126,31 +124,13 @@ public final class CheckpointFile {
         if (t.numel() == 0) {
             return;
         }
-        try (Tensor c = t.contiguous()) {
-            MemorySegment src;
-            long srcOffset;
-            if (c.storage() instanceof CpuStorage cpu) {
-                src = cpu.segment();
-                srcOffset = (long) c.offset() * c.dtype().byteSize();
-            } else {
-                src = dev.kiln.tensor.storage.CpuStorage.segmentOf(c.device().backend().download(c));
-                srcOffset = 0;
-            }
-            int size = c.dtype().byteSize();
-            ValueLayout nativeLayout = c.dtype().valueLayout(ByteOrder.nativeOrder());
-            ValueLayout little = c.dtype().valueLayout(ByteOrder.LITTLE_ENDIAN);
-            MemorySegment dst = MemorySegment.ofArray(chunk);
-            long total = (long) c.numel() * size;
-            for (long done = 0; done < total; ) {
-                int n = (int) Math.min(chunk.length, total - done);
-                MemorySegment.copy(src, nativeLayout, srcOffset + done, dst, little, 0, n / size);
-                md.update(chunk, 0, n);
-                done += n;
-            }
+        MemorySegment staging = MemorySegment.ofArray(chunk);
+        try {
+            TensorBytes.stream(t, staging, (seg, n) -> md.update(chunk, 0, (int) n));
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e); // the sink does no I/O
         }
     }
-
-
 
     private static void updateInt(MessageDigest md, int v) {
         md.update(new byte[] {(byte) v, (byte) (v >>> 8), (byte) (v >>> 16), (byte) (v >>> 24)});

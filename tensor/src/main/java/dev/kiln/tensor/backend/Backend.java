@@ -4,11 +4,13 @@ import dev.kiln.tensor.DType;
 import dev.kiln.tensor.Device;
 import dev.kiln.tensor.Tensor;
 import dev.kiln.tensor.ops.BinaryOp;
+import dev.kiln.tensor.ops.FusedStep;
 import dev.kiln.tensor.ops.ReduceOp;
 import dev.kiln.tensor.ops.UnaryOp;
 import dev.kiln.tensor.ops.Window2d;
 import dev.kiln.tensor.random.Generator;
 import dev.kiln.tensor.storage.Storage;
+import java.lang.foreign.MemorySegment;
 
 /**
  * The kernels of one device. Ops in {@code dev.kiln.tensor} validate arguments, work out output
@@ -139,6 +141,62 @@ public interface Backend {
 
     /** Its backward: dGates [N, 4H] and dC [N, H] from grad [N, 2H] = [dh', dc']; all contiguous F32. */
     void lstmCellBackward(Tensor gates, Tensor c, Tensor hc, Tensor grad, Tensor dGates, Tensor dC);
+
+    // ---------------------------------------------------------------- training: fused in-place updates
+
+    /**
+     * One SGD update in place ({@link FusedStep.Sgd}): param, grad and momentumBuffer (null
+     * without momentum) are contiguous F32 tensors of one length on this device.
+     */
+    void sgdStep(FusedStep.Sgd step, Tensor param, Tensor grad, Tensor momentumBuffer);
+
+    /** One Adam/AdamW update in place; maxExpAvgSq is null unless AMSGrad. Tensors as in {@link #sgdStep}. */
+    void adamStep(FusedStep.Adam step, Tensor param, Tensor grad, Tensor expAvg, Tensor expAvgSq, Tensor maxExpAvgSq);
+
+    /** One RMSprop update in place; gradAvg (centered) and momentumBuffer may be null. Tensors as in {@link #sgdStep}. */
+    void rmspropStep(FusedStep.Rmsprop step, Tensor param, Tensor grad, Tensor squareAvg, Tensor gradAvg,
+                     Tensor momentumBuffer);
+
+    /** One Adagrad update in place. Tensors as in {@link #sgdStep}. */
+    void adagradStep(FusedStep.Adagrad step, Tensor param, Tensor grad, Tensor sum);
+
+    /**
+     * {@code out} (F64, one element, on this device) = the sum of the squares of {@code in}'s
+     * elements (any floating dtype, any strides), accumulated in double: gradient-norm clipping
+     * adds these per tensor on the device and reads one number at the end.
+     */
+    void sumOfSquares(Tensor in, Tensor out);
+
+    /**
+     * {@code t *= scale} in place (t contiguous, floating point), rounding once to t's dtype, and
+     * sets {@code foundNonFinite} (F32, one element) to 1 when any result is inf or NaN; leaves it
+     * as it is otherwise, so one flag collects a whole set of gradients (torch's
+     * {@code _amp_foreach_non_finite_check_and_unscale_}).
+     */
+    void scaleAndCheckFinite(Tensor t, double scale, Tensor foundNonFinite);
+
+    // ---------------------------------------------------------------- bulk I/O
+
+    /**
+     * Writes t's elements in row-major order as little-endian values of t's dtype (safetensors'
+     * layout) into {@code dst}, whose size is {@code numel * dtype.byteSize()}; dst is host memory
+     * (a mapped file region, a heap or native segment).
+     */
+    void writeBytes(Tensor t, MemorySegment dst);
+
+    /** The reverse of {@link #writeBytes}: fills contiguous {@code out} from little-endian values in {@code src}. */
+    void readBytes(MemorySegment src, Tensor out);
+
+    // ---------------------------------------------------------------- settings
+
+    /** Host threads this device's kernels may use (1 for devices whose kernels run elsewhere). */
+    int threads();
+
+    /**
+     * Sets {@link #threads()}, clamped to what the device has; returns the previous value so a
+     * caller can restore it. A device whose kernels do not run on host threads ignores it.
+     */
+    int setThreads(int threads);
 
     /** Random distributions {@link #random} draws from. */
     enum Distribution { UNIFORM, NORMAL }

@@ -17,12 +17,14 @@ import dev.kiln.tensor.kernels.cpu.LstmCellKernels;
 import dev.kiln.tensor.kernels.cpu.ReductionKernels;
 import dev.kiln.tensor.kernels.cpu.WindowKernels;
 import dev.kiln.tensor.ops.BinaryOp;
+import dev.kiln.tensor.ops.FusedStep;
 import dev.kiln.tensor.ops.ReduceOp;
 import dev.kiln.tensor.ops.UnaryOp;
 import dev.kiln.tensor.ops.Window2d;
 import dev.kiln.tensor.random.Generator;
 import dev.kiln.tensor.storage.CpuStorage;
 import dev.kiln.tensor.storage.Storage;
+import java.lang.foreign.MemorySegment;
 
 /**
  * The CPU backend. F32 has fast paths (Vector API kernels, packed GEMM); F16/BF16 are widened to
@@ -1152,7 +1154,8 @@ public final class CpuBackend implements Backend {
             g.fillNormal(target, off, n, (float) a, (float) b);
         }
         if (out.dtype() != DType.F32) {
-            try (Tensor tmp = Tensor.fromArray(target, out.shape().toArray())) {
+            // A CPU tensor whatever the creation device is: this backend only reads its own storage.
+            try (Tensor tmp = Tensor.ofStorage(CpuStorage.wrap(DType.F32, target), out.shape(), out.shape().contiguousStrides(), 0)) {
                 copy(tmp, out);
             }
         }
@@ -1518,5 +1521,59 @@ public final class CpuBackend implements Backend {
         if (dbias != null) {
             System.arraycopy(dbTotal, 0, st(dbias).floats(), dbias.offset(), d);
         }
+    }
+    // ---------------------------------------------------------------- training, bulk I/O, settings
+
+    @Override
+    public void sgdStep(FusedStep.Sgd step, Tensor param, Tensor grad, Tensor momentumBuffer) {
+        CpuTraining.sgd(step, param, grad, momentumBuffer);
+    }
+
+    @Override
+    public void adamStep(FusedStep.Adam step, Tensor param, Tensor grad, Tensor expAvg, Tensor expAvgSq, Tensor maxExpAvgSq) {
+        CpuTraining.adam(step, param, grad, expAvg, expAvgSq, maxExpAvgSq);
+    }
+
+    @Override
+    public void rmspropStep(FusedStep.Rmsprop step, Tensor param, Tensor grad, Tensor squareAvg, Tensor gradAvg,
+                            Tensor momentumBuffer) {
+        CpuTraining.rmsprop(step, param, grad, squareAvg, gradAvg, momentumBuffer);
+    }
+
+    @Override
+    public void adagradStep(FusedStep.Adagrad step, Tensor param, Tensor grad, Tensor sum) {
+        CpuTraining.adagrad(step, param, grad, sum);
+    }
+
+    @Override
+    public void sumOfSquares(Tensor in, Tensor out) {
+        CpuTraining.sumOfSquares(in, out);
+    }
+
+    @Override
+    public void scaleAndCheckFinite(Tensor t, double scale, Tensor foundNonFinite) {
+        CpuTraining.scaleAndCheckFinite(t, scale, foundNonFinite);
+    }
+
+    @Override
+    public void writeBytes(Tensor t, MemorySegment dst) {
+        CpuBulkIo.write(t, dst);
+    }
+
+    @Override
+    public void readBytes(MemorySegment src, Tensor out) {
+        CpuBulkIo.read(src, out);
+    }
+
+    @Override
+    public int threads() {
+        return CpuParallel.threads();
+    }
+
+    @Override
+    public int setThreads(int threads) {
+        int before = CpuParallel.threads();
+        CpuParallel.setThreads(threads);
+        return before;
     }
 }
