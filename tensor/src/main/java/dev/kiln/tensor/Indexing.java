@@ -18,12 +18,23 @@ final class Indexing {
     }
 
     /** Every index value must be in [-size, size); negative values are rejected like torch's CPU ops. */
+    /**
+     * Bounds check without copying the index to the host: one min and one max reduction on the
+     * index's device, two scalars read back.
+     */
     private static void checkRange(String op, Tensor index, int size, int dim) {
-        for (long v : index.toLongArray()) {
-            if (v < 0 || v >= size) {
-                throw new IndexOutOfBoundsException(op + ": index " + v + " is out of bounds for dimension " + dim
-                        + " with size " + size);
-            }
+        if (index.numel() == 0) {
+            return;
+        }
+        long lo;
+        long hi;
+        try (Tensor min = index.min(); Tensor max = index.max()) {
+            lo = (long) min.item();
+            hi = (long) max.item();
+        }
+        if (lo < 0 || hi >= size) {
+            throw new IndexOutOfBoundsException(op + ": index " + (lo < 0 ? lo : hi) + " is out of bounds for dimension " + dim
+                    + " with size " + size);
         }
     }
 
