@@ -120,6 +120,9 @@ public final class Attention {
         q.checkOpen(op);
         k.checkOpen(op);
         v.checkOpen(op);
+        q.checkSameDevice(op, k);
+        q.checkSameDevice(op, v);
+        q.checkSameDevice(op, mask);
         if (q.rank() != 4 || k.rank() != 4 || v.rank() != 4) {
             throw new IllegalArgumentException(op + ": q, k and v must be 4-D (q [B, H, Tq, D], k and v [B, Hkv, Tk, D]),"
                     + " got q " + q.shape() + ", k " + k.shape() + ", v " + v.shape());

@@ -91,6 +91,8 @@ final class Elementwise {
         cond.checkOpen("where");
         a.checkOpen("where");
         b.checkOpen("where");
+        a.checkSameDevice("where", b);
+        a.checkSameDevice("where", cond);
         if (cond.dtype() != DType.BOOL) {
             throw new IllegalArgumentException("where: condition must be BOOL, got " + cond.dtype());
         }

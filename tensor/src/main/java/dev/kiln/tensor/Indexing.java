@@ -41,6 +41,7 @@ final class Indexing {
     static Tensor indexSelect(Tensor x, int dim, Tensor index) {
         x.checkOpen("indexSelect");
         checkIndex("indexSelect", index);
+        x.checkSameDevice("indexSelect", index);
         if (index.rank() > 1) {
             throw new IllegalArgumentException("indexSelect: index must be 0-D or 1-D, got shape " + index.shape());
         }
@@ -91,6 +92,7 @@ final class Indexing {
     static Tensor gather(Tensor x, int dim, Tensor index) {
         x.checkOpen("gather");
         checkIndex("gather", index);
+        x.checkSameDevice("gather", index);
         int d = Shape.normalizeDim(dim, x.rank(), "gather");
         checkGatherShapes("gather", x, d, index);
         checkRange("gather", index, x.rank() == 0 ? 1 : x.size(d), d);
@@ -102,6 +104,8 @@ final class Indexing {
     static Tensor scatterAdd(Tensor x, int dim, Tensor index, Tensor src) {
         x.checkOpen("scatterAdd");
         src.checkOpen("scatterAdd");
+        x.checkSameDevice("scatterAdd", src);
+        x.checkSameDevice("scatterAdd", index);
         checkIndex("scatterAdd", index);
         int d = Shape.normalizeDim(dim, x.rank(), "scatterAdd");
         checkGatherShapes("scatterAdd", x, d, index);
@@ -138,6 +142,7 @@ final class Indexing {
         for (int i = 0; i < tensors.size(); i++) {
             Tensor t = tensors.get(i);
             t.checkOpen("cat");
+            first.checkSameDevice("cat", t);
             if (t.rank() != first.rank()) {
                 throw new IllegalArgumentException("cat: tensor " + i + " has rank " + t.rank() + " (shape " + t.shape()
                         + "), expected rank " + first.rank() + " like tensor 0 (shape " + first.shape() + ")");

@@ -7,6 +7,7 @@ final class LinearAlgebra {
     static Tensor matmul(Tensor a, Tensor b) {
         a.checkOpen("matmul");
         b.checkOpen("matmul");
+        a.checkSameDevice("matmul", b);
         if (a.rank() == 0 || b.rank() == 0) {
             throw new IllegalArgumentException("matmul: both arguments need at least 1 dimension, got shapes "
                     + a.shape() + " and " + b.shape());

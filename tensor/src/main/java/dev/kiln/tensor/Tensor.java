@@ -143,6 +143,14 @@ public final class Tensor implements AutoCloseable {
         }
     }
 
+    /** Throws, naming {@code op} and both devices, unless {@code other} (when not null) is on this tensor's device. */
+    void checkSameDevice(String op, Tensor other) {
+        if (other != null && !other.device().equals(device())) {
+            throw new IllegalArgumentException(op + ": tensors are on different devices: " + device() + " and "
+                    + other.device());
+        }
+    }
+
     @Override
     public void close() {
         if (!closed) {

@@ -145,6 +145,14 @@ class TrainingOpsTest {
                         assertEquals(checked, s2.device());
                     }
                     cpu.copyFrom(sum); // copies across devices, as torch's copy_
+                    for (java.util.function.Supplier<Tensor> mixed : java.util.List.<java.util.function.Supplier<Tensor>>of(
+                            () -> moved.reshape(1, 3).matmul(cpu.reshape(3, 1)),
+                            () -> Tensor.cat(java.util.List.of(moved, cpu), 0),
+                            () -> moved.gather(0, Tensor.zeros(DType.I64, 2).to(Device.CPU)),
+                            () -> moved.add(cpu))) {
+                        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, mixed::get);
+                        assertTrue(e.getMessage().contains("different devices"), e.getMessage());
+                    }
                 }
             }
             assertEquals(Device.CPU, DeviceScope.current());
