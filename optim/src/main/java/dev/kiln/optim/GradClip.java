@@ -2,10 +2,13 @@ package dev.kiln.optim;
 
 import dev.kiln.autograd.Var;
 import dev.kiln.tensor.DType;
+import dev.kiln.tensor.Device;
 import dev.kiln.tensor.Shape;
 import dev.kiln.tensor.Tensor;
 import dev.kiln.tensor.TrainingOps;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /** Gradient clipping (torch.nn.utils.clip_grad_norm_ / clip_grad_value_), in place on the parameters' gradients. */
 public final class GradClip {
@@ -20,15 +23,27 @@ public final class GradClip {
         if (!(maxNorm > 0)) {
             throw new IllegalArgumentException("clipGradNorm: maxNorm must be positive, got " + maxNorm);
         }
+        // Sums of squares add up on each gradient's device, one F64 scalar each, and are read once
+        // per device: no gradient and no per-tensor number crosses to the host.
+        Map<Device, Tensor> totals = new LinkedHashMap<>();
         double sumSquares = 0;
-        // One F64 scalar per gradient, summed on the host in parameter order: the only host traffic
-        // is one number per tensor, never a gradient.
-        for (Var p : params) {
-            if (p.grad() != null) {
-                try (Tensor ss = TrainingOps.sumOfSquares(p.grad())) {
-                    sumSquares += ss.item();
+        try {
+            for (Var p : params) {
+                if (p.grad() != null) {
+                    Tensor ss = TrainingOps.sumOfSquares(p.grad());
+                    Tensor before = totals.put(ss.device(), ss);
+                    if (before != null) {
+                        totals.put(ss.device(), before.add(ss));
+                        before.close();
+                        ss.close();
+                    }
                 }
             }
+            for (Tensor t : totals.values()) {
+                sumSquares += t.item();
+            }
+        } finally {
+            totals.values().forEach(Tensor::close);
         }
         double norm = Math.sqrt(sumSquares);
         double coef = maxNorm / (norm + 1e-6);
