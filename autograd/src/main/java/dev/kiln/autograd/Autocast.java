@@ -7,7 +7,8 @@ import dev.kiln.tensor.DType;
  * precision (matrix products, hence linear and convolution) cast their floating inputs to the
  * scope's dtype (F16 or BF16), and ops that need range or accumulate many terms (softmax,
  * log-softmax, logsumexp, sum, exp, log, pow, rsqrt, layer norm and the losses) cast half inputs
- * up to F32. Everything else runs in its inputs' promoted dtype.
+ * up to F32. Everything else runs in its inputs' promoted dtype. Which op is in which class is
+ * {@link AutocastPolicy}'s one table; ops apply it through {@link AutocastPolicy#cast}.
  *
  * <pre>{@code
  * try (Autocast _ = Autocast.enter(DType.BF16)) {
@@ -55,23 +56,6 @@ public final class Autocast implements AutoCloseable {
     /** The active low-precision dtype on this thread, or null when autocast is off. */
     public static DType lowPrecision() {
         return CURRENT.get();
-    }
-
-    /** x cast to the low precision when autocast is on and x is another floating type; else x. */
-    static Var toLow(Var x) {
-        DType d = CURRENT.get();
-        if (d == null || !x.value().dtype().isFloatingPoint() || x.value().dtype() == d) {
-            return x;
-        }
-        return ElementwiseOps.to(x, d);
-    }
-
-    /** x cast to F32 when autocast is on and x is half precision; else x. */
-    static Var toF32(Var x) {
-        if (CURRENT.get() == null || !x.value().dtype().isHalf()) {
-            return x;
-        }
-        return ElementwiseOps.to(x, DType.F32);
     }
 
     @Override

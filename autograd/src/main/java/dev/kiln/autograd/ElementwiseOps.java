@@ -53,7 +53,7 @@ final class ElementwiseOps {
 
     // a^p (p a constant): da = g * p * a^(p-1)
     static Var pow(Var a, double p) {
-        a = Autocast.toF32(a);
+        a = AutocastPolicy.cast("pow", a);
         Tensor x = a.value();
         return Var.op("pow", x.pow(p), g -> new Tensor[] {g.mul(x.pow(p - 1)).mul(p)}, a);
     }
@@ -65,14 +65,14 @@ final class ElementwiseOps {
 
     // exp(a): da = g*out
     static Var exp(Var a) {
-        a = Autocast.toF32(a);
+        a = AutocastPolicy.cast("exp", a);
         Tensor out = a.value().exp();
         return Var.op("exp", out, g -> new Tensor[] {g.mul(out)}, a);
     }
 
     // log(a): da = g/a
     static Var log(Var a) {
-        a = Autocast.toF32(a);
+        a = AutocastPolicy.cast("log", a);
         Tensor x = a.value();
         return Var.op("log", x.log(), g -> new Tensor[] {g.div(x)}, a);
     }
@@ -148,14 +148,14 @@ final class ElementwiseOps {
 
     // log1p(a): da = g/(1 + a)
     static Var log1p(Var a) {
-        a = Autocast.toF32(a);
+        a = AutocastPolicy.cast("log1p", a);
         Tensor x = a.value();
         return Var.op("log1p", x.log1p(), g -> new Tensor[] {g.div(x.add(1.0))}, a);
     }
 
     // rsqrt(a) = a^(-1/2): da = -0.5*g*out^3
     static Var rsqrt(Var a) {
-        a = Autocast.toF32(a);
+        a = AutocastPolicy.cast("rsqrt", a);
         Tensor out = a.value().rsqrt();
         return Var.op("rsqrt", out, g -> new Tensor[] {g.mul(out.mul(out).mul(out)).mul(-0.5)}, a);
     }
@@ -201,8 +201,8 @@ final class ElementwiseOps {
     // a^b (both tensors, broadcast): da = g * b * a^(b-1), db = g * out * log(a)
     // (db is taken as 0 where a == 0 and b >= 0, where log(a) = -inf would give 0 * -inf; torch does the same)
     static Var pow(Var base, Var exponent) {
-        Var a = Autocast.toF32(base);
-        Var b = Autocast.toF32(exponent);
+        Var a = AutocastPolicy.cast("pow", base);
+        Var b = AutocastPolicy.cast("pow", exponent);
         Tensor x = a.value(), y = b.value();
         Tensor out = x.pow(y);
         return Var.op("pow", out, g -> {

@@ -26,7 +26,7 @@ public final class Functional {
         }
         Var y = x.matmul(weight.transpose(0, 1));
         if (bias != null) {
-            bias = Autocast.toLow(bias); // under autocast the whole affine map runs in half precision
+            bias = AutocastPolicy.cast("linear", bias); // under autocast the whole affine map runs in half precision
             if (bias.value().rank() != 1 || bias.value().size(0) != weight.value().size(0)) {
                 throw new IllegalArgumentException("linear: bias must be [" + weight.value().size(0) + "], got shape "
                         + bias.shape());
@@ -58,7 +58,7 @@ public final class Functional {
                         + Arrays.toString(normShape) + ", got " + p.shape());
             }
         }
-        x = Autocast.toF32(x); // statistics over many elements: F32 under autocast
+        x = AutocastPolicy.cast("layerNorm", x); // statistics over many elements: F32 under autocast
         if (x.value().dtype() == dev.kiln.tensor.DType.F32 && sameDtype(weight, x) && sameDtype(bias, x)) {
             // The fused kernel: one pass for the statistics, one for the output, and a fused backward.
             return NormOps.layerNorm(x, normalizedDims, weight, bias, eps);
@@ -122,7 +122,7 @@ public final class Functional {
             counted[i] = 1;
             count++;
         }
-        logits = Autocast.toF32(logits);
+        logits = AutocastPolicy.cast("crossEntropy", logits);
         Var picked = logits.logSoftmax(1).gather(1, Tensor.fromArray(safe, n, 1)).reshape(n);
         if (count < n) {
             picked = picked.mul(Var.constant(Tensor.fromArray(counted, n).to(logits.value().dtype())));
@@ -136,7 +136,7 @@ public final class Functional {
             throw new IllegalArgumentException("mseLoss: input shape " + input.shape() + " and target shape "
                     + target.shape() + " differ");
         }
-        Var d = Autocast.toF32(input).sub(Autocast.toF32(target));
+        Var d = AutocastPolicy.cast("mseLoss", input).sub(AutocastPolicy.cast("mseLoss", target));
         return d.mul(d).mean();
     }
 
@@ -154,7 +154,7 @@ public final class Functional {
      */
     public static Var conv2d(Var x, Var weight, Var bias, int strideH, int strideW, int padH, int padW,
                              int dilationH, int dilationW, int groups) {
-        x = Autocast.toLow(x); // im2col in half precision too: the columns are the big saved tensor
+        x = AutocastPolicy.cast("conv2d", x); // im2col in half precision too: the columns are the big saved tensor
         Tensor xv = x.value();
         Tensor wv = weight.value();
         if (xv.rank() != 4) {
@@ -197,7 +197,7 @@ public final class Functional {
         }
         y = y.reshape(n, outChannels, oh, ow);
         if (bias != null) {
-            bias = Autocast.toLow(bias);
+            bias = AutocastPolicy.cast("conv2d", bias);
             y = y.add(bias.reshape(1, outChannels, 1, 1));
         }
         return y;

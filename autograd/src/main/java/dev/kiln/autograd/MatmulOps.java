@@ -14,10 +14,8 @@ final class MatmulOps {
      * da = g @ b^T, db = a^T @ g, each summed over the batch dims it was broadcast along.
      */
     static Var matmul(Var a, Var b) {
-        if (Autocast.lowPrecision() != null) {
-            a = Autocast.toLow(a);
-            b = Autocast.toLow(b);
-        }
+        a = AutocastPolicy.cast("matmul", a);
+        b = AutocastPolicy.cast("matmul", b);
         return matmulExact(a, b);
     }
 

@@ -9,7 +9,7 @@ final class ReductionOps {
 
     // sum over dims (null = all): da = g broadcast back over the reduced dims
     static Var sum(Var a, int[] dims, boolean keepdim) {
-        a = Autocast.toF32(a);
+        a = AutocastPolicy.cast("sum", a);
         Tensor x = a.value();
         Tensor out = dims == null ? x.sum() : x.sum(dims, keepdim);
         return Var.op("sum", out, g -> new Tensor[] {expandBack(g, x.shape(), dims, keepdim)}, a);
@@ -25,7 +25,7 @@ final class ReductionOps {
 
     // logsumexp over dims: da = g broadcast back * exp(a - out), i.e. g times the softmax over dims
     static Var logsumexp(Var a, int[] dims, boolean keepdim) {
-        a = Autocast.toF32(a);
+        a = AutocastPolicy.cast("logsumexp", a);
         Tensor x = a.value();
         Tensor out = x.logsumexp(dims, keepdim);
         return Var.op("logsumexp", out, g -> {
@@ -59,7 +59,7 @@ final class ReductionOps {
 
     // y = softmax(a, dim): da = y * (g - sum(g*y, dim))
     static Var softmax(Var a, int dim) {
-        a = Autocast.toF32(a);
+        a = AutocastPolicy.cast("softmax", a);
         Tensor y = a.value().softmax(dim);
         return Var.op("softmax", y, g -> {
             Tensor dot = g.mul(y).sum(new int[] {dim}, true);
@@ -69,7 +69,7 @@ final class ReductionOps {
 
     // y = logSoftmax(a, dim): da = g - softmax(a) * sum(g, dim)
     static Var logSoftmax(Var a, int dim) {
-        a = Autocast.toF32(a);
+        a = AutocastPolicy.cast("logSoftmax", a);
         Tensor y = a.value().logSoftmax(dim);
         return Var.op("logSoftmax", y, g -> {
             Tensor total = g.sum(new int[] {dim}, true);

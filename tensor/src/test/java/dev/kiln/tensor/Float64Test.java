@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
  * F64 end to end: creation and download are bit-exact, conversions to and from every dtype round
  * once (to nearest even) or truncate as torch does, promotion makes F64 win, and the ops that move
  * or combine values (matmul, indexing, sort, where, clamp, im2col...) never round through float.
- * Elementwise ops, reductions and softmax are covered per op by OpConformanceTest at 1e-14.
+ * Elementwise ops, reductions and softmax are covered per op by the op registry (test-fixtures: OpInfoSuiteTest, OpConformanceTest) at 1e-14.
  */
 class Float64Test {
     /** Doubles no float can hold, and the edge cases. */
