@@ -11,7 +11,7 @@ import dev.kiln.tensor.DType;
  *
  * <pre>{@code
  * try (Autocast _ = Autocast.enter(DType.BF16)) {
- *     Var loss = Functional.crossEntropy(model.forward(x), y);   // matmuls in BF16, loss in F32
+ *     Var loss = Losses.crossEntropy(model.forward(x), y);       // matmuls in BF16, loss in F32
  * }
  * loss.backward();                                              // F32 parameters get F32 gradients
  * }</pre>
@@ -66,8 +66,11 @@ public final class Autocast implements AutoCloseable {
         return ElementwiseOps.to(x, d);
     }
 
-    /** x cast to F32 when autocast is on and x is half precision; else x. */
-    static Var toF32(Var x) {
+    /**
+     * x cast to F32 when autocast is on and x is half precision; else x. Public for ops built
+     * outside this module that autocast runs in F32 (the losses in {@code nn.loss}).
+     */
+    public static Var toF32(Var x) {
         if (CURRENT.get() == null || !x.value().dtype().isHalf()) {
             return x;
         }
