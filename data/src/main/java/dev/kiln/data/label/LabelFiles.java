@@ -1,10 +1,10 @@
 package dev.kiln.data.label;
 
 import dev.kiln.data.io.AtomicFiles;
-import dev.kiln.data.io.CsvTable;
 import dev.kiln.data.io.JsonFiles;
 import dev.kiln.data.io.MalformedDataException;
 import dev.kiln.data.io.TextFile;
+import dev.kiln.data.stream.CsvTable;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
