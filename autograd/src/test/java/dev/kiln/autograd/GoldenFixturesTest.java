@@ -16,13 +16,13 @@ import org.junit.jupiter.api.Test;
 class GoldenFixturesTest {
     static final double RTOL = 1e-4;
 
-    /** Checks the loss and the gradient of every named parameter against the fixture. */
     /** Mean cross-entropy from primitive ops (losses live in nn.loss; autograd's tests check the ops they use). */
     private static Var crossEntropy(Var logits, Tensor target) {
         int n = logits.value().size(0);
         return logits.logSoftmax(1).gather(1, target.reshape(n, 1)).mean().mul(-1.0);
     }
 
+    /** Checks the loss and the gradient of every named parameter against the fixture. */
     private static void checkAll(GoldenFixture f, Var loss, Map<String, Var> params) {
         f.assertMatches("loss", loss.value(), RTOL);
         loss.backward();
