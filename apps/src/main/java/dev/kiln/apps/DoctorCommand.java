@@ -2,6 +2,7 @@ package dev.kiln.apps;
 
 import dev.kiln.tensor.Device;
 import dev.kiln.cuda.CudaProbe;
+import dev.kiln.data.io.JsonFiles;
 import java.io.File;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -51,7 +52,7 @@ final class DoctorCommand implements Runnable {
         Map<String, Object> report = report();
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
-            out.println(Json.write(report));
+            out.println(JsonFiles.write(report));
         } else {
             printText(out, report);
         }
@@ -249,70 +250,5 @@ final class DoctorCommand implements Runnable {
             m.put((String) keysAndValues[i], keysAndValues[i + 1]);
         }
         return m;
-    }
-
-    /** Just enough JSON: maps, lists, strings, numbers, booleans and null, on one line. */
-    static final class Json {
-        private Json() {}
-
-        static String write(Object value) {
-            StringBuilder sb = new StringBuilder();
-            write(sb, value);
-            return sb.toString();
-        }
-
-        private static void write(StringBuilder sb, Object value) {
-            switch (value) {
-                case null -> sb.append("null");
-                case String s -> string(sb, s);
-                case Number n -> sb.append(n);
-                case Boolean b -> sb.append(b);
-                case Map<?, ?> m -> {
-                    sb.append('{');
-                    String sep = "";
-                    for (Map.Entry<?, ?> e : m.entrySet()) {
-                        sb.append(sep);
-                        string(sb, String.valueOf(e.getKey()));
-                        sb.append(':');
-                        write(sb, e.getValue());
-                        sep = ",";
-                    }
-                    sb.append('}');
-                }
-                case List<?> l -> {
-                    sb.append('[');
-                    for (int i = 0; i < l.size(); i++) {
-                        if (i > 0) {
-                            sb.append(',');
-                        }
-                        write(sb, l.get(i));
-                    }
-                    sb.append(']');
-                }
-                default -> string(sb, value.toString());
-            }
-        }
-
-        private static void string(StringBuilder sb, String s) {
-            sb.append('"');
-            for (int i = 0; i < s.length(); i++) {
-                char c = s.charAt(i);
-                switch (c) {
-                    case '"' -> sb.append("\\\"");
-                    case '\\' -> sb.append("\\\\");
-                    case '\n' -> sb.append("\\n");
-                    case '\r' -> sb.append("\\r");
-                    case '\t' -> sb.append("\\t");
-                    default -> {
-                        if (c < 0x20) {
-                            sb.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
-                        } else {
-                            sb.append(c);
-                        }
-                    }
-                }
-            }
-            sb.append('"');
-        }
     }
 }

@@ -77,8 +77,8 @@ class KilnCliTest {
     @Test
     void jsonEscapesQuotesBackslashesAndControls() {
         assertEquals("{\"a\\\"b\":[\"c\\\\d\\n\",null,1,true]}",
-                DoctorCommand.Json.write(java.util.Map.of("a\"b", java.util.Arrays.asList("c\\d\n", null, 1, true))));
-        assertEquals("\"\\u0001\"", DoctorCommand.Json.write("\u0001"));
+                dev.kiln.data.io.JsonFiles.write(java.util.Map.of("a\"b", java.util.Arrays.asList("c\\d\n", null, 1, true))));
+        assertEquals("\"\\u0001\"", dev.kiln.data.io.JsonFiles.write("\u0001"));
     }
 
     /** Braces and brackets outside strings nest properly and close at the end. */

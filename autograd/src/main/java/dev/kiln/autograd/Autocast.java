@@ -12,7 +12,7 @@ import dev.kiln.tensor.DType;
  *
  * <pre>{@code
  * try (Autocast _ = Autocast.enter(DType.BF16)) {
- *     Var loss = Functional.crossEntropy(model.forward(x), y);   // matmuls in BF16, loss in F32
+ *     Var loss = Losses.crossEntropy(model.forward(x), y);       // matmuls in BF16, loss in F32
  * }
  * loss.backward();                                              // F32 parameters get F32 gradients
  * }</pre>

@@ -10,7 +10,7 @@ import java.util.Arrays;
 /**
  * Neural-network functions built from differentiable Var ops (torch's {@code nn.functional}):
  * their gradients come from the ops they are made of, which gradcheck verifies one by one. Layers
- * (modules with parameters) wrap these.
+ * (modules with parameters) wrap these. Losses are not here: they live in {@code nn.loss.Losses}.
  */
 public final class Functional {
     private Functional() {}
@@ -77,67 +77,6 @@ public final class Functional {
 
     private static boolean sameDtype(Var p, Var x) {
         return p == null || p.value().dtype() == x.value().dtype();
-    }
-
-    /** torch's default ignore index for {@link #crossEntropy}. */
-    public static final long IGNORE_INDEX = -100;
-
-    /** Mean cross-entropy of logits [N, C] against class indices [N]; see the full overload. */
-    public static Var crossEntropy(Var logits, Tensor targets) {
-        return crossEntropy(logits, targets, IGNORE_INDEX);
-    }
-
-    /**
-     * Cross-entropy between {@code logits} [N, C] and integer class {@code targets} [N]:
-     * {@code -mean over counted rows of logSoftmax(logits)[i, target_i]}, where rows whose target is
-     * {@code ignoreIndex} are not counted (torch's {@code F.cross_entropy}, reduction "mean"). All
-     * rows ignored gives NaN, as in torch.
-     */
-    public static Var crossEntropy(Var logits, Tensor targets, long ignoreIndex) {
-        if (logits.value().rank() != 2) {
-            throw new IllegalArgumentException("crossEntropy: logits must be 2-D [N, C], got shape " + logits.shape());
-        }
-        if (targets.dtype() != DType.I64 && targets.dtype() != DType.I32) {
-            throw new IllegalArgumentException("crossEntropy: targets must be class indices (I64 or I32), got " + targets.dtype());
-        }
-        int n = logits.value().size(0);
-        int classes = logits.value().size(1);
-        if (targets.rank() != 1 || targets.size(0) != n) {
-            throw new IllegalArgumentException("crossEntropy: targets must be [" + n + "] for logits " + logits.shape()
-                    + ", got shape " + targets.shape());
-        }
-        long[] t = targets.toLongArray();
-        long[] safe = new long[n];
-        float[] counted = new float[n];
-        int count = 0;
-        for (int i = 0; i < n; i++) {
-            if (t[i] == ignoreIndex) {
-                continue;
-            }
-            if (t[i] < 0 || t[i] >= classes) {
-                throw new IndexOutOfBoundsException("crossEntropy: target " + t[i] + " at row " + i + " is out of range for "
-                        + classes + " classes");
-            }
-            safe[i] = t[i];
-            counted[i] = 1;
-            count++;
-        }
-        logits = AutocastPolicy.cast("crossEntropy", logits);
-        Var picked = logits.logSoftmax(1).gather(1, Tensor.fromArray(safe, n, 1)).reshape(n);
-        if (count < n) {
-            picked = picked.mul(Var.constant(Tensor.fromArray(counted, n).to(logits.value().dtype())));
-        }
-        return picked.sum().mul(-1.0 / count);
-    }
-
-    /** Mean squared error {@code mean((input - target)^2)}; shapes must match. */
-    public static Var mseLoss(Var input, Var target) {
-        if (!input.shape().equals(target.shape())) {
-            throw new IllegalArgumentException("mseLoss: input shape " + input.shape() + " and target shape "
-                    + target.shape() + " differ");
-        }
-        Var d = AutocastPolicy.cast("mseLoss", input).sub(AutocastPolicy.cast("mseLoss", target));
-        return d.mul(d).mean();
     }
 
     /** Output positions per image below which conv2d runs one GEMM over the whole batch. */

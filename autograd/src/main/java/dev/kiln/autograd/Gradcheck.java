@@ -1,6 +1,7 @@
 package dev.kiln.autograd;
 
 import dev.kiln.tensor.DType;
+import dev.kiln.tensor.DeviceScope;
 import dev.kiln.tensor.Tensor;
 import dev.kiln.tensor.random.Generator;
 import java.util.Arrays;
@@ -73,7 +74,10 @@ public final class Gradcheck {
         if (!out.requiresGrad()) {
             throw new IllegalArgumentException("gradcheck: the output does not depend on any input");
         }
-        Tensor weights = Tensor.randn(new Generator(1234), out.shape().toArray()).to(out.value().dtype());
+        Tensor weights;
+        try (DeviceScope _ = DeviceScope.enter(out.value().device())) { // the output's device, whichever it is
+            weights = Tensor.randn(new Generator(1234), out.shape().toArray()).to(out.value().dtype());
+        }
         double[] r = weights.toDoubleArray();
         out.mul(Var.constant(weights)).sum().backward();
 
@@ -127,9 +131,13 @@ public final class Gradcheck {
         data[j] = value;
         Var[] vars = new Var[inputs.length];
         for (int i = 0; i < inputs.length; i++) {
-            vars[i] = Var.constant(i == which
-                    ? Tensor.fromArray(data, inputs[i].dtype(), inputs[i].shape().toArray())
-                    : inputs[i]);
+            if (i == which) {
+                try (DeviceScope _ = DeviceScope.enter(inputs[i].device())) { // perturbed where the input lives
+                    vars[i] = Var.constant(Tensor.fromArray(data, inputs[i].dtype(), inputs[i].shape().toArray()));
+                }
+            } else {
+                vars[i] = Var.constant(inputs[i]);
+            }
         }
         double[] y;
         try (NoGrad ng = NoGrad.enter()) {

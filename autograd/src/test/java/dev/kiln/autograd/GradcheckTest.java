@@ -24,23 +24,18 @@ class GradcheckTest {
 
     /**
      * What the op registry (test-fixtures: one OpInfo per op, gradchecked by OpInfoSuiteTest) does
-     * not hold: the losses, which move to nn.loss with these checks, and compositions that test the
-     * engine rather than an op (a shared input accumulating gradient from several paths, a tiny MLP).
+     * not hold: compositions that test the engine rather than an op (a shared input accumulating
+     * gradient from several paths, a tiny MLP). The losses are gradchecked in nn's LossesTest.
      */
     static List<Spec> specs() {
         return List.of(
-                new Spec("crossEntropy", x -> Functional.crossEntropy(x[0], x[1].value()),
-                        g -> new Tensor[] {randn(g, 4, 5), Tensor.fromArray(new long[] {1, 4, 0, 4}, 4)}),
-                new Spec("crossEntropy ignoreIndex", x -> Functional.crossEntropy(x[0], x[1].value()),
-                        g -> new Tensor[] {randn(g, 4, 3), Tensor.fromArray(new long[] {2, -100, 0, 2}, 4)}),
-                new Spec("mseLoss", x -> Functional.mseLoss(x[0], x[1]), g -> new Tensor[] {randn(g, 3, 4), randn(g, 3, 4)}),
                 new Spec("x*x + x (shared input)", x -> x[0].mul(x[0]).add(x[0]), g -> new Tensor[] {randn(g, 3, 2)}),
                 new Spec("MLP + logSoftmax loss", x -> x[0].matmul(x[1]).add(x[2]).tanh().matmul(x[3]).logSoftmax(-1).mean(),
                         g -> new Tensor[] {randn(g, 4, 3), randn(g, 3, 5), randn(g, 5), randn(g, 5, 2)}));
     }
 
     @TestFactory
-    Stream<DynamicTest> lossesAndCompositionsMatchCentralDifferences() {
+    Stream<DynamicTest> compositionsMatchCentralDifferences() {
         return specs().stream().map(spec -> DynamicTest.dynamicTest(spec.name(), () -> {
             Tensor[] inputs = spec.inputs().apply(new Generator(42));
             Gradcheck.Result res = Gradcheck.check(spec.fn(), inputs);

@@ -1,8 +1,8 @@
 package dev.kiln.bench;
 
 import dev.kiln.autograd.Autocast;
-import dev.kiln.autograd.Functional;
 import dev.kiln.autograd.Var;
+import dev.kiln.nn.loss.Losses;
 import dev.kiln.nn.transformer.Gpt;
 import dev.kiln.optim.Adam;
 import dev.kiln.optim.Optimizer;
@@ -99,7 +99,7 @@ public final class AmpBench implements Callable<Integer> {
 
     private static Var forward(Gpt gpt, Tensor input, Tensor target, DType precision) {
         try (Autocast _ = precision == DType.F32 ? Autocast.disabled() : Autocast.enter(precision)) {
-            return Functional.crossEntropy(gpt.forward(input).reshape(BATCH * CONTEXT, VOCAB), target);
+            return Losses.crossEntropy(gpt.forward(input).reshape(BATCH * CONTEXT, VOCAB), target);
         }
     }
 

@@ -1,6 +1,6 @@
 package dev.kiln.bench;
 
-import dev.kiln.data.io.Json;
+import dev.kiln.data.io.JsonFiles;
 import dev.kiln.data.tokenize.BpeTokenizer;
 import dev.kiln.data.tokenize.BpeTrainer;
 import java.io.IOException;
@@ -116,10 +116,10 @@ public final class TokenizeBench implements Callable<Integer> {
                         Map.of("RAYON_NUM_THREADS", Integer.toString(t), "TOKENIZERS_PARALLELISM", "true"), List.of())) {
                     if (first) {
                         first = false;
-                        double[] check = ref.ask("{\"op\":\"check\",\"ids\":" + Json.write(idsFile.toString()) + "}", MISMATCHED, FIRST);
+                        double[] check = ref.ask("{\"op\":\"check\",\"ids\":" + JsonFiles.write(idsFile.toString()) + "}", MISMATCHED, FIRST);
                         double[] hfTrain = ref.ask(String.format(Locale.ROOT,
                                 "{\"op\":\"train\",\"vocab_size\":%d,\"min_frequency\":%d,\"special\":%s}",
-                                vocabSize, minFrequency, Json.write(SPECIAL)), SECONDS, MERGES_EQUAL);
+                                vocabSize, minFrequency, JsonFiles.write(SPECIAL)), SECONDS, MERGES_EQUAL);
                         reportTraining(docs.size(), kilnTrain, hfTrain, check);
                         if (!json) {
                             out.printf("%7s %-5s %12s %12s %10s%n", "threads", "cache", "Kiln MB/s", "HF MB/s", "Kiln/HF");
@@ -204,7 +204,7 @@ public final class TokenizeBench implements Callable<Integer> {
     private static void writeJsonLines(Path file, List<Object> values) throws IOException {
         StringBuilder sb = new StringBuilder();
         for (Object v : values) {
-            sb.append(Json.write(v)).append('\n');
+            sb.append(JsonFiles.write(v)).append('\n');
         }
         Files.writeString(file, sb, StandardCharsets.UTF_8);
     }

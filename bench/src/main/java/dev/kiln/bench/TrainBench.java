@@ -1,7 +1,6 @@
 package dev.kiln.bench;
 
 import dev.kiln.tensor.Device;
-import dev.kiln.autograd.Functional;
 import dev.kiln.autograd.NoGrad;
 import dev.kiln.autograd.Var;
 import dev.kiln.nn.Activation;
@@ -10,6 +9,7 @@ import dev.kiln.nn.Flatten;
 import dev.kiln.nn.Linear;
 import dev.kiln.nn.Pool2d;
 import dev.kiln.nn.Sequential;
+import dev.kiln.nn.loss.Losses;
 import dev.kiln.nn.recurrent.LSTM;
 import dev.kiln.nn.recurrent.RecurrentOptions;
 import dev.kiln.nn.transformer.Gpt;
@@ -185,7 +185,7 @@ public final class TrainBench implements Callable<Integer> {
         Runnable step = train ? () -> {
             try (TensorScope _ = TensorScope.open()) {
                 opt.zeroGrad();
-                Functional.crossEntropy(model.forward(x).reshape(16 * 128, 96), y).backward();
+                Losses.crossEntropy(model.forward(x).reshape(16 * 128, 96), y).backward();
                 opt.step();
             }
         } : () -> {
@@ -207,7 +207,7 @@ public final class TrainBench implements Callable<Integer> {
         return new Workload("images/s", 64, () -> {
             try (TensorScope _ = TensorScope.open()) {
                 opt.zeroGrad();
-                Functional.crossEntropy(model.forward(Var.constant(x)), y).backward();
+                Losses.crossEntropy(model.forward(Var.constant(x)), y).backward();
                 opt.step();
             }
         });
@@ -226,7 +226,7 @@ public final class TrainBench implements Callable<Integer> {
             try (TensorScope _ = TensorScope.open()) {
                 opt.zeroGrad();
                 Var last = lstm.forward(Var.constant(x)).hN().reshape(64, 64);
-                Functional.mseLoss(head.forward(last), Var.constant(y)).backward();
+                Losses.mseLoss(head.forward(last), Var.constant(y)).backward();
                 opt.step();
             }
         });

@@ -3,7 +3,7 @@ package dev.kiln.apps.data;
 import dev.kiln.apps.data.DataSets.Apt;
 import dev.kiln.apps.data.DataSets.DataSet;
 import dev.kiln.apps.data.DataSets.Npm;
-import dev.kiln.data.io.Json;
+import dev.kiln.data.io.JsonFiles;
 import dev.kiln.data.io.MalformedDataException;
 import dev.kiln.data.io.TarReader;
 import java.io.IOException;
@@ -172,7 +172,7 @@ final class Fetcher {
             out.println("  " + files.size() + " files");
             String version = "?";
             Path pj = staging.resolve("package.json");
-            if (Files.isRegularFile(pj) && Json.read(pj) instanceof Map<?, ?> m && m.get("version") instanceof String v) {
+            if (Files.isRegularFile(pj) && JsonFiles.read(pj) instanceof Map<?, ?> m && m.get("version") instanceof String v) {
                 version = v;
             }
             return "npm:" + npm.packageName() + "@" + version + (from != null ? " (from " + from.toAbsolutePath() + ")" : "");

@@ -1,6 +1,6 @@
 package dev.kiln.apps.data;
 
-import dev.kiln.data.io.Json;
+import dev.kiln.data.io.JsonFiles;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -52,7 +52,7 @@ final class Manifest {
         m.put("totalBytes", total);
         m.put("counts", counts);
         m.put("files", files);
-        Files.writeString(dir.resolve(FILE), Json.writePretty(m) + "\n", StandardCharsets.UTF_8);
+        Files.writeString(dir.resolve(FILE), JsonFiles.writePretty(m) + "\n", StandardCharsets.UTF_8);
         return m;
     }
 
@@ -63,7 +63,7 @@ final class Manifest {
         if (!Files.isRegularFile(f)) {
             return null;
         }
-        return (Map<String, Object>) Json.read(f);
+        return (Map<String, Object>) JsonFiles.read(f);
     }
 
     static String sha256(Path file) throws IOException {

@@ -9,7 +9,7 @@ import dev.kiln.data.dedup.ContentHash;
 import dev.kiln.data.dedup.ExactDeduplicator;
 import dev.kiln.data.dedup.NearDuplicateDetector;
 import dev.kiln.data.io.AtomicFiles;
-import dev.kiln.data.io.Json;
+import dev.kiln.data.io.JsonFiles;
 import dev.kiln.data.parallel.CloseableIterator;
 import dev.kiln.data.parallel.OrderedParallelMap;
 import dev.kiln.data.shard.ShardDataset;
@@ -256,7 +256,7 @@ public final class PrepCommand implements Callable<Integer> {
         walls.put("encode", pass3);
         walls.put("total", wall);
         Map<String, Object> json = reportJson(corpora, root, dir, tokenizerName, perSource, report, splits, clock, walls);
-        AtomicFiles.writeString(dir.resolve("report.json"), Json.writePretty(json) + "\n");
+        AtomicFiles.writeString(dir.resolve("report.json"), JsonFiles.writePretty(json) + "\n");
         stdout.print(table(perSource, report, splits, clock, wall, dir));
         stdout.flush();
         return 0;
@@ -349,7 +349,7 @@ public final class PrepCommand implements Callable<Integer> {
                 line.put("id", source.id());
                 line.put("source", source.corpus());
                 line.put("text", p.text());
-                w.write(Json.write(line));
+                w.write(JsonFiles.write(line));
                 w.write('\n');
                 long t2 = System.nanoTime();
                 clock.add("write jsonl", t2 - t1, bytes);

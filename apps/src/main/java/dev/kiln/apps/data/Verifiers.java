@@ -1,10 +1,10 @@
 package dev.kiln.apps.data;
 
-import dev.kiln.data.io.CsvTable;
 import dev.kiln.data.io.IdxArray;
 import dev.kiln.data.io.IdxReader;
 import dev.kiln.data.io.MalformedDataException;
 import dev.kiln.data.io.TextFile;
+import dev.kiln.data.stream.CsvTable;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -13,8 +13,8 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HexFormat;
 import java.util.HashSet;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;

@@ -2,7 +2,7 @@ package dev.kiln.apps.eval;
 
 import dev.kiln.apps.train.TrainedModels;
 import dev.kiln.autograd.NoGrad;
-import dev.kiln.data.io.Json;
+import dev.kiln.data.io.JsonFiles;
 import dev.kiln.eval.metrics.LanguageModelMetrics;
 import dev.kiln.nn.transformer.Gpt;
 import dev.kiln.tensor.Tensor;
@@ -53,7 +53,7 @@ final class LanguageModelEvaluation {
     static Report evaluate(RunFiles run, Path dataDir, int limit) throws IOException {
         run.requireModel();
         String configText = run.metadata().get("config");
-        if (configText == null || !(Json.parse(configText, run.model() + " metadata config") instanceof Map<?, ?> cfg)) {
+        if (configText == null || !(JsonFiles.parse(configText, run.model() + " metadata config") instanceof Map<?, ?> cfg)) {
             throw new IOException(run.model() + ": checkpoint metadata has no \"config\" object (not a kiln train gpt checkpoint?)");
         }
         Gpt model = TrainedModels.gpt((Map<String, Object>) cfg);

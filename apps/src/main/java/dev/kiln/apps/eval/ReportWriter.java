@@ -1,7 +1,7 @@
 package dev.kiln.apps.eval;
 
 import dev.kiln.data.io.AtomicFiles;
-import dev.kiln.data.io.Json;
+import dev.kiln.data.io.JsonFiles;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -18,7 +18,7 @@ public final class ReportWriter {
     public static Path write(Report report, Path dir) throws IOException {
         AtomicFiles.writeString(dir.resolve("report.md"), markdown(report));
         AtomicFiles.writeString(dir.resolve("report.html"), html(report));
-        AtomicFiles.writeString(dir.resolve("report.json"), Json.writePretty(json(report)) + "\n");
+        AtomicFiles.writeString(dir.resolve("report.json"), JsonFiles.writePretty(json(report)) + "\n");
         return dir.resolve("report.md");
     }
 

@@ -1,6 +1,6 @@
 package dev.kiln.apps.eval;
 
-import dev.kiln.data.io.Json;
+import dev.kiln.data.io.JsonFiles;
 import dev.kiln.nn.io.Safetensors;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -37,7 +37,7 @@ record RunFiles(Path dir, Path model, Map<String, String> metadata, Map<String, 
         Map<String, Object> config = new LinkedHashMap<>();
         Path configFile = dir.resolve("config.json");
         if (Files.isRegularFile(configFile)) {
-            if (!(Json.read(configFile) instanceof Map<?, ?> m)) {
+            if (!(JsonFiles.read(configFile) instanceof Map<?, ?> m)) {
                 throw new IOException(configFile + ": expected a JSON object");
             }
             config.putAll((Map<String, Object>) m);

@@ -1,6 +1,6 @@
 package dev.kiln.apps.eval;
 
-import dev.kiln.data.io.Json;
+import dev.kiln.data.io.JsonFiles;
 import dev.kiln.eval.metrics.Average;
 import dev.kiln.eval.metrics.CalibrationBins;
 import dev.kiln.eval.metrics.ClassificationMetrics;
@@ -43,12 +43,12 @@ final class TextClassifierEvaluation {
             throw new IOException("kiln eval: " + file + " not found; classify runs are evaluated from their test_predictions.jsonl");
         }
         List<Prediction> out = new ArrayList<>();
-        List<Object> lines = Json.readLines(file);
+        List<Object> lines = JsonFiles.readLines(file);
         for (int i = 0; i < lines.size() && (limit <= 0 || out.size() < limit); i++) {
             if (!(lines.get(i) instanceof Map<?, ?> m) || !(m.get("label") instanceof Number label)
                     || !(m.get("predicted") instanceof Number predicted) || !(m.get("p_spam") instanceof Number p)) {
                 throw new IOException(file + ": line " + (i + 1) + " must be an object with numeric label, predicted and p_spam, got "
-                        + Json.write(lines.get(i)));
+                        + JsonFiles.write(lines.get(i)));
             }
             out.add(new Prediction(String.valueOf(((Map<String, Object>) m).get("id")), label.intValue(), predicted.intValue(),
                     p.doubleValue()));
@@ -60,7 +60,7 @@ final class TextClassifierEvaluation {
     @SuppressWarnings("unchecked")
     static Map<String, String> misclassifiedTexts(Path reportJson) throws IOException {
         Map<String, String> texts = new HashMap<>();
-        if (Files.isRegularFile(reportJson) && Json.read(reportJson) instanceof Map<?, ?> report
+        if (Files.isRegularFile(reportJson) && JsonFiles.read(reportJson) instanceof Map<?, ?> report
                 && report.get("misclassified") instanceof List<?> errors) {
             for (Object e : errors) {
                 if (e instanceof Map<?, ?> m && m.get("id") != null && m.get("text") != null) {

@@ -3,7 +3,7 @@ package dev.kiln.apps.train;
 import dev.kiln.autograd.NoGrad;
 import dev.kiln.autograd.Var;
 import dev.kiln.data.io.AtomicFiles;
-import dev.kiln.data.io.Json;
+import dev.kiln.data.io.JsonFiles;
 import dev.kiln.nn.io.Safetensors;
 import dev.kiln.nn.loss.Losses;
 import dev.kiln.nn.loss.Reduction;
@@ -267,9 +267,9 @@ public final class ClassifyCommand implements Callable<Integer> {
         List<Encoded> test = encode(split.test(), vocab);
 
         RunDirectory run = RunDirectory.create(common.out, "classify", LocalDateTime.now());
-        AtomicFiles.writeString(run.config(), Json.writePretty(settings(corpus, split, vocab)) + "\n");
+        AtomicFiles.writeString(run.config(), JsonFiles.writePretty(settings(corpus, split, vocab)) + "\n");
         Path vocabFile = run.path().resolve("vocab.json");
-        AtomicFiles.writeString(vocabFile, Json.writePretty(vocabJson(vocab)) + "\n");
+        AtomicFiles.writeString(vocabFile, JsonFiles.writePretty(vocabJson(vocab)) + "\n");
 
         Generator g = new Generator(seed);
         TransformerClassifier model = new TransformerClassifier(modelConfig(vocab.size()), g);
@@ -381,8 +381,8 @@ public final class ClassifyCommand implements Callable<Integer> {
 
             Map<String, String> meta = new LinkedHashMap<>();
             meta.put("model", "kiln train classify: Transformer encoder, spam (1) vs ham (0) on SpamAssassin");
-            meta.put("config", Json.write(configJson(model.config)));
-            meta.put("vocab", Json.write(vocab.words()));
+            meta.put("config", JsonFiles.write(configJson(model.config)));
+            meta.put("vocab", JsonFiles.write(vocab.words()));
             meta.put("test_accuracy", Double.toString(counts.accuracy()));
             Safetensors.saveModule(run.model(), model, meta);
 
@@ -390,7 +390,7 @@ public final class ClassifyCommand implements Callable<Integer> {
             Path predictions = run.path().resolve("test_predictions.jsonl");
             AtomicFiles.writeString(predictions, predictionsJsonl(testEval));
             Path report = run.path().resolve("report.json");
-            AtomicFiles.writeString(report, Json.writePretty(reportJson(corpus, split, vocab, counts, baseline, majority, lastVal,
+            AtomicFiles.writeString(report, JsonFiles.writePretty(reportJson(corpus, split, vocab, counts, baseline, majority, lastVal,
                     testEval.loss(), wallSeconds, readSeconds, errors)) + "\n");
 
             Map<String, Object> summary = new LinkedHashMap<>();
@@ -521,7 +521,7 @@ public final class ClassifyCommand implements Callable<Integer> {
             m.put("label", e.actual()[i]);
             m.put("predicted", e.predicted()[i]);
             m.put("p_spam", e.pSpam()[i]);
-            sb.append(Json.write(m)).append('\n');
+            sb.append(JsonFiles.write(m)).append('\n');
         }
         return sb.toString();
     }

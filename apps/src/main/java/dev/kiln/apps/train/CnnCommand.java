@@ -176,7 +176,7 @@ public final class CnnCommand implements Callable<Integer> {
         double peakLr = lr != null ? lr : optimizer == OptimizerKind.adamw ? ADAMW_LR : SGD_LR;
         RunDirectory run = RunDirectory.create(common.out, "cnn", LocalDateTime.now());
         Map<String, Object> settings = settings(peakLr, data);
-        Files.writeString(run.config(), dev.kiln.data.io.Json.writePretty(settings) + "\n");
+        Files.writeString(run.config(), dev.kiln.data.io.JsonFiles.writePretty(settings) + "\n");
 
         Generator g = new Generator(seed);
         Sequential model = model(h, w, g);

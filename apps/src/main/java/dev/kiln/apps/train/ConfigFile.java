@@ -1,6 +1,6 @@
 package dev.kiln.apps.train;
 
-import dev.kiln.data.io.Json;
+import dev.kiln.data.io.JsonFiles;
 import dev.kiln.data.io.MalformedDataException;
 import java.io.IOException;
 import java.io.Reader;
@@ -69,7 +69,7 @@ public final class ConfigFile {
     private static Object read(CommandLine cl, Path file) throws IOException {
         try {
             if (!isYaml(file)) {
-                return Json.read(file);
+                return JsonFiles.read(file);
             }
             LoaderOptions options = new LoaderOptions();
             options.setAllowDuplicateKeys(false); // a repeated key is almost always a mistake

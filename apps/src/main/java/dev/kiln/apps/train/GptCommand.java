@@ -2,7 +2,7 @@ package dev.kiln.apps.train;
 
 import dev.kiln.autograd.NoGrad;
 import dev.kiln.autograd.Var;
-import dev.kiln.data.io.Json;
+import dev.kiln.data.io.JsonFiles;
 import dev.kiln.data.io.MalformedDataException;
 import dev.kiln.data.shard.ShardDataset;
 import dev.kiln.data.shard.ShardManifest;
@@ -325,7 +325,7 @@ public final class GptCommand implements Callable<Integer> {
 
     private int train(Corpus corpus, PrintWriter stdout) throws IOException {
         RunDirectory run = RunDirectory.create(common.out, "gpt", LocalDateTime.now());
-        Files.writeString(run.config(), Json.writePretty(settings(corpus)) + "\n");
+        Files.writeString(run.config(), JsonFiles.writePretty(settings(corpus)) + "\n");
         Path vocabFile = corpus.vocab().save(run.path());
 
         Generator g = new Generator(seed);
@@ -416,7 +416,7 @@ public final class GptCommand implements Callable<Integer> {
 
             Map<String, String> meta = new LinkedHashMap<>();
             meta.put("model", "kiln train gpt: GPT on the Brown corpus, " + corpus.vocab().unit());
-            meta.put("config", Json.write(configJson(model.config)));
+            meta.put("config", JsonFiles.write(configJson(model.config)));
             meta.putAll(corpus.vocab().metadata());
             meta.put("val_loss", Double.toString(last.loss()));
             Safetensors.saveModule(run.model(), model, meta);

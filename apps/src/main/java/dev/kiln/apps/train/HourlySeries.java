@@ -1,7 +1,7 @@
 package dev.kiln.apps.train;
 
 import dev.kiln.data.Dataset;
-import dev.kiln.data.io.CsvTable;
+import dev.kiln.data.stream.CsvTable;
 import dev.kiln.tensor.Tensor;
 import java.io.IOException;
 import java.nio.file.Files;

@@ -1,6 +1,6 @@
 package dev.kiln.apps.train;
 
-import dev.kiln.data.io.Json;
+import dev.kiln.data.io.JsonFiles;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -35,7 +35,7 @@ public final class MetricsLog implements AutoCloseable {
         Map<String, Object> clean = new LinkedHashMap<>();
         record.forEach((k, v) -> clean.put(k, finiteOrNull(v)));
         try {
-            out.write(Json.write(clean));
+            out.write(JsonFiles.write(clean));
             out.newLine();
             out.flush();
         } catch (IOException e) {

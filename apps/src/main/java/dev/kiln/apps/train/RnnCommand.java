@@ -152,7 +152,7 @@ public final class RnnCommand implements Callable<Integer> {
         Dataset<Tensor[]> train = data.train(limitTrain);
         Dataset<Tensor[]> validation = data.validation();
         Dataset<Tensor[]> test = data.test();
-        Files.writeString(run.config(), dev.kiln.data.io.Json.writePretty(settings(data, train.size())) + "\n");
+        Files.writeString(run.config(), dev.kiln.data.io.JsonFiles.writePretty(settings(data, train.size())) + "\n");
 
         Generator g = new Generator(seed);
         Forecaster model = new Forecaster(cell, hidden, layers, g);

@@ -3,7 +3,7 @@ package dev.kiln.apps.train;
 import dev.kiln.data.io.AtomicFiles;
 import dev.kiln.autograd.NoGrad;
 import dev.kiln.autograd.Var;
-import dev.kiln.data.io.Json;
+import dev.kiln.data.io.JsonFiles;
 import dev.kiln.nn.io.Safetensors;
 import dev.kiln.nn.loss.Losses;
 import dev.kiln.nn.loss.Reduction;
@@ -306,7 +306,7 @@ public final class Seq2seqCommand implements Callable<Integer> {
 
         RunDirectory run = RunDirectory.create(common.out, "seq2seq", LocalDateTime.now());
         Map<String, Object> settings = settings(lex, letters, phones, train.size(), maxLen);
-        AtomicFiles.writeString(run.config(), Json.writePretty(settings) + "\n");
+        AtomicFiles.writeString(run.config(), JsonFiles.writePretty(settings) + "\n");
 
         Generator g = new Generator(seed);
         EncoderDecoder model = new EncoderDecoder(modelConfig(letters.size(), phones.size(), maxLen), g);
@@ -404,9 +404,9 @@ public final class Seq2seqCommand implements Callable<Integer> {
 
             Map<String, String> meta = new LinkedHashMap<>();
             meta.put("model", "kiln train seq2seq: grapheme-to-phoneme EncoderDecoder on " + (synthetic > 0 ? "a synthetic dictionary" : "CMUdict"));
-            meta.put("config", Json.write(configJson(model.config)));
-            meta.put("letters", Json.write(letters.tokens()));
-            meta.put("phones", Json.write(phones.tokens()));
+            meta.put("config", JsonFiles.write(configJson(model.config)));
+            meta.put("letters", JsonFiles.write(letters.tokens()));
+            meta.put("phones", JsonFiles.write(phones.tokens()));
             meta.put("keep_stress", Boolean.toString(keepStress));
             Safetensors.saveModule(run.model(), model, meta);
 
@@ -447,7 +447,7 @@ public final class Seq2seqCommand implements Callable<Integer> {
 
             Path report = run.path().resolve("report.json");
             Path predictionsFile = run.path().resolve("predictions.tsv");
-            AtomicFiles.writeString(report, Json.writePretty(report(lex, model, greedy, beamResult, cost, lastLoss,
+            AtomicFiles.writeString(report, JsonFiles.writePretty(report(lex, model, greedy, beamResult, cost, lastLoss,
                     lastVal, trainSeconds, wallSeconds, pairsPerSecond)) + "\n");
             AtomicFiles.writeString(predictionsFile, predictionsTsv(greedy, beamResult));
 

@@ -1,6 +1,6 @@
 package dev.kiln.apps.train;
 
-import dev.kiln.data.io.Json;
+import dev.kiln.data.io.JsonFiles;
 import dev.kiln.data.tokenize.BpeTokenizer;
 import dev.kiln.data.tokenize.BpeTrainer;
 import java.io.IOException;
@@ -71,13 +71,13 @@ sealed interface TextTokenizer {
             m.put("unknown_id", CharVocabulary.UNKNOWN);
             m.put("characters", new ArrayList<Object>(vocab.characters()));
             Path file = runDir.resolve("vocab.json");
-            Files.writeString(file, Json.writePretty(m) + "\n");
+            Files.writeString(file, JsonFiles.writePretty(m) + "\n");
             return file;
         }
 
         @Override
         public Map<String, String> metadata() {
-            return Map.of("vocab", Json.write(vocab.characters()));
+            return Map.of("vocab", JsonFiles.write(vocab.characters()));
         }
     }
 

@@ -101,7 +101,7 @@ public final class TrainedModels {
         TextTokenizer t;
         if (metadata.containsKey("vocab")) {
             List<String> chars = new ArrayList<>();
-            if (!(dev.kiln.data.io.Json.parse(metadata.get("vocab"), "metadata vocab") instanceof List<?> list)) {
+            if (!(dev.kiln.data.io.JsonFiles.parse(metadata.get("vocab"), "metadata vocab") instanceof List<?> list)) {
                 throw new IOException(runDir + ": checkpoint metadata \"vocab\" is not a JSON list");
             }
             for (Object o : list) {

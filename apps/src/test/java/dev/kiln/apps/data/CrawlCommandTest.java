@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.kiln.apps.KilnCli;
-import dev.kiln.data.io.Json;
+import dev.kiln.data.io.JsonFiles;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintWriter;
@@ -67,7 +67,7 @@ class CrawlCommandTest {
             assertEquals(0, r.exitCode(), r.err());
             assertTrue(r.out().contains("FETCHED"), r.out());
             assertTrue(r.out().contains("crawl done: 2 records"), r.out());
-            List<Object> records = Json.readLines(out);
+            List<Object> records = JsonFiles.readLines(out);
             assertEquals(2, records.size());
             Map<?, ?> first = (Map<?, ?>) records.get(0);
             assertEquals(seed, first.get("url"));
@@ -82,7 +82,7 @@ class CrawlCommandTest {
             Run resumed = run("data", "crawl", "--seed", seed, "--out", out.toString(), "--resume", "--quiet");
             assertEquals(0, resumed.exitCode(), resumed.err());
             assertTrue(resumed.out().contains("crawl done: 2 records"), resumed.out());
-            assertEquals(2, Json.readLines(out).size(), "nothing fetched or written twice");
+            assertEquals(2, JsonFiles.readLines(out).size(), "nothing fetched or written twice");
         } finally {
             server.stop(0);
         }

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kiln.apps.KilnCli;
-import dev.kiln.data.io.Json;
+import dev.kiln.data.io.JsonFiles;
 import dev.kiln.data.shard.ShardDataset;
 import dev.kiln.data.tokenize.BpeTokenizer;
 import java.io.IOException;
@@ -141,7 +141,7 @@ class PrepCommandTest {
         assertEquals(0, r.exitCode(), r.err());
         assertTrue(r.out().contains("exact duplicates removed: 1, near duplicates removed: 1"), r.out());
 
-        Map<String, Object> report = map(Json.read(out.resolve("report.json")));
+        Map<String, Object> report = map(JsonFiles.read(out.resolve("report.json")));
         Map<String, Object> brown = map(map(report.get("sources")).get("brown"));
         Map<String, Object> spam = map(map(report.get("sources")).get("spam-assassin"));
         assertEquals(7, number(brown, "files"));
@@ -163,7 +163,7 @@ class PrepCommandTest {
         assertEquals(1, qualityRemovals, "only the short document fails a cleaning filter");
 
         // clean.jsonl: the kept documents in reading order, Brown text untagged
-        List<Object> clean = Json.readLines(out.resolve("clean.jsonl"));
+        List<Object> clean = JsonFiles.readLines(out.resolve("clean.jsonl"));
         List<String> ids = clean.stream().map(o -> (String) map(o).get("id")).toList();
         assertEquals(List.of("ca01", "ca02", "ca03", "ca04", "easy-ham-1/0001.ccc", "spam-1/0001.aaa", "spam-1/0002.bbb"), ids);
         assertEquals(String.join("\n", BROWN.get("ca01")), ((String) map(clean.get(0)).get("text")).strip());

@@ -53,7 +53,7 @@ class RealDataTest {
             Path dir = DataCommand.root(null).resolve(ds.name());
             if (Files.isRegularFile(dir.resolve(Manifest.FILE)) && !ds.name().equals("fashion-mnist")) {
                 assertEquals(Manifest.read(dir).get("counts").toString(),
-                        dev.kiln.data.io.Json.parse(dev.kiln.data.io.Json.write(ds.check().verify(dir)), "counts").toString(),
+                        dev.kiln.data.io.JsonFiles.parse(dev.kiln.data.io.JsonFiles.write(ds.check().verify(dir)), "counts").toString(),
                         ds.name());
             }
         }

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kiln.apps.KilnCli;
 import dev.kiln.autograd.NoGrad;
-import dev.kiln.data.io.Json;
+import dev.kiln.data.io.JsonFiles;
 import dev.kiln.nn.io.Safetensors;
 import dev.kiln.tensor.Tensor;
 import dev.kiln.tensor.random.Generator;
@@ -144,7 +144,7 @@ class ClassifyCommandTest {
 
     @SuppressWarnings("unchecked")
     private static List<Map<String, Object>> records(Path metrics, String kind) throws IOException {
-        return Json.readLines(metrics).stream().map(o -> (Map<String, Object>) o).filter(m -> kind.equals(m.get("kind"))).toList();
+        return JsonFiles.readLines(metrics).stream().map(o -> (Map<String, Object>) o).filter(m -> kind.equals(m.get("kind"))).toList();
     }
 
     @SuppressWarnings("unchecked")
@@ -163,7 +163,7 @@ class ClassifyCommandTest {
         assertEquals(0, r.exitCode(), r.out() + r.err());
 
         // the data: 4 groups of 24 read, the planted duplicates removed, a stratified split
-        Map<String, Object> report = object(Json.read(out.resolve("report.json")));
+        Map<String, Object> report = object(JsonFiles.read(out.resolve("report.json")));
         Map<String, Object> data = object(report.get("data"));
         assertEquals(Map.of("easy-ham-1", 24L, "hard-ham-1", 24L, "spam-1", 24L, "spam-2", 24L), data.get("messages_per_group"));
         assertEquals((long) DUPLICATES, data.get("duplicates_removed"));
@@ -188,7 +188,7 @@ class ClassifyCommandTest {
         assertEquals(6, records(out.resolve("metrics.jsonl"), "epoch").size());
 
         // the test metrics agree with the predictions, recomputed here with plain loops
-        List<Object> predictions = Json.readLines(out.resolve("test_predictions.jsonl"));
+        List<Object> predictions = JsonFiles.readLines(out.resolve("test_predictions.jsonl"));
         assertEquals(19, predictions.size());
         long tp = 0, fp = 0, tn = 0, fn = 0;
         for (Object o : predictions) {
@@ -234,13 +234,13 @@ class ClassifyCommandTest {
         }
         byte[] png = Files.readAllBytes(out.resolve("curves.png"));
         assertArrayEquals(new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'}, Arrays.copyOf(png, 8));
-        Map<String, Object> config = object(Json.read(out.resolve("config.json")));
+        Map<String, Object> config = object(JsonFiles.read(out.resolve("config.json")));
         assertEquals(6L, config.get("epochs"));
         assertEquals(93L, config.get("distinct_messages"));
 
         // the headers and markup never reach the vocabulary; the words do
         @SuppressWarnings("unchecked")
-        List<String> words = (List<String>) object(Json.read(out.resolve("vocab.json"))).get("words");
+        List<String> words = (List<String>) object(JsonFiles.read(out.resolve("vocab.json"))).get("words");
         for (String w : List.of("received", "postfix", "html", "bgcolor", "style", "tracking", "content", "base64", "gif")) {
             assertTrue(!words.contains(w), w + " leaked into the vocabulary: " + words);
         }
@@ -248,7 +248,7 @@ class ClassifyCommandTest {
 
         // the weights load back into the same architecture and reproduce the saved predictions
         try (Safetensors.Checkpoint c = Safetensors.load(out.resolve("model.safetensors"))) {
-            assertEquals(words, Json.parse(c.metadata().get("vocab"), "vocab"));
+            assertEquals(words, JsonFiles.parse(c.metadata().get("vocab"), "vocab"));
             TransformerClassifier model = new TransformerClassifier(
                     new TransformerClassifier.Config(words.size() + 2, 24, 1, 32, 2, 128, 0.1, 2), new Generator(1));
             var result = model.loadStateDict(c.tensors(), true);
@@ -280,7 +280,7 @@ class ClassifyCommandTest {
         // the metrics recomputed with plain counting from the run's own predictions file
         long tp = 0, fp = 0, fn = 0, tn = 0;
         double logLoss = 0;
-        List<Object> lines = Json.readLines(out.resolve("test_predictions.jsonl"));
+        List<Object> lines = JsonFiles.readLines(out.resolve("test_predictions.jsonl"));
         for (Object o : lines) {
             Map<String, Object> m = (Map<String, Object>) o;
             int label = ((Number) m.get("label")).intValue(), predicted = ((Number) m.get("predicted")).intValue();
@@ -292,7 +292,7 @@ class ClassifyCommandTest {
             double pTrue = Math.min(Math.max(label == 1 ? p : 1 - p, Math.ulp(1.0)), 1 - Math.ulp(1.0));
             logLoss -= Math.log(pTrue);
         }
-        Map<String, Object> metrics = (Map<String, Object>) ((Map<String, Object>) Json.read(out.resolve("eval").resolve("report.json")))
+        Map<String, Object> metrics = (Map<String, Object>) ((Map<String, Object>) JsonFiles.read(out.resolve("eval").resolve("report.json")))
                 .get("metrics");
         assertEquals("classify", metrics.get("app"));
         assertEquals((double) (tp + tn) / lines.size(), ((Number) metrics.get("accuracy")).doubleValue(), 1e-12);
@@ -323,8 +323,8 @@ class ClassifyCommandTest {
             double y = ((Number) lossesB.get(i)).doubleValue();
             assertEquals(x, y, 1e-4 * Math.max(1, Math.abs(x)), "step " + (i + 1) + ": " + lossesA + " vs " + lossesB);
         }
-        List<Object> predA = Json.readLines(root.resolve("seedA").resolve("test_predictions.jsonl"));
-        List<Object> predB = Json.readLines(root.resolve("seedB").resolve("test_predictions.jsonl"));
+        List<Object> predA = JsonFiles.readLines(root.resolve("seedA").resolve("test_predictions.jsonl"));
+        List<Object> predB = JsonFiles.readLines(root.resolve("seedB").resolve("test_predictions.jsonl"));
         assertEquals(predA.size(), predB.size());
         for (int i = 0; i < predA.size(); i++) {
             Map<String, Object> x = object(predA.get(i));

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kiln.apps.KilnCli;
-import dev.kiln.data.io.Json;
+import dev.kiln.data.io.JsonFiles;
 import dev.kiln.nn.io.Safetensors;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -54,7 +54,7 @@ class CnnCommandTest {
 
     @SuppressWarnings("unchecked")
     private static List<Map<String, Object>> records(Path metrics) throws IOException {
-        return Json.readLines(metrics).stream().map(o -> (Map<String, Object>) o).toList();
+        return JsonFiles.readLines(metrics).stream().map(o -> (Map<String, Object>) o).toList();
     }
 
     private static double number(Map<String, Object> record, String key) {
@@ -129,7 +129,7 @@ class CnnCommandTest {
         Run r = train(out, "--config", cfg.toString(), "--batch-size", "32");
         assertEquals(0, r.exitCode(), r.out() + r.err());
         @SuppressWarnings("unchecked")
-        Map<String, Object> used = (Map<String, Object>) Json.read(out.resolve("config.json"));
+        Map<String, Object> used = (Map<String, Object>) JsonFiles.read(out.resolve("config.json"));
         assertEquals(32L, used.get("batch-size"), "the flag wins over the file");
         assertEquals("sgd", used.get("optimizer"));
         assertEquals(0.02, used.get("lr"));

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.kiln.apps.KilnCli;
 import dev.kiln.autograd.NoGrad;
 import dev.kiln.autograd.Var;
-import dev.kiln.data.io.Json;
+import dev.kiln.data.io.JsonFiles;
 import dev.kiln.nn.Sequential;
 import dev.kiln.nn.io.Safetensors;
 import dev.kiln.nn.transformer.Gpt;
@@ -78,7 +78,7 @@ class EvalCommandTest {
         for (String f : List.of("report.md", "report.html", "report.json")) {
             assertTrue(Files.size(reportDir.resolve(f)) > 0, f);
         }
-        return (Map<String, Object>) ((Map<String, Object>) Json.read(reportDir.resolve("report.json"))).get("metrics");
+        return (Map<String, Object>) ((Map<String, Object>) JsonFiles.read(reportDir.resolve("report.json"))).get("metrics");
     }
 
     private static double number(Map<String, Object> m, String key) {
@@ -205,7 +205,7 @@ class EvalCommandTest {
 
         // the held-out document is the last of three; ids 1.. are vocab.json's characters, read here by hand
         @SuppressWarnings("unchecked")
-        List<Object> chars = (List<Object>) ((Map<String, Object>) Json.read(runDir.resolve("vocab.json"))).get("characters");
+        List<Object> chars = (List<Object>) ((Map<String, Object>) JsonFiles.read(runDir.resolve("vocab.json"))).get("characters");
         String text = BrownText.read(root.resolve("data").resolve("brown"), 0).getLast().text() + "\n";
         long[] ids = new long[text.length()];
         for (int i = 0; i < ids.length; i++) {
@@ -215,7 +215,7 @@ class EvalCommandTest {
         Gpt model;
         try (Safetensors.Checkpoint c = Safetensors.load(runDir.resolve("model.safetensors"))) {
             @SuppressWarnings("unchecked")
-            Map<String, Object> cfg = (Map<String, Object>) Json.parse(c.metadata().get("config"), "config");
+            Map<String, Object> cfg = (Map<String, Object>) JsonFiles.parse(c.metadata().get("config"), "config");
             model = TrainedModels.gpt(cfg);
             model.loadStateDict(c.tensors(), true);
         }
@@ -267,7 +267,7 @@ class EvalCommandTest {
         assertEquals(words, number(m, "examples"));
         assertEquals((double) wrong / words, number(m, "wer"), 1e-12);
         @SuppressWarnings("unchecked")
-        Map<String, Object> summary = (Map<String, Object>) Json.readLines(runDir.resolve("metrics.jsonl")).getLast();
+        Map<String, Object> summary = (Map<String, Object>) JsonFiles.readLines(runDir.resolve("metrics.jsonl")).getLast();
         assertEquals(number(summary, "greedy_bleu"), number(m, "bleu"), 1e-9);
         assertEquals(number(summary, "greedy_per"), number(m, "per"), 1e-9);
         assertTrue(Files.isRegularFile(runDir.resolve("report.json")), "the app's own report.json is left alone");
@@ -289,7 +289,7 @@ class EvalCommandTest {
         assertEquals(mean, number(m, "accuracy_mean"), 1e-12);
         assertEquals(std, number(m, "accuracy_std"), 1e-12);
         // the fold table: test sizes cover the 60 images once, train = the rest
-        Map<String, Object> report = (Map<String, Object>) Json.read(out.resolve("report.json"));
+        Map<String, Object> report = (Map<String, Object>) JsonFiles.read(out.resolve("report.json"));
         Map<String, Object> section = (Map<String, Object>) ((List<Object>) report.get("sections")).getFirst();
         List<Object> rows = (List<Object>) ((Map<String, Object>) ((List<Object>) section.get("blocks")).getFirst()).get("rows");
         int tested = 0;

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kiln.apps.KilnCli;
-import dev.kiln.data.io.Json;
+import dev.kiln.data.io.JsonFiles;
 import dev.kiln.data.tokenize.BpeTokenizer;
 import dev.kiln.nn.io.Safetensors;
 import java.io.IOException;
@@ -64,7 +64,7 @@ class GptCommandBpeTest {
 
     @SuppressWarnings("unchecked")
     private static List<Map<String, Object>> records(Path metrics, String kind) throws IOException {
-        return Json.readLines(metrics).stream().map(o -> (Map<String, Object>) o).filter(m -> kind.equals(m.get("kind"))).toList();
+        return JsonFiles.readLines(metrics).stream().map(o -> (Map<String, Object>) o).filter(m -> kind.equals(m.get("kind"))).toList();
     }
 
     @Test
@@ -87,7 +87,7 @@ class GptCommandBpeTest {
         assertEquals(0, tok.id("<|endoftext|>").getAsInt());
         assertEquals(1, tok.encode(" cat").length, "a frequent word of the corpus is one token");
         @SuppressWarnings("unchecked")
-        Map<String, Object> config = (Map<String, Object>) Json.read(out.resolve("config.json"));
+        Map<String, Object> config = (Map<String, Object>) JsonFiles.read(out.resolve("config.json"));
         assertEquals("bpe", config.get("tokenizer"));
         assertEquals(300L, config.get("vocab-size"));
         assertEquals((long) tok.vocabSize(), config.get("vocab_size"));

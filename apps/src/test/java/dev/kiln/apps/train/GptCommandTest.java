@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kiln.apps.KilnCli;
-import dev.kiln.data.io.Json;
+import dev.kiln.data.io.JsonFiles;
 import dev.kiln.nn.io.Safetensors;
 import dev.kiln.nn.transformer.Gpt;
 import dev.kiln.tensor.random.Generator;
@@ -70,7 +70,7 @@ class GptCommandTest {
 
     @SuppressWarnings("unchecked")
     private static List<Map<String, Object>> records(Path metrics, String kind) throws IOException {
-        return Json.readLines(metrics).stream().map(o -> (Map<String, Object>) o).filter(m -> kind.equals(m.get("kind"))).toList();
+        return JsonFiles.readLines(metrics).stream().map(o -> (Map<String, Object>) o).filter(m -> kind.equals(m.get("kind"))).toList();
     }
 
     private static double number(Map<String, Object> record, String key) {
@@ -119,21 +119,21 @@ class GptCommandTest {
             assertEquals(List.of("step-000075.ckpt", "step-000100.ckpt"), ckpts, "the last two are kept");
         }
         @SuppressWarnings("unchecked")
-        Map<String, Object> config = (Map<String, Object>) Json.read(out.resolve("config.json"));
+        Map<String, Object> config = (Map<String, Object>) JsonFiles.read(out.resolve("config.json"));
         assertEquals(100L, config.get("steps"));
         assertEquals(11L, config.get("train_documents"), "12 documents: the 10th is validation");
         assertEquals(1L, config.get("val_documents"));
 
         // the vocabulary: the corpus's characters without its tags, plus the unknown token
         @SuppressWarnings("unchecked")
-        List<String> chars = (List<String>) ((Map<String, Object>) Json.read(out.resolve("vocab.json"))).get("characters");
+        List<String> chars = (List<String>) ((Map<String, Object>) JsonFiles.read(out.resolve("vocab.json"))).get("characters");
         assertEquals(List.of("\n", " ", ",", ".", "A", "T", "a", "c", "d", "e", "g", "h", "l", "m", "n", "o", "r", "s", "t", "w"),
                 chars);
 
         // the weights and the vocabulary load back; top-k 1 sampling of the trained model equals greedy decoding
         try (Safetensors.Checkpoint c = Safetensors.load(out.resolve("model.safetensors"))) {
             @SuppressWarnings("unchecked")
-            List<String> metaVocab = (List<String>) Json.parse(c.metadata().get("vocab"), "vocab");
+            List<String> metaVocab = (List<String>) JsonFiles.parse(c.metadata().get("vocab"), "vocab");
             assertEquals(chars, metaVocab);
             Gpt model = new Gpt(new Gpt.Config(chars.size() + 1, 24, 1, 32, 2, 2, 128, false, true), new Generator(1));
             var result = model.loadStateDict(c.tensors(), true);
@@ -173,7 +173,7 @@ class GptCommandTest {
         Run r = train(out, "--config", cfg.toString(), "--top-k", "7");
         assertEquals(0, r.exitCode(), r.out() + r.err());
         @SuppressWarnings("unchecked")
-        Map<String, Object> used = (Map<String, Object>) Json.read(out.resolve("config.json"));
+        Map<String, Object> used = (Map<String, Object>) JsonFiles.read(out.resolve("config.json"));
         assertEquals(3L, used.get("steps"));
         assertEquals(7L, used.get("top-k"), "the flag wins over the file");
         assertEquals(0.9, used.get("top-p"));

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kiln.apps.KilnCli;
-import dev.kiln.data.io.Json;
+import dev.kiln.data.io.JsonFiles;
 import dev.kiln.data.shard.ShardWriter;
 import dev.kiln.data.tokenize.BpeTokenizer;
 import dev.kiln.data.tokenize.BpeTrainer;
@@ -78,12 +78,12 @@ class GptShardsTest {
                 "--sample-length", "8", "--prompt", "The cat"));
         Run r = run(args.toArray(String[]::new));
         assertEquals(0, r.exitCode(), r.out() + r.err());
-        List<Map<String, Object>> steps = Json.readLines(out.resolve("metrics.jsonl")).stream()
+        List<Map<String, Object>> steps = JsonFiles.readLines(out.resolve("metrics.jsonl")).stream()
                 .map(o -> (Map<String, Object>) o).filter(m -> "step".equals(m.get("kind"))).toList();
         double first = ((Number) steps.getFirst().get("loss")).doubleValue();
         double last = steps.subList(50, 60).stream().mapToDouble(m -> ((Number) m.get("loss")).doubleValue()).average().orElseThrow();
         assertTrue(last < 0.5 * first, "the loss should fall: first " + first + ", last 10 " + last);
-        Map<String, Object> config = (Map<String, Object>) Json.read(out.resolve("config.json"));
+        Map<String, Object> config = (Map<String, Object>) JsonFiles.read(out.resolve("config.json"));
         assertEquals("bpe", config.get("tokenizer"));
         assertEquals(10L, config.get("train_documents"));
         assertEquals(2L, config.get("val_documents"));

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kiln.apps.KilnCli;
-import dev.kiln.data.io.Json;
+import dev.kiln.data.io.JsonFiles;
 import dev.kiln.nn.io.Safetensors;
 import dev.kiln.tensor.random.Generator;
 import java.io.IOException;
@@ -83,7 +83,7 @@ class RnnCommandTest {
 
     @SuppressWarnings("unchecked")
     private static List<Map<String, Object>> records(Path metrics) throws IOException {
-        return Json.readLines(metrics).stream().map(o -> (Map<String, Object>) o).toList();
+        return JsonFiles.readLines(metrics).stream().map(o -> (Map<String, Object>) o).toList();
     }
 
     private static double number(Map<String, Object> record, String key) {
@@ -140,7 +140,7 @@ class RnnCommandTest {
             assertTrue(result.missingKeys().isEmpty() && result.unexpectedKeys().isEmpty(), result.toString());
         }
         @SuppressWarnings("unchecked")
-        Map<String, Object> used = (Map<String, Object>) Json.read(out.resolve("config.json"));
+        Map<String, Object> used = (Map<String, Object>) JsonFiles.read(out.resolve("config.json"));
         assertEquals("lstm", used.get("cell"));
         assertEquals(816L, used.get("train_windows"));
         assertTrue(r.out().contains("persistence  MAE"), r.out());
@@ -156,7 +156,7 @@ class RnnCommandTest {
         Run r = train(out, "--config", cfg.toString(), "--batch-size", "32");
         assertEquals(0, r.exitCode(), r.out() + r.err());
         @SuppressWarnings("unchecked")
-        Map<String, Object> used = (Map<String, Object>) Json.read(out.resolve("config.json"));
+        Map<String, Object> used = (Map<String, Object>) JsonFiles.read(out.resolve("config.json"));
         assertEquals(32L, used.get("batch-size"), "the flag wins over the file");
         assertEquals("gru", used.get("cell"));
         assertEquals(64L, used.get("train_windows"));

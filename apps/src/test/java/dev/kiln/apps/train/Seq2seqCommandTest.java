@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kiln.apps.KilnCli;
 import dev.kiln.autograd.NoGrad;
-import dev.kiln.data.io.Json;
+import dev.kiln.data.io.JsonFiles;
 import dev.kiln.nn.io.Safetensors;
 import dev.kiln.nn.transformer.EncoderDecoder;
 import dev.kiln.tensor.TensorScope;
@@ -90,7 +90,7 @@ class Seq2seqCommandTest {
 
     @SuppressWarnings("unchecked")
     private static List<Map<String, Object>> records(Path metrics, String kind) throws IOException {
-        return Json.readLines(metrics).stream().map(o -> (Map<String, Object>) o).filter(m -> kind.equals(m.get("kind"))).toList();
+        return JsonFiles.readLines(metrics).stream().map(o -> (Map<String, Object>) o).filter(m -> kind.equals(m.get("kind"))).toList();
     }
 
     private static double number(Map<String, Object> record, String key) {
@@ -164,7 +164,7 @@ class Seq2seqCommandTest {
 
         // the report's error rates, recomputed here from predictions.tsv with a plain edit distance
         @SuppressWarnings("unchecked")
-        Map<String, Object> report = (Map<String, Object>) Json.read(out.resolve("report.json"));
+        Map<String, Object> report = (Map<String, Object>) JsonFiles.read(out.resolve("report.json"));
         @SuppressWarnings("unchecked")
         Map<String, Map<String, Object>> results = (Map<String, Map<String, Object>>) report.get("results");
         List<String> rows = Files.readAllLines(out.resolve("predictions.tsv"));
@@ -209,9 +209,9 @@ class Seq2seqCommandTest {
         // the weights and vocabularies load back into the same architecture
         try (Safetensors.Checkpoint c = Safetensors.load(out.resolve("model.safetensors"))) {
             @SuppressWarnings("unchecked")
-            Map<String, Object> cfg = (Map<String, Object>) Json.parse(c.metadata().get("config"), "config");
+            Map<String, Object> cfg = (Map<String, Object>) JsonFiles.parse(c.metadata().get("config"), "config");
             @SuppressWarnings("unchecked")
-            List<String> phones = (List<String>) Json.parse(c.metadata().get("phones"), "phones");
+            List<String> phones = (List<String>) JsonFiles.parse(c.metadata().get("phones"), "phones");
             assertEquals(List.of("<pad>", "<s>", "</s>"), phones.subList(0, 3));
             assertEquals((long) phones.size(), cfg.get("tgt_vocab"));
             EncoderDecoder model = new EncoderDecoder(new EncoderDecoder.Config(((Number) cfg.get("src_vocab")).intValue(),

@@ -1,7 +1,7 @@
 package dev.kiln.data.clean;
 
 import dev.kiln.data.io.AtomicFiles;
-import dev.kiln.data.io.Json;
+import dev.kiln.data.io.JsonFiles;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -189,7 +189,7 @@ public final class FilterReport {
 
     /** Writes {@link #toJson()} to {@code file} atomically. */
     public void writeJson(Path file) throws IOException {
-        AtomicFiles.writeString(file, Json.writePretty(toJson()) + "\n");
+        AtomicFiles.writeString(file, JsonFiles.writePretty(toJson()) + "\n");
     }
 
     @Override

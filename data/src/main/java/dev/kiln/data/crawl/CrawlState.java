@@ -1,7 +1,7 @@
 package dev.kiln.data.crawl;
 
 import dev.kiln.data.io.AtomicFiles;
-import dev.kiln.data.io.Json;
+import dev.kiln.data.io.JsonFiles;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
@@ -67,12 +67,12 @@ final class CrawlState {
         Map<String, Object> c = new LinkedHashMap<>();
         counts.forEach((k, v) -> c.put(k.name(), v));
         m.put("counts", c);
-        AtomicFiles.writeString(file, Json.write(m) + "\n");
+        AtomicFiles.writeString(file, JsonFiles.write(m) + "\n");
     }
 
     /** Reads a state written by {@link #save}; a malformed file gives an error naming it and the field. */
     static CrawlState load(Path file) throws IOException {
-        Object root = Json.read(file);
+        Object root = JsonFiles.read(file);
         if (!(root instanceof Map<?, ?> m) || !Long.valueOf(1).equals(m.get("version"))) {
             throw new IOException("crawl state " + file + ": expected a JSON object with \"version\": 1");
         }

@@ -2,7 +2,7 @@ package dev.kiln.data.crawl;
 
 import dev.kiln.data.crawl.CrawlEvent.Kind;
 import dev.kiln.data.crawl.CrawlState.Entry;
-import dev.kiln.data.io.Json;
+import dev.kiln.data.io.JsonFiles;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.ByteBuffer;
@@ -400,7 +400,7 @@ public final class Crawler {
         record.put("content_type", r.mediaType());
         record.put("title", page.title());
         record.put("text", page.text());
-        ByteBuffer line = ByteBuffer.wrap((Json.write(record) + "\n").getBytes(StandardCharsets.UTF_8));
+        ByteBuffer line = ByteBuffer.wrap((JsonFiles.write(record) + "\n").getBytes(StandardCharsets.UTF_8));
         while (line.hasRemaining()) {
             output.write(line);
         }

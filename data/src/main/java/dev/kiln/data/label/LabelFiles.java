@@ -1,10 +1,10 @@
 package dev.kiln.data.label;
 
 import dev.kiln.data.io.AtomicFiles;
-import dev.kiln.data.io.CsvTable;
-import dev.kiln.data.io.Json;
+import dev.kiln.data.io.JsonFiles;
 import dev.kiln.data.io.MalformedDataException;
 import dev.kiln.data.io.TextFile;
+import dev.kiln.data.stream.CsvTable;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -97,7 +97,7 @@ public final class LabelFiles {
             if (s.isBlank()) {
                 continue;
             }
-            if (!(Json.parse(s, source + ":" + line) instanceof Map<?, ?> obj)) {
+            if (!(JsonFiles.parse(s, source + ":" + line) instanceof Map<?, ?> obj)) {
                 throw new MalformedDataException(source + ":" + line + ": expected a JSON object with fields '" + idField
                         + "' and '" + labelField + "'");
             }
@@ -170,7 +170,7 @@ public final class LabelFiles {
                 Map<String, Object> m = new LinkedHashMap<>();
                 m.put(ID, id);
                 m.put(LABEL, label);
-                sb.append(Json.write(m)).append('\n');
+                sb.append(JsonFiles.write(m)).append('\n');
             });
         }
         AtomicFiles.writeString(file, sb.toString());

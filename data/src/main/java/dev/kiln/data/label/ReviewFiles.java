@@ -1,7 +1,7 @@
 package dev.kiln.data.label;
 
 import dev.kiln.data.io.AtomicFiles;
-import dev.kiln.data.io.Json;
+import dev.kiln.data.io.JsonFiles;
 import dev.kiln.data.io.MalformedDataException;
 import dev.kiln.data.io.TextFile;
 import java.io.IOException;
@@ -60,7 +60,7 @@ public final class ReviewFiles {
             m.put("confidence", probabilities[i][predicted]);
             m.put("uncertainty", UncertaintySampling.uncertainty(probabilities[i], strategy));
             m.put("label", null);
-            sb.append(Json.write(m)).append('\n');
+            sb.append(JsonFiles.write(m)).append('\n');
         }
         AtomicFiles.writeString(file, sb.toString());
         return chosen.length;
@@ -102,7 +102,7 @@ public final class ReviewFiles {
             if (s.isEmpty()) {
                 continue;
             }
-            if (!(Json.parse(s, source + ":" + line) instanceof Map<?, ?> obj)) {
+            if (!(JsonFiles.parse(s, source + ":" + line) instanceof Map<?, ?> obj)) {
                 throw new MalformedDataException(source + ":" + line + ": expected a JSON object");
             }
             Object idValue = obj.get("id");

@@ -1,7 +1,7 @@
 package dev.kiln.data.shard;
 
 import dev.kiln.data.io.AtomicFiles;
-import dev.kiln.data.io.Json;
+import dev.kiln.data.io.JsonFiles;
 import dev.kiln.data.io.MalformedDataException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -71,7 +71,7 @@ public record ShardManifest(String tokenizer, int vocabSize, ShardFormat.TokenTy
             list.add(m);
         }
         json.put("shards", list);
-        AtomicFiles.write(dir.resolve(FILE_NAME), (Json.writePretty(json) + "\n").getBytes(StandardCharsets.UTF_8));
+        AtomicFiles.write(dir.resolve(FILE_NAME), (JsonFiles.writePretty(json) + "\n").getBytes(StandardCharsets.UTF_8));
     }
 
     /**
@@ -86,13 +86,13 @@ public record ShardManifest(String tokenizer, int vocabSize, ShardFormat.TokenTy
             throw new NoSuchFileException(file.toString(), null,
                     "no token shard manifest (a directory written by ShardWriter gets one when finish() completes)");
         }
-        Object root = Json.read(file);
+        Object root = JsonFiles.read(file);
         String where = file.toString();
         if (!(root instanceof Map<?, ?> m)) {
             throw new MalformedDataException(where + ": expected a JSON object");
         }
         if (!FORMAT.equals(m.get("format"))) {
-            throw new MalformedDataException(where + ": \"format\" is " + Json.write(m.get("format")) + ", expected \"" + FORMAT + "\"");
+            throw new MalformedDataException(where + ": \"format\" is " + JsonFiles.write(m.get("format")) + ", expected \"" + FORMAT + "\"");
         }
         long version = number(m, "version", where);
         if (version != ShardFormat.VERSION) {
@@ -133,14 +133,14 @@ public record ShardManifest(String tokenizer, int vocabSize, ShardFormat.TokenTy
 
     private static long number(Map<?, ?> m, String key, String where) throws MalformedDataException {
         if (!(m.get(key) instanceof Long v) || v < 0) {
-            throw new MalformedDataException(where + ": \"" + key + "\" is " + Json.write(m.get(key)) + ", expected a non-negative integer");
+            throw new MalformedDataException(where + ": \"" + key + "\" is " + JsonFiles.write(m.get(key)) + ", expected a non-negative integer");
         }
         return v;
     }
 
     private static String string(Map<?, ?> m, String key, String where) throws MalformedDataException {
         if (!(m.get(key) instanceof String v)) {
-            throw new MalformedDataException(where + ": \"" + key + "\" is " + Json.write(m.get(key)) + ", expected a string");
+            throw new MalformedDataException(where + ": \"" + key + "\" is " + JsonFiles.write(m.get(key)) + ", expected a string");
         }
         return v;
     }

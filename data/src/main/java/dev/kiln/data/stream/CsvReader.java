@@ -15,7 +15,7 @@ import java.util.Objects;
 
 /**
  * CSV (RFC 4180, UTF-8, gzipped or not) streamed record by record, with the same dialect as
- * {@link dev.kiln.data.io.CsvTable}: fields separated by commas, records by LF or CRLF, a field in
+ * {@link CsvTable} (which reads through this class): fields separated by commas, records by LF or CRLF, a field in
  * double quotes may hold commas, line breaks and doubled quotes; blank lines are passed over.
  *
  * <p>Unlike {@code CsvTable}, a bad record does not stop the file: a stray quote, a character
@@ -27,6 +27,7 @@ import java.util.Objects;
  */
 public final class CsvReader implements RecordReader<CsvRecord> {
     private final String source;
+    private final boolean strict;
     private final InputStream in;
     private final Utf8Policy policy;
     private final int maxRecordBytes;
@@ -54,15 +55,18 @@ public final class CsvReader implements RecordReader<CsvRecord> {
     private String widthFrom = "";
     private String location = "";
 
-    private CsvReader(Path file, boolean header, Utf8Policy policy, int maxRecordBytes) throws IOException {
-        this.source = file.toString();
+    private CsvReader(InputStream in, String source, boolean header, Utf8Policy policy, int maxRecordBytes,
+                      boolean strict) throws IOException {
+        this.source = source;
+        this.strict = strict;
         this.policy = Objects.requireNonNull(policy, "CsvReader: policy");
         if (maxRecordBytes <= 0) {
+            in.close();
             throw new IllegalArgumentException("CsvReader: maxRecordBytes must be > 0, got " + maxRecordBytes);
         }
         this.maxRecordBytes = maxRecordBytes;
         this.skips = new SkipReport(source);
-        this.in = InputFiles.open(file);
+        this.in = in;
         try {
             // fill() reads whole buffers, so the first three bytes are in buf when the file has them
             if (peek() == 0xef && lim >= 3 && (buf[1] & 0xff) == 0xbb && (buf[2] & 0xff) == 0xbf) {
@@ -110,7 +114,16 @@ public final class CsvReader implements RecordReader<CsvRecord> {
 
     public static CsvReader open(Path file, boolean header, Utf8Policy policy, int maxRecordBytes) throws IOException {
         Objects.requireNonNull(file, "CsvReader: file");
-        return new CsvReader(file, header, policy, maxRecordBytes);
+        return new CsvReader(InputFiles.open(file), file.toString(), header, policy, maxRecordBytes, false);
+    }
+
+    /**
+     * A strict reader (what {@link CsvTable} reads with): the first bad record throws a {@link
+     * MalformedDataException} naming {@code source} and its line instead of being skipped; invalid
+     * UTF-8 is an error; records have no size limit.
+     */
+    static CsvReader strict(InputStream in, String source, boolean header) throws IOException {
+        return new CsvReader(in, source, header, Utf8Policy.REPORT, Integer.MAX_VALUE - 8, true);
     }
 
     /** The header's column names, or {@code "0", "1", ...} without one (known after the first record). */
@@ -131,11 +144,11 @@ public final class CsvReader implements RecordReader<CsvRecord> {
             while (readRecord()) {
                 String where = source + ":" + recordLine;
                 if (error != null) {
-                    skips.add(SkipReason.MALFORMED_CSV, where, error);
+                    skip(SkipReason.MALFORMED_CSV, where, error);
                     continue;
                 }
                 if (overflow) {
-                    skips.add(SkipReason.RECORD_TOO_LONG, where, "record longer than " + maxRecordBytes + " bytes");
+                    skip(SkipReason.RECORD_TOO_LONG, where, "record longer than " + maxRecordBytes + " bytes");
                     continue;
                 }
                 if (width < 0) {
@@ -145,14 +158,14 @@ public final class CsvReader implements RecordReader<CsvRecord> {
                         columnIndex.put(Integer.toString(c), c);
                     }
                 } else if (fieldCount != width) {
-                    skips.add(SkipReason.WRONG_FIELD_COUNT, where, "expected " + width + " fields (as in " + widthFrom
+                    skip(SkipReason.WRONG_FIELD_COUNT, where, "expected " + width + " fields (as in " + widthFrom
                             + "), found " + fieldCount);
                     continue;
                 }
                 String[] fields = decodeFields();
                 if (fields == null) {
                     int bad = Utf8Validator.firstInvalid(record, 0, recordLength);
-                    skips.add(SkipReason.INVALID_UTF8, where, Utf8Validator.describe(record, 0, bad));
+                    skip(SkipReason.INVALID_UTF8, where, Utf8Validator.describe(record, 0, bad));
                     continue;
                 }
                 location = where;
@@ -160,8 +173,19 @@ public final class CsvReader implements RecordReader<CsvRecord> {
             }
             return null;
         } catch (MalformedDataException e) {
+            if (strict) {
+                throw e;
+            }
             throw new MalformedDataException(e.getMessage() + " (in the record starting at line " + recordLine + ")", e);
         }
+    }
+
+    /** Counts a skipped record, or in a strict reader refuses it. */
+    private void skip(SkipReason reason, String where, String detail) throws MalformedDataException {
+        if (strict) {
+            throw new MalformedDataException(where + ": " + detail);
+        }
+        skips.add(reason, where, detail);
     }
 
     private String[] decodeFields() {

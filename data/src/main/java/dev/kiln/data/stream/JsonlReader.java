@@ -1,6 +1,6 @@
 package dev.kiln.data.stream;
 
-import dev.kiln.data.io.Json;
+import dev.kiln.data.io.JsonFiles;
 import dev.kiln.data.io.MalformedDataException;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -111,7 +111,7 @@ public final class JsonlReader implements RecordReader<Map<String, Object>> {
                 }
                 Object value;
                 try {
-                    value = Json.parse(text, PARSE_SOURCE);
+                    value = JsonFiles.parse(text, PARSE_SOURCE);
                 } catch (MalformedDataException e) {
                     skips.add(SkipReason.MALFORMED_JSON, where, jsonDetail(e.getMessage()));
                     continue;
@@ -129,7 +129,7 @@ public final class JsonlReader implements RecordReader<Map<String, Object>> {
         }
     }
 
-    /** Turns Json's {@code "line:1:17: what"} into {@code "column 17: what"}. */
+    /** Turns JsonFiles' {@code "line:1:17: what"} into {@code "column 17: what"}. */
     private static String jsonDetail(String message) {
         String prefix = PARSE_SOURCE + ":1:";
         if (message != null && message.startsWith(prefix)) {

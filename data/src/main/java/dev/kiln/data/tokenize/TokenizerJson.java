@@ -1,7 +1,7 @@
 package dev.kiln.data.tokenize;
 
 import dev.kiln.data.io.AtomicFiles;
-import dev.kiln.data.io.Json;
+import dev.kiln.data.io.JsonFiles;
 import dev.kiln.data.io.MalformedDataException;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -34,7 +34,7 @@ public final class TokenizerJson {
      *     type, inconsistent or unsupported
      */
     public static BpeTokenizer read(Path file) throws IOException {
-        Object root = Json.read(file);
+        Object root = JsonFiles.read(file);
         return fromJson(root, file.toString());
     }
 
@@ -49,7 +49,7 @@ public final class TokenizerJson {
         }
         for (String field : List.of("truncation", "padding")) {
             if (top.get(field) != null) {
-                throw f.unsupported(field, Json.write(top.get(field)), "null");
+                throw f.unsupported(field, JsonFiles.write(top.get(field)), "null");
             }
         }
         Map<String, Object> pre = f.object(f.required(top, "pre_tokenizer", ""), "pre_tokenizer");
@@ -74,12 +74,12 @@ public final class TokenizerJson {
             f.expectType(model, "model", "BPE");
         }
         if (model.get("dropout") != null) {
-            throw f.unsupported("model.dropout", Json.write(model.get("dropout")), "null (no BPE dropout)");
+            throw f.unsupported("model.dropout", JsonFiles.write(model.get("dropout")), "null (no BPE dropout)");
         }
         for (String field : List.of("continuing_subword_prefix", "end_of_word_suffix")) {
             Object v = model.get(field);
             if (v != null && !"".equals(v)) {
-                throw f.unsupported("model." + field, Json.write(v), "null");
+                throw f.unsupported("model." + field, JsonFiles.write(v), "null");
             }
         }
         if (f.bool(model, "model", "byte_fallback", false)) {
@@ -107,13 +107,13 @@ public final class TokenizerJson {
             if (m instanceof String s) {
                 int space = s.indexOf(' ');
                 if (space <= 0 || space == s.length() - 1 || s.indexOf(' ', space + 1) >= 0) {
-                    throw f.error(where, "expected \"left right\" (two tokens separated by one space), got " + Json.write(s));
+                    throw f.error(where, "expected \"left right\" (two tokens separated by one space), got " + JsonFiles.write(s));
                 }
                 pair = new String[] {s.substring(0, space), s.substring(space + 1)};
             } else if (m instanceof List<?> l && l.size() == 2 && l.get(0) instanceof String a && l.get(1) instanceof String b) {
                 pair = new String[] {a, b};
             } else {
-                throw f.error(where, "expected [\"left\", \"right\"] or \"left right\", got " + Json.write(m));
+                throw f.error(where, "expected [\"left\", \"right\"] or \"left right\", got " + JsonFiles.write(m));
             }
             for (String part : pair) {
                 if (!vocabJson.containsKey(part)) {
@@ -137,7 +137,7 @@ public final class TokenizerJson {
                 int id = f.id(f.required(t, "id", where + "."), where + ".id");
                 Object content = f.required(t, "content", where + ".");
                 if (!(content instanceof String s) || s.isEmpty()) {
-                    throw f.error(where + ".content", "expected a non-empty string, got " + Json.write(content));
+                    throw f.error(where + ".content", "expected a non-empty string, got " + JsonFiles.write(content));
                 }
                 for (String flag : List.of("single_word", "lstrip", "rstrip")) {
                     if (f.bool(t, where, flag, false)) {
@@ -183,7 +183,7 @@ public final class TokenizerJson {
      * goes to a temporary file in the same directory, which then replaces {@code file}.
      */
     public static void write(BpeTokenizer tokenizer, Path file) throws IOException {
-        AtomicFiles.writeString(file, Json.writePretty(toJson(tokenizer)) + "\n");
+        AtomicFiles.writeString(file, JsonFiles.writePretty(toJson(tokenizer)) + "\n");
     }
 
     /** The tokenizer.json content as maps and lists, keys in Hugging Face's order. */
@@ -244,7 +244,7 @@ public final class TokenizerJson {
         if (component instanceof Map<?, ?> m && m.get("type") instanceof String t) {
             return "type " + t;
         }
-        return Json.write(component);
+        return JsonFiles.write(component);
     }
 
     /** Typed access to JSON fields, with errors that name the field. */
@@ -269,7 +269,7 @@ public final class TokenizerJson {
             if (v instanceof Map<?, ?> m) {
                 return (Map<String, Object>) m;
             }
-            throw error(field, "expected an object, got " + Json.write(v));
+            throw error(field, "expected an object, got " + JsonFiles.write(v));
         }
 
         @SuppressWarnings("unchecked")
@@ -277,7 +277,7 @@ public final class TokenizerJson {
             if (v instanceof List<?> l) {
                 return (List<Object>) l;
             }
-            throw error(field, "expected an array, got " + shorten(Json.write(v)));
+            throw error(field, "expected an array, got " + shorten(JsonFiles.write(v)));
         }
 
         boolean bool(Map<String, Object> obj, String prefix, String key, boolean absent) throws MalformedDataException {
@@ -288,20 +288,20 @@ public final class TokenizerJson {
             if (v instanceof Boolean b) {
                 return b;
             }
-            throw error(prefix + "." + key, "expected true or false, got " + Json.write(v));
+            throw error(prefix + "." + key, "expected true or false, got " + JsonFiles.write(v));
         }
 
         int id(Object v, String field) throws MalformedDataException {
             if (v instanceof Long l && l >= 0 && l <= Integer.MAX_VALUE - 8) {
                 return (int) (long) l;
             }
-            throw error(field, "expected an id (an integer >= 0), got " + Json.write(v));
+            throw error(field, "expected an id (an integer >= 0), got " + JsonFiles.write(v));
         }
 
         void expectType(Map<String, Object> component, String field, String type) throws MalformedDataException {
             Object t = component.get("type");
             if (!type.equals(t)) {
-                throw unsupported(field + ".type", t == null ? "a missing type" : Json.write(t), "type \"" + type + "\"");
+                throw unsupported(field + ".type", t == null ? "a missing type" : JsonFiles.write(t), "type \"" + type + "\"");
             }
         }
 

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.kiln.data.io.Json;
+import dev.kiln.data.io.JsonFiles;
 import dev.kiln.data.parallel.CloseableIterator;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -139,14 +139,14 @@ class CleaningPipelineTest {
                 "alphabetic-words", "duplicate-lines", "duplicate-paragraphs")) {
             assertTrue(sequentialReport.stage(stage).removed() > 0, stage + " removed nothing:\n" + sequentialReport.table());
         }
-        String expectedReport = Json.write(sequentialReport.toJson());
+        String expectedReport = JsonFiles.write(sequentialReport.toJson());
 
         for (int threads : new int[] {1, 2, 4}) {
             for (int batch : new int[] {1, 7, 32}) {
                 FilterReport report = new FilterReport();
                 List<String> got = drain(p.withBatchSize(batch).clean(docs.iterator(), report, threads));
                 assertEquals(sequential, got, "threads=" + threads + " batch=" + batch);
-                assertEquals(expectedReport, Json.write(report.toJson()), "threads=" + threads + " batch=" + batch);
+                assertEquals(expectedReport, JsonFiles.write(report.toJson()), "threads=" + threads + " batch=" + batch);
             }
         }
     }

@@ -3,7 +3,7 @@ package dev.kiln.data.clean;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.kiln.data.io.Json;
+import dev.kiln.data.io.JsonFiles;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -65,7 +65,7 @@ class FilterReportTest {
         Path file = dir.resolve("sub/report.json");
         sample().writeJson(file);
         @SuppressWarnings("unchecked")
-        Map<String, Object> json = (Map<String, Object>) Json.read(file);
+        Map<String, Object> json = (Map<String, Object>) JsonFiles.read(file);
         assertEquals(1000L, json.get("input"));
         assertEquals(857L, json.get("output"));
         @SuppressWarnings("unchecked")

@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.kiln.data.crawl.CrawlEvent.Kind;
-import dev.kiln.data.io.Json;
+import dev.kiln.data.io.JsonFiles;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
@@ -144,7 +144,7 @@ class CrawlerTest {
 
     private static List<Map<?, ?>> records(Path jsonl) throws IOException {
         List<Map<?, ?>> out = new ArrayList<>();
-        for (Object o : Json.readLines(jsonl)) {
+        for (Object o : JsonFiles.readLines(jsonl)) {
             out.add((Map<?, ?>) o);
         }
         return out;

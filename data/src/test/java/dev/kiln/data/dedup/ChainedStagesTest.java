@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kiln.data.clean.CleaningPipeline;
 import dev.kiln.data.clean.FilterReport;
-import dev.kiln.data.io.Json;
+import dev.kiln.data.io.JsonFiles;
 import dev.kiln.data.parallel.CloseableIterator;
 import java.util.ArrayList;
 import java.util.List;
@@ -60,7 +60,7 @@ class ChainedStagesTest {
             unique.forEachRemaining(got::add);
         }
         assertEquals(expected, got);
-        assertEquals(Json.write(seqReport.toJson()), Json.write(report.toJson()));
+        assertEquals(JsonFiles.write(seqReport.toJson()), JsonFiles.write(report.toJson()));
         assertEquals(got.size(), report.output());
         assertEquals(docs.size(), report.input());
         System.out.print(report.table());

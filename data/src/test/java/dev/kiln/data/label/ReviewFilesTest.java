@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.kiln.data.io.Json;
+import dev.kiln.data.io.JsonFiles;
 import dev.kiln.data.io.MalformedDataException;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -30,7 +30,7 @@ class ReviewFilesTest {
         Path file = dir.resolve("review/queue.jsonl");
         int n = ReviewFiles.export(file, IDS, TEXTS, PROBS, CLASSES, 2, UncertaintySampling.Strategy.LEAST_CONFIDENCE);
         assertEquals(2, n);
-        List<Object> lines = Json.readLines(file);
+        List<Object> lines = JsonFiles.readLines(file);
         assertEquals(2, lines.size());
         Map<?, ?> first = (Map<?, ?>) lines.get(0);
         assertEquals("d2", first.get("id"));
@@ -54,7 +54,7 @@ class ReviewFilesTest {
         // the reviewer labels d2 as spam (new), d1 as spam (confirms), leaves d3 alone, and adds an unknown id
         List<String> edited = new ArrayList<>();
         for (String line : Files.readAllLines(queue)) {
-            Map<?, ?> m = (Map<?, ?>) Json.parse(line, "queue");
+            Map<?, ?> m = (Map<?, ?>) JsonFiles.parse(line, "queue");
             Map<String, Object> out = new LinkedHashMap<>();
             m.forEach((k, v) -> out.put((String) k, v));
             switch ((String) m.get("id")) {
@@ -62,7 +62,7 @@ class ReviewFilesTest {
                 case "d0" -> out.put("label", "spam"); // overrides ham
                 default -> { }
             }
-            edited.add(Json.write(out));
+            edited.add(JsonFiles.write(out));
         }
         edited.add("{\"id\": \"stranger\", \"label\": \"ham\"}");
         Files.write(queue, edited);

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.kiln.data.io.Json;
+import dev.kiln.data.io.JsonFiles;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -88,7 +88,7 @@ class ShardWriterTest {
         assertEquals(expected, got);
         // the manifest as JSON, for tools outside Kiln
         @SuppressWarnings("unchecked")
-        Map<String, Object> json = (Map<String, Object>) Json.read(out.resolve("manifest.json"));
+        Map<String, Object> json = (Map<String, Object>) JsonFiles.read(out.resolve("manifest.json"));
         assertEquals("kiln-token-shards", json.get("format"));
         assertEquals("test-bpe", json.get("tokenizer"));
         assertEquals(1000L, json.get("vocab_size"));

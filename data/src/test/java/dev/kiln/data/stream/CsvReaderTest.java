@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.kiln.data.io.CsvTable;
 import dev.kiln.data.io.MalformedDataException;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -32,19 +31,28 @@ class CsvReaderTest {
     }
 
     @Test
-    void agreesWithTheInMemoryCsvTableOnRandomValidFiles() throws IOException {
+    void randomValidFilesReadBackAsWrittenStreamedAndInMemory() throws IOException {
         SplittableRandom rnd = new SplittableRandom(11);
         String[] atoms = {"a", "bc", "", " ", "1.5", "é", "日本", "x,y", "say \"hi\"", "two\nlines", "cr\r\nlf", "lone\rcr"};
         for (int trial = 0; trial < 200; trial++) {
             int width = rnd.nextInt(1, 5);
             int rows = rnd.nextInt(0, 8);
             StringBuilder sb = new StringBuilder();
+            List<String[]> written = new ArrayList<>(); // the data rows, as the generator wrote them
+            List<Long> startLines = new ArrayList<>();
             for (int r = 0; r <= rows; r++) {
+                long line = 1 + sb.chars().filter(ch -> ch == '\n').count();
+                String[] record = new String[width];
                 for (int c = 0; c < width; c++) {
                     String v = r == 0 ? "col" + c : atoms[rnd.nextInt(atoms.length)];
+                    record[c] = v;
                     boolean mustQuote = v.contains(",") || v.contains("\"") || v.contains("\n") || v.isEmpty() && width == 1;
                     sb.append(c > 0 ? "," : "");
                     sb.append(mustQuote || rnd.nextInt(4) == 0 ? "\"" + v.replace("\"", "\"\"") + "\"" : v);
+                }
+                if (r > 0) {
+                    written.add(record);
+                    startLines.add(line);
                 }
                 sb.append(rnd.nextBoolean() ? "\r\n" : "\n");
                 if (rnd.nextInt(6) == 0) {
@@ -52,18 +60,26 @@ class CsvReaderTest {
                 }
             }
             String text = sb.toString();
+            List<String> header = new ArrayList<>();
+            for (int c = 0; c < width; c++) {
+                header.add("col" + c);
+            }
             CsvTable table = CsvTable.parse(text, "mem", true);
+            assertEquals(header, table.columns(), text);
+            assertEquals(written.size(), table.rowCount(), text);
             Path f = dir.resolve("r" + trial + (trial % 2 == 0 ? ".csv" : ".csv.gz"));
             Files.write(f, trial % 2 == 0 ? utf8(text) : gzip(text));
             try (CsvReader reader = CsvReader.open(f, true)) {
-                assertEquals(table.columns(), reader.columns(), text);
+                assertEquals(header, reader.columns(), text);
                 List<CsvRecord> got = all(reader);
-                assertEquals(table.rowCount(), got.size(), text);
+                assertEquals(written.size(), got.size(), text);
                 for (int r = 0; r < got.size(); r++) {
-                    assertEquals(table.lineOf(r), got.get(r).line(), text);
+                    assertEquals(startLines.get(r), got.get(r).line(), text);
+                    assertEquals((long) startLines.get(r), table.lineOf(r), text);
                     for (int c = 0; c < width; c++) {
-                        assertEquals(table.get(r, c), got.get(r).get(c), text);
-                        assertEquals(table.get(r, "col" + c), got.get(r).get("col" + c));
+                        assertEquals(written.get(r)[c], got.get(r).get(c), text);
+                        assertEquals(written.get(r)[c], got.get(r).get("col" + c));
+                        assertEquals(written.get(r)[c], table.get(r, "col" + c));
                     }
                 }
                 assertEquals(0, reader.skips().total());

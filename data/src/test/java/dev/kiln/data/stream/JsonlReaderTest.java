@@ -47,7 +47,7 @@ class JsonlReaderTest {
             assertEquals(3, skips.total());
             SkipReport.Skip bad = skips.examples(SkipReason.MALFORMED_JSON).getFirst();
             assertEquals(f + ":3", bad.location());
-            assertEquals("column 24: unexpected '}', expected a string key", bad.detail());
+            assertEquals("column 24: Unexpected character ('}' (code 125)): was expecting double-quote to start field name", bad.detail());
             assertEquals("a JSON array, expected an object", skips.examples(SkipReason.NOT_A_JSON_OBJECT).getFirst().detail());
             assertEquals(f + ":5", skips.examples(SkipReason.INVALID_UTF8).getFirst().location());
         }

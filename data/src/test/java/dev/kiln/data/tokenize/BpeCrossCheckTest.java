@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.kiln.data.io.Json;
+import dev.kiln.data.io.JsonFiles;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -92,7 +92,7 @@ class BpeCrossCheckTest {
                 }
                 ids.add(row);
             }
-            Files.writeString(dir.resolve("kiln_ids.json"), Json.write(ids) + "\n");
+            Files.writeString(dir.resolve("kiln_ids.json"), JsonFiles.write(ids) + "\n");
             System.out.println("wrote " + dir.resolve("kiln_tokenizer.json") + "; now run data/src/test/python/bpe_fixtures.py");
             return;
         }
@@ -101,7 +101,7 @@ class BpeCrossCheckTest {
         Path fresh = Files.createTempFile("kiln_tokenizer", ".json");
         try {
             kiln.save(fresh);
-            assertEquals(Json.read(committed), Json.read(fresh),
+            assertEquals(JsonFiles.read(committed), JsonFiles.read(fresh),
                     "kiln_tokenizer.json is stale: regenerate it (see bpe_fixtures.py)");
         } finally {
             Files.deleteIfExists(fresh);

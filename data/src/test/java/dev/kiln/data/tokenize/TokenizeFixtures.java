@@ -1,6 +1,6 @@
 package dev.kiln.data.tokenize;
 
-import dev.kiln.data.io.Json;
+import dev.kiln.data.io.JsonFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URISyntaxException;
@@ -37,7 +37,7 @@ final class TokenizeFixtures {
     @SuppressWarnings("unchecked")
     static Map<String, Object> fixture() {
         try {
-            return (Map<String, Object>) Json.read(resource("bpe_fixtures.json"));
+            return (Map<String, Object>) JsonFiles.read(resource("bpe_fixtures.json"));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.kiln.data.io.Json;
+import dev.kiln.data.io.JsonFiles;
 import dev.kiln.data.io.MalformedDataException;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -46,9 +46,9 @@ class TokenizerJsonTest {
         Path file = dir.resolve("tokenizer.json");
         small().save(file);
         @SuppressWarnings("unchecked")
-        Map<String, Object> root = (Map<String, Object>) Json.read(file);
+        Map<String, Object> root = (Map<String, Object>) JsonFiles.read(file);
         @SuppressWarnings("unchecked")
-        Map<String, Object> hf = (Map<String, Object>) Json.read(TokenizeFixtures.resource("hf_tokenizer.json"));
+        Map<String, Object> hf = (Map<String, Object>) JsonFiles.read(TokenizeFixtures.resource("hf_tokenizer.json"));
         assertEquals(List.copyOf(hf.keySet()), List.copyOf(root.keySet()), "top-level fields in Hugging Face's order");
         Map<?, ?> model = (Map<?, ?>) root.get("model");
         assertEquals(List.copyOf(((Map<?, ?>) hf.get("model")).keySet()), List.copyOf(model.keySet()));
@@ -142,10 +142,10 @@ class TokenizerJsonTest {
 
     private Path write(Consumer<Map<String, Object>> edit) throws IOException {
         @SuppressWarnings("unchecked")
-        Map<String, Object> root = (Map<String, Object>) Json.read(TokenizeFixtures.resource("hf_tokenizer.json"));
+        Map<String, Object> root = (Map<String, Object>) JsonFiles.read(TokenizeFixtures.resource("hf_tokenizer.json"));
         edit.accept(root);
         Path file = dir.resolve("edited.json");
-        Files.writeString(file, Json.writePretty(root));
+        Files.writeString(file, JsonFiles.writePretty(root));
         return file;
     }
 

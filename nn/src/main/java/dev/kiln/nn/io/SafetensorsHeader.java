@@ -1,6 +1,21 @@
 package dev.kiln.nn.io;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParseException;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.json.JsonWriteFeature;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.kiln.tensor.DType;
+import java.io.IOException;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -9,6 +24,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -30,6 +46,23 @@ final class SafetensorsHeader {
     static final long MAX_HEADER_BYTES = 100_000_000L;
 
     static final String METADATA_KEY = "__metadata__";
+
+    /**
+     * Writes what serde_json writes: compact, {@code \\u00xx} escapes in lower-case hex, {@code /}
+     * and non-ASCII as themselves.
+     */
+    private static final JsonFactory WRITER = JsonFactory.builder()
+            .disable(JsonWriteFeature.WRITE_HEX_UPPER_CASE)
+            .disable(JsonWriteFeature.ESCAPE_FORWARD_SLASHES)
+            .disable(JsonWriteFeature.ESCAPE_NON_ASCII)
+            .build();
+
+    /** Strict RFC 8259 with serde_json's nesting limit (128) and duplicate keys refused at every level. */
+    private static final JsonMapper READER = JsonMapper.builder(JsonFactory.builder()
+                    .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(128).build())
+                    .build())
+            .enable(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY)
+            .build();
 
     /** Safetensors dtypes that exist in the format but have no Kiln counterpart. */
     private static final Set<String> UNSUPPORTED = Set.of("U8", "I16", "U16", "U32", "U64", "F8_E5M2", "F8_E4M3",
@@ -97,45 +130,39 @@ final class SafetensorsHeader {
      * byte for byte whenever there is at most one key.
      */
     static byte[] encode(List<Entry> entries, Map<String, String> metadata) {
-        StringBuilder sb = new StringBuilder(64 + 80 * entries.size());
-        sb.append('{');
-        boolean first = true;
-        if (metadata != null) {
-            Map<byte[], Map.Entry<String, String>> sorted = new TreeMap<>(Arrays::compareUnsigned);
-            for (Map.Entry<String, String> e : metadata.entrySet()) {
-                sorted.put(e.getKey().getBytes(StandardCharsets.UTF_8), e);
-            }
-            Json.writeString(sb, METADATA_KEY);
-            sb.append(":{");
-            boolean firstKey = true;
-            for (Map.Entry<String, String> e : sorted.values()) {
-                if (!firstKey) {
-                    sb.append(',');
+        StringWriter sw = new StringWriter(64 + 80 * entries.size());
+        try (JsonGenerator g = WRITER.createGenerator(sw)) {
+            g.writeStartObject();
+            if (metadata != null) {
+                Map<byte[], Map.Entry<String, String>> sorted = new TreeMap<>(Arrays::compareUnsigned);
+                for (Map.Entry<String, String> e : metadata.entrySet()) {
+                    sorted.put(e.getKey().getBytes(StandardCharsets.UTF_8), e);
                 }
-                firstKey = false;
-                Json.writeString(sb, e.getKey());
-                sb.append(':');
-                Json.writeString(sb, e.getValue());
-            }
-            sb.append('}');
-            first = false;
-        }
-        for (Entry e : entries) {
-            if (!first) {
-                sb.append(',');
-            }
-            first = false;
-            Json.writeString(sb, e.name());
-            sb.append(":{\"dtype\":\"").append(code(e.dtype())).append("\",\"shape\":[");
-            for (int i = 0; i < e.shape().length; i++) {
-                if (i > 0) {
-                    sb.append(',');
+                g.writeObjectFieldStart(METADATA_KEY);
+                for (Map.Entry<String, String> e : sorted.values()) {
+                    g.writeStringField(e.getKey(), e.getValue());
                 }
-                sb.append(e.shape()[i]);
+                g.writeEndObject();
             }
-            sb.append("],\"data_offsets\":[").append(e.begin()).append(',').append(e.end()).append("]}");
+            for (Entry e : entries) {
+                g.writeObjectFieldStart(e.name());
+                g.writeStringField("dtype", code(e.dtype()));
+                g.writeArrayFieldStart("shape");
+                for (int d : e.shape()) {
+                    g.writeNumber(d);
+                }
+                g.writeEndArray();
+                g.writeArrayFieldStart("data_offsets");
+                g.writeNumber(e.begin());
+                g.writeNumber(e.end());
+                g.writeEndArray();
+                g.writeEndObject();
+            }
+            g.writeEndObject();
+        } catch (IOException e) {
+            throw new UncheckedIOException("safetensors: writing the header to memory failed", e);
         }
-        sb.append('}');
+        StringBuffer sb = sw.getBuffer();
         byte[] json;
         try {
             ByteBuffer b = StandardCharsets.UTF_8.newEncoder()
@@ -175,84 +202,101 @@ final class SafetensorsHeader {
             throw new SafetensorsFormatException(where, "the header does not start with '{' (got "
                     + (text.isEmpty() ? "an empty header" : "'" + printable(text.charAt(0)) + "'") + ")");
         }
-        Object root;
-        try {
-            root = Json.parse(text);
-        } catch (Json.ParseException e) {
-            throw new SafetensorsFormatException(where, "the header is not valid JSON: " + e.getMessage());
-        }
-        @SuppressWarnings("unchecked")
-        Map<String, Object> top = (Map<String, Object>) root; // starts with '{', so it parsed as an object
-
         Map<String, String> metadata = null;
         List<Entry> entries = new ArrayList<>();
-        for (Map.Entry<String, Object> kv : top.entrySet()) {
-            if (kv.getKey().equals(METADATA_KEY)) {
-                metadata = metadata(kv.getValue(), where);
-            } else {
-                entries.add(entry(kv.getKey(), kv.getValue(), where));
+        Set<String> seen = new HashSet<>();
+        try (JsonParser p = READER.createParser(text)) {
+            p.nextToken(); // '{': checked above
+            for (JsonToken t = p.nextToken(); t != JsonToken.END_OBJECT; t = p.nextToken()) {
+                if (t != JsonToken.FIELD_NAME) {
+                    throw new JsonParseException(p, "unexpected " + t + ", expected a string key");
+                }
+                String key = p.currentName();
+                if (!seen.add(key)) {
+                    throw new JsonParseException(p, "duplicate key \"" + key + "\"");
+                }
+                p.nextToken();
+                JsonNode value = READER.readTree(p);
+                if (key.equals(METADATA_KEY)) {
+                    metadata = metadata(value, where);
+                } else {
+                    entries.add(entry(checkUnicode(key, where), value, where));
+                }
             }
+            if (p.nextToken() != null) {
+                throw new JsonParseException(p, "unexpected " + p.currentToken() + " after the top-level value");
+            }
+        } catch (SafetensorsFormatException e) {
+            throw e;
+        } catch (JsonProcessingException e) {
+            JsonLocation at = e.getLocation();
+            throw new SafetensorsFormatException(where, "the header is not valid JSON: " + e.getOriginalMessage()
+                    + (at == null ? "" : " at character " + at.getCharOffset()));
+        } catch (IOException e) {
+            throw new UncheckedIOException("safetensors: reading the header from memory failed", e);
         }
         validateOffsets(entries, dataBytes, where);
         return new Parsed(entries, metadata);
     }
 
-    private static Map<String, String> metadata(Object v, String where) throws SafetensorsFormatException {
-        if (v == Json.NULL) {
+    private static Map<String, String> metadata(JsonNode v, String where) throws SafetensorsFormatException {
+        if (v.isNull()) {
             return null;
         }
-        if (!(v instanceof Map<?, ?> m)) {
+        if (!v.isObject()) {
             throw new SafetensorsFormatException(where, "\"" + METADATA_KEY + "\" must be an object of strings, got "
                     + describe(v));
         }
         Map<String, String> out = new LinkedHashMap<>();
-        for (Map.Entry<?, ?> e : m.entrySet()) {
-            if (!(e.getValue() instanceof String s)) {
+        for (Map.Entry<String, JsonNode> e : v.properties()) {
+            if (!e.getValue().isTextual()) {
                 throw new SafetensorsFormatException(where, "\"" + METADATA_KEY + "\" value of key \"" + e.getKey()
                         + "\" must be a string, got " + describe(e.getValue()));
             }
-            out.put((String) e.getKey(), s);
+            out.put(checkUnicode(e.getKey(), where), checkUnicode(e.getValue().textValue(), where));
         }
         return out;
     }
 
-    private static Entry entry(String name, Object v, String where) throws SafetensorsFormatException {
+    private static Entry entry(String name, JsonNode info, String where) throws SafetensorsFormatException {
         String what = "tensor '" + name + "'";
-        if (!(v instanceof Map<?, ?> info)) {
+        if (!info.isObject()) {
             throw new SafetensorsFormatException(where, what + ": expected an object with dtype, shape and "
-                    + "data_offsets, got " + describe(v));
+                    + "data_offsets, got " + describe(info));
         }
-        Object dt = info.get("dtype");
-        Object sh = info.get("shape");
-        Object off = info.get("data_offsets");
         for (String field : List.of("dtype", "shape", "data_offsets")) {
-            if (!info.containsKey(field)) {
+            if (!info.has(field)) {
                 throw new SafetensorsFormatException(where, what + ": missing field \"" + field + "\"");
             }
         }
-        if (!(dt instanceof String code)) {
+        JsonNode dt = info.get("dtype");
+        JsonNode dims = info.get("shape");
+        JsonNode off = info.get("data_offsets");
+        if (!dt.isTextual()) {
             throw new SafetensorsFormatException(where, what + ": dtype must be a string, got " + describe(dt));
         }
+        String code = dt.textValue();
         DType dtype = dtype(code, what, where);
 
-        if (!(sh instanceof List<?> dims)) {
+        if (!dims.isArray()) {
             throw new SafetensorsFormatException(where, what + ": shape must be an array of non-negative integers, got "
-                    + describe(sh));
+                    + describe(dims));
         }
         int[] shape = new int[dims.size()];
         long numel = 1; // saturates at Long.MAX_VALUE; a zero dimension makes it 0 whatever came before
         boolean empty = false;
         for (int i = 0; i < shape.length; i++) {
-            Object d = dims.get(i);
-            if (!(d instanceof Long n) || n < 0) {
+            JsonNode d = dims.get(i);
+            if (!isLong(d) || d.longValue() < 0) {
                 throw new SafetensorsFormatException(where, what + ": shape must be an array of non-negative integers, "
                         + "got " + describe(d) + " at index " + i);
             }
+            long n = d.longValue();
             if (n > Integer.MAX_VALUE) {
                 throw new SafetensorsFormatException(where, what + ": dimension " + i + " has size " + n
                         + ", more than Kiln's limit of " + Integer.MAX_VALUE);
             }
-            shape[i] = (int) (long) n;
+            shape[i] = (int) n;
             empty |= n == 0;
             numel = n == 0 ? numel : (numel > Long.MAX_VALUE / n ? Long.MAX_VALUE : numel * n);
         }
@@ -263,11 +307,13 @@ final class SafetensorsHeader {
                     + " elements, more than Kiln's limit of " + Integer.MAX_VALUE);
         }
 
-        if (!(off instanceof List<?> pair) || pair.size() != 2 || !(pair.get(0) instanceof Long b)
-                || !(pair.get(1) instanceof Long e) || b < 0 || e < 0) {
+        if (!off.isArray() || off.size() != 2 || !isLong(off.get(0)) || !isLong(off.get(1))
+                || off.get(0).longValue() < 0 || off.get(1).longValue() < 0) {
             throw new SafetensorsFormatException(where, what + ": data_offsets must be [begin, end] with non-negative "
                     + "integers, got " + describe(off));
         }
+        long b = off.get(0).longValue();
+        long e = off.get(1).longValue();
         if (e < b) {
             throw new SafetensorsFormatException(where, what + ": data_offsets [" + b + ", " + e + "] end before they begin");
         }
@@ -278,6 +324,29 @@ final class SafetensorsHeader {
                     + dtype.byteSize() + " = " + expected + " bytes");
         }
         return new Entry(name, dtype, shape, b, e);
+    }
+
+    /** An integer that fits in 64 bits (what the reference's {@code usize} fields accept, sign aside). */
+    private static boolean isLong(JsonNode n) {
+        return n.isIntegralNumber() && n.canConvertToLong();
+    }
+
+    /**
+     * {@code s} unless it holds an unpaired surrogate: Jackson decodes a lone {@code \\ud800}
+     * escape, but the reference (serde_json) rejects it, and such a name could not be written back.
+     */
+    private static String checkUnicode(String s, String where) throws SafetensorsFormatException {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            boolean paired = Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1));
+            if (paired) {
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                String message = String.format("lone surrogate \\u%04x in string \"%s\"", (int) c, s);
+                throw new SafetensorsFormatException(where, "the header is not valid JSON: " + message);
+            }
+        }
+        return s;
     }
 
     private static DType dtype(String code, String what, String where) throws SafetensorsFormatException {
@@ -330,14 +399,11 @@ final class SafetensorsHeader {
         }
     }
 
-    private static String describe(Object v) {
-        String s = switch (v) {
-            case null -> "nothing";
-            case String str -> "string \"" + str + "\"";
-            case Map<?, ?> _ -> "an object";
-            case List<?> l -> "array " + l;
-            default -> v == Json.NULL ? "null" : v.toString();
-        };
+    private static String describe(JsonNode v) {
+        String s = v.isTextual() ? "string \"" + v.textValue() + "\""
+                : v.isObject() ? "an object"
+                : v.isArray() ? "array " + v
+                : v.toString();
         return s.length() > 80 ? s.substring(0, 77) + "..." : s;
     }
 

@@ -1,14 +1,17 @@
 package dev.kiln.nn.loss;
 
+import dev.kiln.autograd.Autocast;
+import dev.kiln.autograd.AutocastPolicy;
 import dev.kiln.autograd.Var;
 import dev.kiln.tensor.DType;
 import dev.kiln.tensor.Shape;
-import dev.kiln.tensor.DeviceScope;
 import dev.kiln.tensor.Tensor;
 
 /**
  * Loss functions with torch's semantics ({@code torch.nn.functional}), composed from differentiable
- * Var ops. Class-index losses take the target as an I64/I32 {@link Tensor}; regression losses take
+ * Var ops; Kiln's only home for losses. Under {@link Autocast} they compute in F32, as torch's
+ * autocast runs its losses. Targets never leave their device: checking class indices reads back
+ * two scalars (their min and max), not the whole tensor. Class-index losses take the target as an I64/I32 {@link Tensor}; regression losses take
  * a {@link Var} target (it may require gradients too) of exactly the input's shape.
  *
  * <p>Class-index losses accept input [N, C] with target [N], input [N, C, d1, ...] with target
@@ -43,6 +46,7 @@ public final class Losses {
             throw new IllegalArgumentException("crossEntropy: labelSmoothing must be in [0, 1], got " + labelSmoothing);
         }
         checkClassInput("crossEntropy", input);
+        input = AutocastPolicy.cast("crossEntropy", input);
         return classIndexLoss("crossEntropy", input.logSoftmax(input.value().rank() == 1 ? 0 : 1), target, weight,
                 ignoreIndex, reduction, labelSmoothing);
     }
@@ -62,7 +66,7 @@ public final class Losses {
      */
     public static Var nllLoss(Var input, Tensor target, Tensor weight, long ignoreIndex, Reduction reduction) {
         checkClassInput("nllLoss", input);
-        return classIndexLoss("nllLoss", input, target, weight, ignoreIndex, reduction, 0);
+        return classIndexLoss("nllLoss", AutocastPolicy.cast("crossEntropy", input), target, weight, ignoreIndex, reduction, 0);
     }
 
     private static void checkClassInput(String op, Var input) {
@@ -87,13 +91,9 @@ public final class Losses {
             throw new IllegalArgumentException(op + ": target must have shape " + Shape.of(targetShape) + " for input "
                     + logp.shape() + ", got " + target.shape());
         }
-        double[] w = null;
-        if (weight != null) {
-            if (weight.rank() != 1 || weight.size(0) != classes || !weight.dtype().isFloatingPoint()) {
-                throw new IllegalArgumentException(op + ": weight must be a floating-point [" + classes + "] (one per class), got "
-                        + weight.shape() + " " + weight.dtype());
-            }
-            w = weight.toDoubleArray();
+        if (weight != null && (weight.rank() != 1 || weight.size(0) != classes || !weight.dtype().isFloatingPoint())) {
+            throw new IllegalArgumentException(op + ": weight must be a floating-point [" + classes + "] (one per class), got "
+                    + weight.shape() + " " + weight.dtype());
         }
         // Rows [M, C] with the class dim last, so one gather picks every target's log-probability.
         Var rows;
@@ -110,38 +110,21 @@ public final class Losses {
             order[v.rank() - 1] = 1;
             rows = logp.permute(order).reshape(v.numel() / classes, classes);
         }
-        long[] t = target.toLongArray();
-        int m = t.length;
-        long[] safe = new long[m];
-        double[] negTargetWeight = new double[m]; // -weight[t_i], 0 when ignored
-        double[] negCounted = new double[m]; // -1, 0 when ignored
-        double denominator = 0;
-        for (int i = 0; i < m; i++) {
-            if (t[i] == ignoreIndex) {
-                continue;
-            }
-            if (t[i] < 0 || t[i] >= classes) {
-                throw new IndexOutOfBoundsException(op + ": target " + t[i] + " at flat position " + i + " is out of range for "
-                        + classes + " classes (ignoreIndex " + ignoreIndex + ")");
-            }
-            safe[i] = t[i];
-            double wt = w == null ? 1 : w[(int) t[i]];
-            negTargetWeight[i] = -wt;
-            negCounted[i] = -1;
-            denominator += wt;
-        }
-        Tensor safeT, negTargetWeightT, wT, negCountedT;
-        try (DeviceScope _ = DeviceScope.enter(logp.value().device())) {
-            safeT = Tensor.fromArray(safe, m, 1);
-            negTargetWeightT = Tensor.fromArray(negTargetWeight, dt, m);
-            wT = w == null ? null : Tensor.fromArray(w, dt, 1, classes);
-            negCountedT = Tensor.fromArray(negCounted, dt, m);
-        }
-        Var nll = rows.gather(1, safeT).reshape(m).mul(Var.constant(negTargetWeightT));
+        // Everything stays on the target's device: the only values read back are two scalars, the
+        // smallest and largest counted target, to check the range.
+        int m = v.numel() / classes;
+        Tensor flat = target.reshape(m).to(DType.I64);
+        Tensor ignored = flat.eq(ignoreIndex);
+        Tensor safe = flat.maskedFill(ignored, 0);
+        checkRange(op, flat, safe, m, classes, ignoreIndex);
+        Tensor negCounted = ignored.to(dt).sub(1); // -1, +0 where ignored (+0 keeps an ignored loss +0, as torch)
+        Tensor negTargetWeight = weight == null ? negCounted : weight.to(dt).gather(0, safe).mul(negCounted);
+        Tensor denominator = negTargetWeight.sum().neg(); // count of counted targets, or their weight sum
+        Var nll = rows.gather(1, safe.reshape(m, 1)).reshape(m).mul(Var.constant(negTargetWeight));
         Var loss = reduce(nll, reduction, denominator, targetShape);
         if (smoothing > 0) {
-            Var weighted = w == null ? rows : rows.mul(Var.constant(wT));
-            Var smooth = weighted.sum(new int[] {1}, false).mul(Var.constant(negCountedT));
+            Var weighted = weight == null ? rows : rows.mul(Var.constant(weight.to(dt).reshape(1, classes)));
+            Var smooth = weighted.sum(new int[] {1}, false).mul(Var.constant(negCounted));
             // torch divides the smoothing term by the count of counted targets without weights, by
             // the same weight sum as nll with them: both are `denominator` here.
             loss = loss.mul(1 - smoothing).add(reduce(smooth, reduction, denominator, targetShape).mul(smoothing / classes));
@@ -162,12 +145,30 @@ public final class Losses {
         return s;
     }
 
-    private static Var reduce(Var flat, Reduction reduction, double meanDenominator, int[] shape) {
+    private static Var reduce(Var flat, Reduction reduction, Tensor meanDenominator, int[] shape) {
         return switch (reduction) {
             case NONE -> flat.reshape(shape);
             case SUM -> flat.sum();
-            case MEAN -> flat.sum().mul(1 / meanDenominator);
+            case MEAN -> flat.sum().div(Var.constant(meanDenominator));
         };
+    }
+
+    /**
+     * Throws when a counted target (one not equal to {@code ignoreIndex}) is outside [0, classes).
+     * {@code safe} is {@code flat} with ignored targets set to 0. Only the failing case copies the
+     * targets to the host, to name the first bad one.
+     */
+    private static void checkRange(String op, Tensor flat, Tensor safe, int m, int classes, long ignoreIndex) {
+        if (m == 0 || (safe.min().item() >= 0 && safe.max().item() < classes)) {
+            return;
+        }
+        long[] t = flat.toLongArray();
+        for (int i = 0; i < m; i++) {
+            if (t[i] != ignoreIndex && (t[i] < 0 || t[i] >= classes)) {
+                throw new IndexOutOfBoundsException(op + ": target " + t[i] + " at flat position " + i + " is out of range for "
+                        + classes + " classes (ignoreIndex " + ignoreIndex + ")");
+            }
+        }
     }
 
     // ---------------------------------------------------------------- regression losses
@@ -286,7 +287,8 @@ public final class Losses {
             throw new IllegalArgumentException(op + ": input and target must be floating point, got "
                     + input.value().dtype() + " and " + target.value().dtype());
         }
-        return input.sub(target);
+        // Every regression loss is in mseLoss's autocast class (FP32).
+        return AutocastPolicy.cast("mseLoss", input).sub(AutocastPolicy.cast("mseLoss", target));
     }
 
     private static Var reduce(Var elementwise, Reduction reduction) {

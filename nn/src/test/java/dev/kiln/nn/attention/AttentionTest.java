@@ -6,10 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.kiln.autograd.Functional;
 import dev.kiln.autograd.Gradcheck;
 import dev.kiln.autograd.NoGrad;
 import dev.kiln.autograd.Var;
+import dev.kiln.nn.loss.Losses;
 import dev.kiln.nn.transformer.Gpt;
 import dev.kiln.tensor.DType;
 import dev.kiln.tensor.Tensor;
@@ -123,7 +123,7 @@ class AttentionTest {
         double first = 0, last = 0;
         for (int step = 0; step < 60; step++) {
             Var logits = gpt.forward(input).reshape(15, 8);
-            Var loss = Functional.crossEntropy(logits, target);
+            Var loss = Losses.crossEntropy(logits, target);
             loss.backward();
             for (Var p : gpt.parameters()) {
                 p.value().addInPlace(p.grad(), -0.05);

@@ -151,4 +151,36 @@ class LossesTest {
                 () -> Losses.binaryCrossEntropyWithLogits(a, a, Tensor.ones(3, 3), null, Reduction.MEAN));
         assertTrue(e.getMessage().contains("weight of shape [3, 3]"), e.getMessage());
     }
+
+    @Test
+    void crossEntropyRejectsOutOfRangeTargets() {
+        Var logits = Var.leaf(Tensor.zeros(2, 3), true);
+        IndexOutOfBoundsException e = assertThrows(IndexOutOfBoundsException.class,
+                () -> Losses.crossEntropy(logits, Tensor.fromArray(new long[] {0, 3}, 2)));
+        assertTrue(e.getMessage().contains("target 3 at flat position 1"), e.getMessage());
+        IndexOutOfBoundsException negative = assertThrows(IndexOutOfBoundsException.class,
+                () -> Losses.crossEntropy(logits, Tensor.fromArray(new long[] {-1, -100}, 2)));
+        assertTrue(negative.getMessage().contains("target -1 at flat position 0"), negative.getMessage());
+        IndexOutOfBoundsException ignoredIsNotSpecial = assertThrows(IndexOutOfBoundsException.class,
+                () -> Losses.crossEntropy(logits, Tensor.fromArray(new long[] {0, -100}, 2), null, 7, Reduction.MEAN, 0));
+        assertTrue(ignoredIsNotSpecial.getMessage().contains("target -100 at flat position 1"), ignoredIsNotSpecial.getMessage());
+        IllegalArgumentException shape = assertThrows(IllegalArgumentException.class,
+                () -> Losses.crossEntropy(logits, Tensor.fromArray(new long[] {0, 1, 2}, 3)));
+        assertTrue(shape.getMessage().contains("target must have shape [2]"), shape.getMessage());
+    }
+
+    @Test
+    void crossEntropyOfUniformLogitsIsLogC() {
+        Var logits = Var.leaf(Tensor.zeros(4, 5), true);
+        Var loss = Losses.crossEntropy(logits, Tensor.fromArray(new long[] {0, 1, -100, 4}, 4));
+        assertEquals(Math.log(5), loss.value().item(), 1e-6);
+        loss.backward();
+        // d/dlogits = (softmax - onehot) / counted rows; the ignored row gets 0
+        double[] g = logits.grad().toDoubleArray();
+        assertEquals((0.2 - 1) / 3, g[0], 1e-7);
+        assertEquals(0.2 / 3, g[1], 1e-7);
+        for (int j = 10; j < 15; j++) {
+            assertEquals(0, g[j], 0);
+        }
+    }
 }

@@ -4,9 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.kiln.autograd.Functional;
 import dev.kiln.autograd.NoGrad;
 import dev.kiln.autograd.Var;
+import dev.kiln.nn.loss.Losses;
 import dev.kiln.tensor.Tensor;
 import dev.kiln.tensor.TensorScope;
 import dev.kiln.tensor.random.Generator;
@@ -42,7 +42,7 @@ class EncoderDecoderTest {
         double first = 0, last = 0;
         for (int step = 0; step < 150; step++) {
             try (TensorScope _ = TensorScope.open()) {
-                Var loss = Functional.crossEntropy(m.forward(srcT, tgtInT).reshape(n * 4, 8), tgtOutT);
+                Var loss = Losses.crossEntropy(m.forward(srcT, tgtInT).reshape(n * 4, 8), tgtOutT);
                 loss.backward();
                 for (Var p : m.parameters()) {
                     p.value().addInPlace(p.grad(), -0.1);

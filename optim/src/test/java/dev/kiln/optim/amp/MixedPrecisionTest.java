@@ -7,9 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kiln.autograd.Autocast;
-import dev.kiln.autograd.Functional;
 import dev.kiln.autograd.Var;
 import dev.kiln.nn.Linear;
+import dev.kiln.nn.loss.Losses;
 import dev.kiln.nn.transformer.Gpt;
 import dev.kiln.optim.Adam;
 import dev.kiln.optim.Optimizer;
@@ -34,7 +34,7 @@ class MixedPrecisionTest {
         try (Autocast _ = Autocast.enter(DType.F16)) {
             logits = lin.forward(Var.constant(x));
             probs = logits.softmax(-1);
-            loss = Functional.crossEntropy(logits, Tensor.fromArray(new long[] {0, 3, 1}, 3));
+            loss = Losses.crossEntropy(logits, Tensor.fromArray(new long[] {0, 3, 1}, 3));
         }
         assertEquals(DType.F16, logits.value().dtype(), "linear runs in the autocast dtype");
         assertEquals(DType.F32, probs.value().dtype(), "softmax runs in F32");
@@ -46,7 +46,7 @@ class MixedPrecisionTest {
         assertNull(Autocast.lowPrecision());
         // the gradient matches the F32 computation to half-precision accuracy
         Linear ref = new Linear(8, 4, true, new Generator(1));
-        Functional.crossEntropy(ref.forward(Var.constant(x)), Tensor.fromArray(new long[] {0, 3, 1}, 3)).backward();
+        Losses.crossEntropy(ref.forward(Var.constant(x)), Tensor.fromArray(new long[] {0, 3, 1}, 3)).backward();
         assertArrayEquals(ref.weight.grad().toFloatArray(), lin.weight.grad().toFloatArray(), 2e-3f);
     }
 
@@ -144,7 +144,7 @@ class MixedPrecisionTest {
             try (TensorScope _ = TensorScope.open()) {
                 Var loss;
                 try (Autocast _ = autocast == null ? Autocast.disabled() : Autocast.enter(autocast)) {
-                    loss = Functional.crossEntropy(gpt.forward(input).reshape(32, 16), target);
+                    loss = Losses.crossEntropy(gpt.forward(input).reshape(32, 16), target);
                 }
                 if (scaler != null) {
                     scaler.scale(loss).backward();

@@ -4,11 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kiln.autograd.Autocast;
-import dev.kiln.autograd.Functional;
 import dev.kiln.autograd.Var;
 import dev.kiln.nn.Activation;
 import dev.kiln.nn.Linear;
 import dev.kiln.nn.Sequential;
+import dev.kiln.nn.loss.Losses;
 import dev.kiln.optim.Adam;
 import dev.kiln.optim.LrSchedule;
 import dev.kiln.optim.LrScheduler;
@@ -49,7 +49,7 @@ class ReadmeTrainingLoopTest {
         DynamicLossScaler scaler = new DynamicLossScaler();
         Trainer<Batch> trainer = Trainer.<Batch>builder(opt, b -> {
                     try (Autocast _ = Autocast.enter(DType.F16)) {      // F16 compute, F32 master weights
-                        return Functional.crossEntropy(model.forward(Var.constant(b.x())), b.y());
+                        return Losses.crossEntropy(model.forward(Var.constant(b.x())), b.y());
                     }
                 })
                 .scheduler(schedule)

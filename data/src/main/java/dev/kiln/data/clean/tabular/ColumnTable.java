@@ -1,6 +1,6 @@
 package dev.kiln.data.clean.tabular;
 
-import dev.kiln.data.io.CsvTable;
+import dev.kiln.data.stream.CsvTable;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;

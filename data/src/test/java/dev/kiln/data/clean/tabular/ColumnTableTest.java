@@ -8,8 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kiln.data.clean.tabular.ColumnTable.CategoricalColumn;
 import dev.kiln.data.clean.tabular.ColumnTable.NumericColumn;
-import dev.kiln.data.io.CsvTable;
 import dev.kiln.data.io.MalformedDataException;
+import dev.kiln.data.stream.CsvTable;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 

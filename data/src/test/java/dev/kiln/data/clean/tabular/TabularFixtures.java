@@ -1,6 +1,6 @@
 package dev.kiln.data.clean.tabular;
 
-import dev.kiln.data.io.Json;
+import dev.kiln.data.io.JsonFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URISyntaxException;
@@ -20,7 +20,7 @@ final class TabularFixtures {
             throw new IllegalStateException("test resource clean/tabular_fixtures.json is missing");
         }
         try {
-            Map<String, Object> root = (Map<String, Object>) Json.read(Path.of(url.toURI()));
+            Map<String, Object> root = (Map<String, Object>) JsonFiles.read(Path.of(url.toURI()));
             return (List<Map<String, Object>>) root.get("cases");
         } catch (IOException e) {
             throw new UncheckedIOException(e);

@@ -1,10 +1,11 @@
-package dev.kiln.data.io;
+package dev.kiln.data.stream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.kiln.data.io.MalformedDataException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -44,9 +45,9 @@ class CsvTableTest {
     @Test
     void badRowsNameTheFileAndLine() {
         assertError("a,b\n1,2\n3\n", "data.csv:3: expected 2 fields (as in the header), found 1");
-        assertError("a,b\n1,\"open\n2,3\n", "data.csv:2:3: unterminated quoted field");
-        assertError("a,b\n1,\"x\"y\n", "data.csv:2:6: unexpected 'y' after a closing quote");
-        assertError("a,b\n1,x\"y\n", "data.csv:2:4: quote inside an unquoted field");
+        assertError("a,b\n1,\"open\n2,3\n", "data.csv:2: unterminated quoted field opened at line 2, column 3");
+        assertError("a,b\n1,\"x\"y\n", "data.csv:2: unexpected 'y' after a closing quote at line 2, column 6");
+        assertError("a,b\n1,x\"y\n", "data.csv:2: quote inside an unquoted field at line 2, column 4");
         assertError("a,a\n1,2\n", "column name 'a' appears twice");
     }
 

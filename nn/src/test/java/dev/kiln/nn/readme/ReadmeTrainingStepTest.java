@@ -1,13 +1,19 @@
-package dev.kiln.autograd;
+package dev.kiln.nn.readme;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.kiln.autograd.Functional;
+import dev.kiln.autograd.Var;
+import dev.kiln.nn.loss.Losses;
 import dev.kiln.tensor.Tensor;
 import dev.kiln.tensor.TensorScope;
 import dev.kiln.tensor.random.Generator;
 import org.junit.jupiter.api.Test;
 
-/** The README's "A training step in Java" example, verbatim apart from collecting the losses: it must compile and learn. */
+/**
+ * The README's "A training step in Java" example, verbatim apart from collecting the losses: it must
+ * compile and learn. It lives in nn because the loss comes from {@code nn.loss}.
+ */
 class ReadmeTrainingStepTest {
 
     @Test
@@ -27,7 +33,7 @@ class ReadmeTrainingStepTest {
             try (TensorScope _ = TensorScope.open()) {                // frees the step's temporaries
                 Var hidden = Functional.linear(Var.constant(x), w1, b1).gelu();
                 Var logits = Functional.linear(hidden, w2, b2);
-                Var loss = Functional.crossEntropy(logits, y);        // mean over the batch
+                Var loss = Losses.crossEntropy(logits, y);            // mean over the batch
                 loss.backward();                                      // fills w1.grad() ... b2.grad(); frees the graph
                 for (Var p : new Var[] {w1, b1, w2, b2}) {
                     p.value().addInPlace(p.grad(), -0.1);             // p -= lr * grad
