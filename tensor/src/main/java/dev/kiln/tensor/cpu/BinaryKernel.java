@@ -26,8 +26,45 @@ interface BinaryKernel {
     /** True when two integers give a float result (true division) instead of {@link #integer}. */
     boolean floatForIntegers();
 
+    /** ReLU's backward: a (the gradient) where b (ReLU's input) > 0, else 0; not a user op. */
+    BinaryKernel RELU_BACKWARD = new ReluBackward();
+
+    /** @throws IllegalArgumentException for a comparison */
     static BinaryKernel of(BinaryOp op) {
+        if (op.isComparison()) {
+            throw new IllegalArgumentException("binary kernel: " + op + " is a comparison, not arithmetic");
+        }
         return Op.ALL[op.ordinal()];
+    }
+
+    /** See {@link #RELU_BACKWARD}. */
+    final class ReluBackward implements BinaryKernel {
+        private ReluBackward() {}
+
+        @Override
+        public void f32(float[] a, int ao, int as, float[] b, int bo, int bs, float[] out, int o, int n) {
+            ElementwiseKernels.reluBackward(a, ao, as, b, bo, bs, out, o, n);
+        }
+
+        @Override
+        public void f64(double[] a, int ao, int as, double[] b, int bo, int bs, double[] out, int o, int n) {
+            DoubleElementwiseKernels.reluBackward(a, ao, as, b, bo, bs, out, o, n);
+        }
+
+        @Override
+        public float f32(float x, float y) {
+            return ElementwiseKernels.reluBackward(x, y);
+        }
+
+        @Override
+        public long integer(long x, long y, DType type) {
+            return y > 0 ? x : 0;
+        }
+
+        @Override
+        public boolean floatForIntegers() {
+            return false;
+        }
     }
 
     /** A user-facing arithmetic {@link BinaryOp} through the elementwise kernels. */
@@ -62,7 +99,6 @@ interface BinaryKernel {
                 case MUL -> type.isBool() ? (x & y) : x * y;
                 case MAXIMUM -> Math.max(x, y);
                 case MINIMUM -> Math.min(x, y);
-                case RELU_BACKWARD -> y > 0 ? x : 0;
                 case POW -> pow(x, y);
                 default -> throw new IllegalStateException("integer op " + op);
             };

@@ -68,12 +68,22 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public void geluErfDerivative(Tensor in, Tensor out) {
+        CpuElementwise.unary(UnaryKernel.GELU_ERF_DERIVATIVE, in, out);
+    }
+
+    @Override
     public void binary(BinaryOp op, Tensor a, Tensor b, Tensor out) {
         if (op.isComparison()) {
             CpuComparisons.compare(op, a, b, out);
         } else {
             CpuElementwise.binary(BinaryKernel.of(op), a, b, out);
         }
+    }
+
+    @Override
+    public void reluBackward(Tensor grad, Tensor input, Tensor out) {
+        CpuElementwise.binary(BinaryKernel.RELU_BACKWARD, grad, input, out);
     }
 
     @Override

@@ -18,8 +18,31 @@ interface UnaryKernel {
     /** f of an integer, for the functions that keep integer dtypes; throws for the others. */
     long integer(long v);
 
+    /** The exact GELU's derivative Φ(x) + x·φ(x): gelu's backward, not a user op. */
+    UnaryKernel GELU_ERF_DERIVATIVE = new GeluErfDerivative();
+
     static UnaryKernel of(UnaryOp op) {
         return Op.ALL[op.ordinal()];
+    }
+
+    /** See {@link #GELU_ERF_DERIVATIVE}. */
+    final class GeluErfDerivative implements UnaryKernel {
+        private GeluErfDerivative() {}
+
+        @Override
+        public void f32(float[] x, int xo, float[] out, int o, int n) {
+            ElementwiseKernels.geluErfDerivative(x, xo, out, o, n);
+        }
+
+        @Override
+        public void f64(double[] x, int xo, double[] out, int o, int n) {
+            DoubleElementwiseKernels.geluErfDerivative(x, xo, out, o, n);
+        }
+
+        @Override
+        public long integer(long v) {
+            throw new IllegalStateException("unary: the GELU derivative has no integer form");
+        }
     }
 
     /** A user-facing {@link UnaryOp} through the elementwise kernels. */
