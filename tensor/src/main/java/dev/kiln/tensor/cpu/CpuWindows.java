@@ -71,28 +71,15 @@ final class CpuWindows {
             CpuStorage xs = storage(x);
             CpuStorage os = storage(out);
             boolean floating = in.dtype().isFloatingPoint();
-            int outH = window.outH(h);
-            int outW = window.outW(w);
-            for (int p = 0; p < n * c; p++) {
-                for (int i = 0; i < window.kernelH(); i++) {
-                    for (int j = 0; j < window.kernelW(); j++) {
-                        for (int oh = 0; oh < outH; oh++) {
-                            for (int ow = 0; ow < outW; ow++) {
-                                int ih = oh * window.strideH() - window.padH() + i * window.dilationH();
-                                int iw = ow * window.strideW() - window.padW() + j * window.dilationW();
-                                int dst = out.offset() + p * planeCols + ((i * window.kernelW() + j) * outH + oh) * outW + ow;
-                                boolean inside = ih >= 0 && ih < h && iw >= 0 && iw < w;
-                                int src = x.offset() + (p * h + ih) * w + iw;
-                                if (floating) {
-                                    os.setDouble(dst, inside ? xs.getDouble(src) : padValue);
-                                } else {
-                                    os.setLong(dst, inside ? xs.getLong(src) : (long) padValue);
-                                }
-                            }
-                        }
-                    }
+            forEachTap(n * c, h, w, window, (p, col, ih, iw, inside) -> {
+                int dst = out.offset() + p * planeCols + col;
+                int src = x.offset() + (p * h + ih) * w + iw;
+                if (floating) {
+                    os.setDouble(dst, inside ? xs.getDouble(src) : padValue);
+                } else {
+                    os.setLong(dst, inside ? xs.getLong(src) : (long) padValue);
                 }
-            }
+            });
         }
     }
 
@@ -140,22 +127,40 @@ final class CpuWindows {
             CpuStorage xs = storage(x);
             CpuStorage os = storage(out);
             CpuCopy.fill(out, 0);
-            int outH = window.outH(h);
-            int outW = window.outW(w);
-            for (int p = 0; p < n * c; p++) {
-                for (int i = 0; i < window.kernelH(); i++) {
-                    for (int j = 0; j < window.kernelW(); j++) {
-                        for (int oh = 0; oh < outH; oh++) {
-                            for (int ow = 0; ow < outW; ow++) {
-                                int ih = oh * window.strideH() - window.padH() + i * window.dilationH();
-                                int iw = ow * window.strideW() - window.padW() + j * window.dilationW();
-                                if (ih < 0 || ih >= h || iw < 0 || iw >= w) {
-                                    continue;
-                                }
-                                int src = x.offset() + p * planeCols + ((i * window.kernelW() + j) * outH + oh) * outW + ow;
-                                int dst = out.offset() + (p * h + ih) * w + iw;
-                                os.setDouble(dst, os.getDouble(dst) + xs.getDouble(src));
-                            }
+            forEachTap(n * c, h, w, window, (p, col, ih, iw, inside) -> {
+                if (inside) {
+                    int src = x.offset() + p * planeCols + col;
+                    int dst = out.offset() + (p * h + ih) * w + iw;
+                    os.setDouble(dst, os.getDouble(dst) + xs.getDouble(src));
+                }
+            });
+        }
+    }
+
+    /** One window tap at one output position: the generic (any dtype) im2col/col2im paths' loop body. */
+    @FunctionalInterface
+    private interface Tap {
+        /**
+         * @param plane  the (image, channel) plane
+         * @param col    the tap's column index within the plane's block of im2col output
+         * @param inside whether input position (ih, iw) lies inside the image (false: padding)
+         */
+        void visit(int plane, int col, int ih, int iw, boolean inside);
+    }
+
+    /** Every tap of every window of every plane, in im2col's output order (plane, i, j, oh, ow). */
+    private static void forEachTap(int planes, int h, int w, Window2d window, Tap tap) {
+        int outH = window.outH(h);
+        int outW = window.outW(w);
+        for (int p = 0; p < planes; p++) {
+            for (int i = 0; i < window.kernelH(); i++) {
+                for (int j = 0; j < window.kernelW(); j++) {
+                    for (int oh = 0; oh < outH; oh++) {
+                        for (int ow = 0; ow < outW; ow++) {
+                            int ih = oh * window.strideH() - window.padH() + i * window.dilationH();
+                            int iw = ow * window.strideW() - window.padW() + j * window.dilationW();
+                            int col = ((i * window.kernelW() + j) * outH + oh) * outW + ow;
+                            tap.visit(p, col, ih, iw, ih >= 0 && ih < h && iw >= 0 && iw < w);
                         }
                     }
                 }
