@@ -2,19 +2,35 @@ package dev.kiln.tensor;
 
 import dev.kiln.tensor.ops.BinaryOp;
 import dev.kiln.tensor.ops.UnaryOp;
+import java.util.function.BinaryOperator;
 
 /** Elementwise ops: argument checks, broadcasting and result dtypes; kernels are the backend's. */
 final class Elementwise {
     private Elementwise() {}
 
+    /** A backend kernel writing an op's result into out, a fresh contiguous tensor. */
+    @FunctionalInterface
+    private interface Kernel {
+        void run(Tensor a, Tensor b, Tensor out);
+    }
+
     static Tensor unary(UnaryOp op, Tensor x) {
-        x.checkOpen(op.opName());
-        DType out = x.dtype().isFloatingPoint() || op.keepsIntegers() ? x.dtype() : DType.F32;
-        if (x.dtype().isBool() && op.keepsIntegers()) {
-            throw new IllegalArgumentException(op.opName() + ": not supported for BOOL tensors (shape " + x.shape() + ")");
+        return unary(op.opName(), op.keepsIntegers(), x, (in, unused, out) -> in.backend().unary(op, in, out));
+    }
+
+    /** The exact GELU's derivative (its backward in one pass): a float function of one tensor, like gelu. */
+    static Tensor geluErfDerivative(Tensor x) {
+        return unary("gelu_erf_derivative", false, x, (in, unused, out) -> in.backend().geluErfDerivative(in, out));
+    }
+
+    private static Tensor unary(String name, boolean keepsIntegers, Tensor x, Kernel kernel) {
+        x.checkOpen(name);
+        DType out = x.dtype().isFloatingPoint() || keepsIntegers ? x.dtype() : DType.F32;
+        if (x.dtype().isBool() && keepsIntegers) {
+            throw new IllegalArgumentException(name + ": not supported for BOOL tensors (shape " + x.shape() + ")");
         }
         Tensor result = Tensor.empty(out, x.device(), x.shape());
-        x.backend().unary(op, x, result);
+        kernel.run(x, null, result);
         return result;
     }
 
@@ -26,24 +42,43 @@ final class Elementwise {
         if (op == BinaryOp.DIV) {
             return p.toFloating();
         }
-        if (p.isBool() && (op == BinaryOp.SUB || op == BinaryOp.POW || op == BinaryOp.RELU_BACKWARD)) {
+        if (p.isBool() && (op == BinaryOp.SUB || op == BinaryOp.POW)) {
             throw new IllegalArgumentException(op.opName() + ": not supported for two BOOL tensors");
         }
         return p;
     }
 
+    /** ReLU's backward keeps the promoted dtype of the gradient and the input; two BOOLs are rejected. */
+    private static DType reluBackwardType(DType grad, DType input) {
+        DType p = DType.promote(grad, input);
+        if (p.isBool()) {
+            throw new IllegalArgumentException("reluBackward: not supported for two BOOL tensors");
+        }
+        return p;
+    }
+
     static Tensor binary(BinaryOp op, Tensor a, Tensor b) {
-        a.checkOpen(op.opName());
-        b.checkOpen(op.opName());
+        return binary(op.opName(), a, b, (x, y) -> resultType(op, x, y), (ea, eb, out) -> a.backend().binary(op, ea, eb, out));
+    }
+
+    /** ReLU's backward in one pass: grad where input > 0, else 0; broadcasts like mul. */
+    static Tensor reluBackward(Tensor grad, Tensor input) {
+        return binary("reluBackward", grad, input, Elementwise::reluBackwardType,
+                (eg, ei, out) -> grad.backend().reluBackward(eg, ei, out));
+    }
+
+    private static Tensor binary(String name, Tensor a, Tensor b, BinaryOperator<DType> resultType, Kernel kernel) {
+        a.checkOpen(name);
+        b.checkOpen(name);
         if (!a.device().equals(b.device())) {
-            throw new IllegalArgumentException(op.opName() + ": tensors are on different devices: " + a.device()
+            throw new IllegalArgumentException(name + ": tensors are on different devices: " + a.device()
                     + " and " + b.device());
         }
-        Shape shape = Shape.broadcast(op.opName(), a.shape(), b.shape());
-        DType out = resultType(op, a.dtype(), b.dtype());
+        Shape shape = Shape.broadcast(name, a.shape(), b.shape());
+        DType out = resultType.apply(a.dtype(), b.dtype());
         try (Tensor ea = a.expandTo(shape); Tensor eb = b.expandTo(shape)) {
             Tensor result = Tensor.empty(out, a.device(), shape);
-            a.backend().binary(op, ea, eb, result);
+            kernel.run(ea, eb, result);
             return result;
         }
     }

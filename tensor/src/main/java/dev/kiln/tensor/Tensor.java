@@ -915,7 +915,7 @@ public final class Tensor implements AutoCloseable {
      * (the subgradient at 0 is 0, and a NaN input blocks the gradient, as {@code input > 0} is
      * false). Broadcasts like {@link #mul}.
      */
-    public Tensor reluBackward(Tensor input) { return Elementwise.binary(BinaryOp.RELU_BACKWARD, this, input); }
+    public Tensor reluBackward(Tensor input) { return Elementwise.reluBackward(this, input); }
     public Tensor minimum(Tensor other) { return Elementwise.binary(BinaryOp.MINIMUM, this, other); }
     public Tensor eq(Tensor other) { return Elementwise.binary(BinaryOp.EQ, this, other); }
     public Tensor ne(Tensor other) { return Elementwise.binary(BinaryOp.NE, this, other); }
@@ -947,7 +947,7 @@ public final class Tensor implements AutoCloseable {
     /** GELU with the exact erf form (torch's default). */
     public Tensor gelu() { return Elementwise.unary(UnaryOp.GELU_ERF, this); }
     /** The derivative of {@link #gelu()}, Φ(x) + x·φ(x) (its backward, in one pass). */
-    public Tensor geluDerivative() { return Elementwise.unary(UnaryOp.GELU_ERF_DERIVATIVE, this); }
+    public Tensor geluDerivative() { return Elementwise.geluErfDerivative(this); }
     /** GELU with the tanh approximation (torch's approximate='tanh'). */
     public Tensor geluTanh() { return Elementwise.unary(UnaryOp.GELU_TANH, this); }
     public Tensor silu() { return Elementwise.unary(UnaryOp.SILU, this); }

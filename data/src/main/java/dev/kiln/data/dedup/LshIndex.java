@@ -23,7 +23,7 @@ public final class LshIndex {
         this.tables = List.of(t);
     }
 
-    @SuppressWarnings("unchecked")
+    @SuppressWarnings({"unchecked", "rawtypes"}) // a generic array can only be made raw
     private static Map<Long, int[]>[] newTables(int bands) {
         Map<Long, int[]>[] t = new Map[bands];
         for (int i = 0; i < bands; i++) {

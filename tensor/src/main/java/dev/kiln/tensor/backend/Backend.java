@@ -43,8 +43,21 @@ public interface Backend {
 
     void unary(UnaryOp op, Tensor in, Tensor out);
 
+    /**
+     * The exact GELU's derivative Φ(x) + x·φ(x), gelu's backward in one pass (not a user op, so not
+     * a {@link UnaryOp}); out is in's dtype when that is a float dtype, else F32.
+     */
+    void geluErfDerivative(Tensor in, Tensor out);
+
     /** {@code a} and {@code b} are already expanded to out's shape. */
     void binary(BinaryOp op, Tensor a, Tensor b, Tensor out);
+
+    /**
+     * ReLU's backward in one pass (not a user op, so not a {@link BinaryOp}): out = grad where
+     * input &gt; 0, else 0 (a NaN input gives 0); both already expanded to out's shape, out of their
+     * promoted dtype (never BOOL).
+     */
+    void reluBackward(Tensor grad, Tensor input, Tensor out);
 
     /** out = cond ? a : b; all already expanded to out's shape. */
     void where(Tensor cond, Tensor a, Tensor b, Tensor out);

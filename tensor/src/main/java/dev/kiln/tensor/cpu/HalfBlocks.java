@@ -1,10 +1,7 @@
 package dev.kiln.tensor.cpu;
 
 import dev.kiln.tensor.DType;
-import dev.kiln.tensor.kernels.cpu.ElementwiseKernels;
 import dev.kiln.tensor.kernels.cpu.HalfConversions;
-import dev.kiln.tensor.ops.BinaryOp;
-import dev.kiln.tensor.ops.UnaryOp;
 
 /**
  * Elementwise ops on F16/BF16 tensors without full-size F32 temporaries: the operands are widened
@@ -36,29 +33,30 @@ final class HalfBlocks {
         }
     }
 
-    /** out[oo + i] = op(x[xo + i]) for i in [from, to); x and out of half dtype {@code t}. */
-    static void unary(UnaryOp op, DType t, short[] x, int xo, short[] out, int oo, int from, int to) {
+    /** out[oo + i] = f(x[xo + i]) for i in [from, to); x and out of half dtype {@code t}. */
+    static void unary(UnaryKernel f, DType t, short[] x, int xo, short[] out, int oo, int from, int to) {
         float[][] buf = BUFFERS.get();
         for (int s = from; s < to; s += BLOCK) {
             int len = Math.min(BLOCK, to - s);
             widen(t, x, xo + s, buf[0], len);
-            ElementwiseKernels.unary(op, buf[0], 0, buf[1], 0, len);
+            f.f32(buf[0], 0, buf[1], 0, len);
             narrow(t, buf[1], out, oo + s, len);
         }
     }
 
     /**
-     * One output row segment [from, to) of a binary op: a and b start at {@code aStart}/{@code bStart}
-     * with inner stride 1 (contiguous) or 0 (a broadcast value); out is contiguous from {@code oStart}.
+     * One output run of {@code length} elements of a binary function: a and b start at
+     * {@code aStart}/{@code bStart} with inner stride 1 (contiguous) or 0 (a broadcast value); out is
+     * contiguous from {@code oStart}.
      */
-    static void binaryRow(BinaryOp op, DType t, short[] a, int aStart, int aInner, short[] b, int bStart, int bInner,
-                          short[] out, int oStart, int from, int to) {
+    static void binaryRow(BinaryKernel f, DType t, short[] a, int aStart, int aInner, short[] b, int bStart, int bInner,
+                          short[] out, int oStart, int length) {
         float[][] buf = BUFFERS.get();
-        for (int s = from; s < to; s += BLOCK) {
-            int len = Math.min(BLOCK, to - s);
+        for (int s = 0; s < length; s += BLOCK) {
+            int len = Math.min(BLOCK, length - s);
             load(t, a, aStart, aInner, s, buf[0], len);
             load(t, b, bStart, bInner, s, buf[1], len);
-            ElementwiseKernels.binary(op, buf[0], 0, 1, buf[1], 0, 1, buf[2], 0, len);
+            f.f32(buf[0], 0, 1, buf[1], 0, 1, buf[2], 0, len);
             narrow(t, buf[2], out, oStart + s, len);
         }
     }

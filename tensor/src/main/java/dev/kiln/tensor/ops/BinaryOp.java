@@ -3,15 +3,13 @@ package dev.kiln.tensor.ops;
 /** Elementwise functions of two broadcast tensors. Comparisons produce BOOL. */
 public enum BinaryOp {
     ADD, SUB, MUL, DIV, POW, MAXIMUM, MINIMUM,
-    /** {@code a} where {@code b > 0}, else 0: ReLU's backward (a = the gradient, b = ReLU's input) in one pass. */
-    RELU_BACKWARD,
     EQ, NE, LT, LE, GT, GE;
 
     public boolean isComparison() {
         return ordinal() >= EQ.ordinal();
     }
 
-    /** The Tensor method's name: {@code add}, {@code maximum}, {@code reluBackward}. */
+    /** The Tensor method's name: {@code add}, {@code maximum}, {@code eq}. */
     public String opName() {
         String[] words = name().toLowerCase(java.util.Locale.ROOT).split("_");
         StringBuilder b = new StringBuilder(words[0]);

@@ -3,9 +3,7 @@ package dev.kiln.tensor.ops;
 /** Elementwise functions of one tensor. Float results for float inputs; see {@link #keepsIntegers()}. */
 public enum UnaryOp {
     NEG, ABS, SIGN, RELU,
-    EXP, LOG, LOG1P, SQRT, RSQRT, TANH, SIGMOID, GELU_TANH, GELU_ERF, SILU, SIN, COS, ERF,
-    /** d/dx of the exact GELU, Φ(x) + x·φ(x): its backward in one pass instead of a dozen. */
-    GELU_ERF_DERIVATIVE;
+    EXP, LOG, LOG1P, SQRT, RSQRT, TANH, SIGMOID, GELU_TANH, GELU_ERF, SILU, SIN, COS, ERF;
 
     /** True when an integer input keeps its dtype (neg, abs, sign, relu), as in PyTorch. */
     public boolean keepsIntegers() {

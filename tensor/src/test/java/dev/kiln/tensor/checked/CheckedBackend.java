@@ -146,6 +146,20 @@ public final class CheckedBackend implements Backend {
     }
 
     @Override
+    public void geluErfDerivative(Tensor in, Tensor out) {
+        try (Host h = new Host("geluErfDerivative", in, out)) {
+            CPU.geluErfDerivative(h.t(0), h.t(1));
+        }
+    }
+
+    @Override
+    public void reluBackward(Tensor grad, Tensor input, Tensor out) {
+        try (Host h = new Host("reluBackward", grad, input, out)) {
+            CPU.reluBackward(h.t(0), h.t(1), h.t(2));
+        }
+    }
+
+    @Override
     public void binary(BinaryOp op, Tensor a, Tensor b, Tensor out) {
         try (Host h = new Host(op.opName(), a, b, out)) {
             CPU.binary(op, h.t(0), h.t(1), h.t(2));

@@ -63,8 +63,22 @@ public final class DoubleElementwiseKernels {
             case SIN -> Math.sin(v);
             case COS -> Math.cos(v);
             case ERF -> Erf.erf(v);
-            case GELU_ERF_DERIVATIVE -> 0.5 * Erf.erfc(-v * INV_SQRT_2) + v * Math.exp(-0.5 * v * v) * INV_SQRT_2PI;
         };
+    }
+
+    /**
+     * out[o + i] = gelu'(x[xo + i]) = Φ(x) + x·φ(x) for i in [0, n) (contiguous run): the exact GELU's
+     * derivative, its backward in one pass instead of a dozen.
+     */
+    public static void geluErfDerivative(double[] x, int xo, double[] out, int o, int n) {
+        int i = 0;
+        for (; i < n; i++) {
+            out[o + i] = geluErfDerivative(x[xo + i]);
+        }
+    }
+
+    public static double geluErfDerivative(double v) {
+        return 0.5 * Erf.erfc(-v * INV_SQRT_2) + v * Math.exp(-0.5 * v * v) * INV_SQRT_2PI;
     }
 
     /**
@@ -73,11 +87,24 @@ public final class DoubleElementwiseKernels {
      */
     public static void binary(BinaryOp op, double[] a, int ao, int as, double[] b, int bo, int bs,
                               double[] out, int o, int n) {
+        binary(Arithmetic.of(op), a, ao, as, b, bo, bs, out, o, n);
+    }
+
+    /**
+     * ReLU's backward: out[o + i] = x[xo + i*xs] > 0 ? g[go + i*gs] : 0 for i in [0, n), g the incoming
+     * gradient and x ReLU's input (the subgradient at 0 is 0; a NaN input blocks the gradient).
+     */
+    public static void reluBackward(double[] g, int go, int gs, double[] x, int xo, int xs, double[] out, int o, int n) {
+        binary(Arithmetic.RELU_BACKWARD, g, go, gs, x, xo, xs, out, o, n);
+    }
+
+    private static void binary(Arithmetic op, double[] a, int ao, int as, double[] b, int bo, int bs,
+                               double[] out, int o, int n) {
         int i = 0;
         // One loop per operand layout (contiguous or broadcast scalar): a vector that is either
         // loaded or a hoisted broadcast, chosen per iteration through a nullable local, made C2 on
         // JDK 25 emit a halting path (a JVM crash, "DEBUG MESSAGE"), so the cases stay separate.
-        if (op != BinaryOp.POW && (as == 1 || as == 0) && (bs == 1 || bs == 0)) {
+        if (op != Arithmetic.POW && (as == 1 || as == 0) && (bs == 1 || bs == 0)) {
             int bound = S.loopBound(n);
             if (as == 1 && bs == 1) {
                 for (; i < bound; i += S.length()) {
@@ -100,7 +127,7 @@ public final class DoubleElementwiseKernels {
         }
     }
 
-    private static DoubleVector apply(BinaryOp op, DoubleVector va, DoubleVector vb) {
+    private static DoubleVector apply(Arithmetic op, DoubleVector va, DoubleVector vb) {
         return switch (op) {
             case ADD -> va.add(vb);
             case SUB -> va.sub(vb);
@@ -109,11 +136,21 @@ public final class DoubleElementwiseKernels {
             case MAXIMUM -> va.max(vb);
             case MINIMUM -> va.min(vb);
             case RELU_BACKWARD -> va.blend(0d, vb.compare(VectorOperators.GT, 0d).not());
-            default -> throw new IllegalArgumentException("binary kernel: unsupported op " + op);
+            case POW -> throw new IllegalArgumentException("binary kernel: POW has no vector form");
         };
     }
 
+    /** ReLU's backward of one element: g where x > 0, else 0. */
+    public static double reluBackward(double g, double x) {
+        return scalar(Arithmetic.RELU_BACKWARD, g, x);
+    }
+
+    /** The scalar definition of each arithmetic op (also used for tails and strided runs). */
     public static double scalar(BinaryOp op, double x, double y) {
+        return scalar(Arithmetic.of(op), x, y);
+    }
+
+    private static double scalar(Arithmetic op, double x, double y) {
         return switch (op) {
             case ADD -> x + y;
             case SUB -> x - y;
@@ -123,7 +160,6 @@ public final class DoubleElementwiseKernels {
             case MAXIMUM -> Math.max(x, y);
             case MINIMUM -> Math.min(x, y);
             case RELU_BACKWARD -> y > 0 ? x : 0d;
-            default -> throw new IllegalArgumentException("binary kernel: unsupported op " + op);
         };
     }
 }

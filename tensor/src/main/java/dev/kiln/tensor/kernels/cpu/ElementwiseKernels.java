@@ -53,7 +53,6 @@ public final class ElementwiseKernels {
             }
             case ERF -> i = VectorErf.erf(x, xo, out, o, n);
             case GELU_ERF -> i = VectorErf.gelu(x, xo, out, o, n);
-            case GELU_ERF_DERIVATIVE -> i = VectorErf.geluDerivative(x, xo, out, o, n);
             // SIGN, RSQRT; LOG, LOG1P, SIN, COS too: the Vector API's lanewise versions round differently
             // interpreted and compiled (see VectorMath), the scalar Math ones do not
             default -> { }
@@ -83,8 +82,22 @@ public final class ElementwiseKernels {
             case SIN -> (float) Math.sin(v);
             case COS -> (float) Math.cos(v);
             case ERF -> (float) Erf.erfForFloat(v);
-            case GELU_ERF_DERIVATIVE -> (float) (0.5 * Erf.erfcForFloat(-v * INV_SQRT_2) + v * Math.exp(-0.5 * v * v) * INV_SQRT_2PI);
         };
+    }
+
+    /**
+     * out[o + i] = gelu'(x[xo + i]) = Φ(x) + x·φ(x) for i in [0, n) (contiguous run): the exact GELU's
+     * derivative, its backward in one pass instead of a dozen.
+     */
+    public static void geluErfDerivative(float[] x, int xo, float[] out, int o, int n) {
+        int i = VectorErf.geluDerivative(x, xo, out, o, n);
+        for (; i < n; i++) {
+            out[o + i] = geluErfDerivative(x[xo + i]);
+        }
+    }
+
+    public static float geluErfDerivative(float v) {
+        return (float) (0.5 * Erf.erfcForFloat(-v * INV_SQRT_2) + v * Math.exp(-0.5 * v * v) * INV_SQRT_2PI);
     }
 
     /**
@@ -93,11 +106,24 @@ public final class ElementwiseKernels {
      */
     public static void binary(BinaryOp op, float[] a, int ao, int as, float[] b, int bo, int bs,
                               float[] out, int o, int n) {
+        binary(Arithmetic.of(op), a, ao, as, b, bo, bs, out, o, n);
+    }
+
+    /**
+     * ReLU's backward: out[o + i] = x[xo + i*xs] > 0 ? g[go + i*gs] : 0 for i in [0, n), g the incoming
+     * gradient and x ReLU's input (the subgradient at 0 is 0; a NaN input blocks the gradient).
+     */
+    public static void reluBackward(float[] g, int go, int gs, float[] x, int xo, int xs, float[] out, int o, int n) {
+        binary(Arithmetic.RELU_BACKWARD, g, go, gs, x, xo, xs, out, o, n);
+    }
+
+    private static void binary(Arithmetic op, float[] a, int ao, int as, float[] b, int bo, int bs,
+                               float[] out, int o, int n) {
         int i = 0;
         // One loop per operand layout (contiguous or broadcast scalar): a vector that is either
         // loaded or a hoisted broadcast, chosen per iteration through a nullable local, made C2 on
         // JDK 25 emit a halting path (a JVM crash, "DEBUG MESSAGE"), so the cases stay separate.
-        if (op != BinaryOp.POW && (as == 1 || as == 0) && (bs == 1 || bs == 0)) {
+        if (op != Arithmetic.POW && (as == 1 || as == 0) && (bs == 1 || bs == 0)) {
             int bound = S.loopBound(n);
             if (as == 1 && bs == 1) {
                 for (; i < bound; i += S.length()) {
@@ -120,7 +146,7 @@ public final class ElementwiseKernels {
         }
     }
 
-    private static FloatVector apply(BinaryOp op, FloatVector va, FloatVector vb) {
+    private static FloatVector apply(Arithmetic op, FloatVector va, FloatVector vb) {
         return switch (op) {
             case ADD -> va.add(vb);
             case SUB -> va.sub(vb);
@@ -129,11 +155,21 @@ public final class ElementwiseKernels {
             case MAXIMUM -> va.max(vb);
             case MINIMUM -> va.min(vb);
             case RELU_BACKWARD -> va.blend(0f, vb.compare(VectorOperators.GT, 0f).not());
-            default -> throw new IllegalArgumentException("binary kernel: unsupported op " + op);
+            case POW -> throw new IllegalArgumentException("binary kernel: POW has no vector form");
         };
     }
 
+    /** ReLU's backward of one element: g where x > 0, else 0. */
+    public static float reluBackward(float g, float x) {
+        return scalar(Arithmetic.RELU_BACKWARD, g, x);
+    }
+
+    /** The scalar definition of each arithmetic op (also used for tails and strided runs). */
     public static float scalar(BinaryOp op, float x, float y) {
+        return scalar(Arithmetic.of(op), x, y);
+    }
+
+    private static float scalar(Arithmetic op, float x, float y) {
         return switch (op) {
             case ADD -> x + y;
             case SUB -> x - y;
@@ -143,7 +179,6 @@ public final class ElementwiseKernels {
             case MAXIMUM -> Math.max(x, y);
             case MINIMUM -> Math.min(x, y);
             case RELU_BACKWARD -> y > 0 ? x : 0f;
-            default -> throw new IllegalArgumentException("binary kernel: unsupported op " + op);
         };
     }
 }
