@@ -96,18 +96,14 @@ public final class CnnCommand implements Callable<Integer> {
     @Option(names = "--seed", description = "Seed of the initial weights and the shuffling (default: ${DEFAULT-VALUE}).")
     long seed = 42;
 
-
-
     @Option(names = "--limit-train", paramLabel = "N", description = "Train on the first N images only (0: all).")
     int limitTrain;
 
     @Option(names = "--limit-test", paramLabel = "N", description = "Evaluate on the first N test images only (0: all).")
     int limitTest;
 
-
     @Option(names = "--log-every", paramLabel = "STEPS", description = "Log line interval when stdout is not a terminal (default: ${DEFAULT-VALUE}).")
     int logEvery = 50;
-
 
     @Mixin
     RunOptions common = new RunOptions();

@@ -142,7 +142,7 @@ public final class TrainedModels {
         List<BrownText.Document> docs = BrownText.read(dir, limitDocs);
         StringBuilder val = new StringBuilder();
         for (int i = 0; i < docs.size(); i++) {
-            if (GptCommand.Corpus.isValidationDocument(i, docs.size())) {
+            if (GptCorpus.isValidationDocument(i, docs.size())) {
                 val.append(docs.get(i).text()).append('\n');
             }
         }
