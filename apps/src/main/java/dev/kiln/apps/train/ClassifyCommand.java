@@ -371,12 +371,12 @@ public final class ClassifyCommand implements Callable<Integer> {
             progress.finish();
 
             Evaluation testEval = evaluate(model, test);
-            ConfusionCounts counts = testEval.counts();
+            BinaryScores counts = testEval.counts();
             int majority = trainSpam > trainHam ? SpamCorpus.SPAM : SpamCorpus.HAM;
             int[] actual = testEval.actual();
             int[] constant = new int[actual.length];
             java.util.Arrays.fill(constant, majority);
-            ConfusionCounts baseline = ConfusionCounts.of(actual, constant);
+            BinaryScores baseline = BinaryScores.of(actual, constant);
             double wallSeconds = (System.nanoTime() - runStart) / 1e9;
 
             Map<String, String> meta = new LinkedHashMap<>();
@@ -452,7 +452,7 @@ public final class ClassifyCommand implements Callable<Integer> {
      * predicted class (the larger logit) and p(spam); the mean cross-entropy; the counts.
      */
     record Evaluation(List<Encoded> messages, int[] actual, int[] predicted, double[] pSpam, double loss,
-                      ConfusionCounts counts) {}
+                      BinaryScores counts) {}
 
     static Evaluation evaluate(TransformerClassifier model, List<Encoded> messages) {
         model.eval();
@@ -482,7 +482,7 @@ public final class ClassifyCommand implements Callable<Integer> {
             lossSum -= Math.log(Math.max(p[actual[i]], 1e-30));
         }
         return new Evaluation(messages, actual, predicted, pSpam, n == 0 ? Double.NaN : lossSum / n,
-                ConfusionCounts.of(actual, predicted));
+                BinaryScores.of(actual, predicted));
     }
 
     /** The misclassified messages, most confidently wrong first, with the start of their text. */
@@ -527,7 +527,7 @@ public final class ClassifyCommand implements Callable<Integer> {
     }
 
     private Map<String, Object> reportJson(SpamCorpus.Corpus corpus, SpamCorpus.Split split, WordVocabulary vocab,
-            ConfusionCounts test, ConfusionCounts baseline, int majority, Evaluation val, double testLoss,
+            BinaryScores test, BinaryScores baseline, int majority, Evaluation val, double testLoss,
             double wallSeconds, double readSeconds, List<Map<String, Object>> errors) {
         Map<String, Object> data = new LinkedHashMap<>();
         data.put("messages_per_group", corpus.perGroup());
