@@ -178,6 +178,7 @@ public final class ClassifyCommand implements Callable<Integer> {
         check(limitPerGroup >= 0, "--limit-per-group must be >= 0, got " + limitPerGroup);
         check(showErrors >= 0, "--show-errors must be >= 0, got " + showErrors);
         check(common.threads >= 1, "--threads must be >= 1, got " + common.threads);
+        check(!common.resume, "--resume is not supported by this app yet (it does not run on TrainingLoop)");
         check(logEvery >= 1, "--log-every must be >= 1, got " + logEvery);
     }
 

@@ -127,6 +127,7 @@ public final class RnnCommand implements Callable<Integer> {
         check(clip >= 0 && Double.isFinite(clip), "--clip must be >= 0, got " + clip);
         check(limitTrain >= 0, "--limit-train must be >= 0, got " + limitTrain);
         check(common.threads >= 1, "--threads must be >= 1, got " + common.threads);
+        check(!common.resume, "--resume is not supported by this app yet (it does not run on TrainingLoop)");
         check(logEvery >= 1, "--log-every must be >= 1, got " + logEvery);
     }
 

@@ -207,6 +207,7 @@ public final class Seq2seqCommand implements Callable<Integer> {
         check(costWords >= 0, "--cost-words must be >= 0, got " + costWords);
         check(examples >= 0, "--examples must be >= 0, got " + examples);
         check(common.threads >= 1, "--threads must be >= 1, got " + common.threads);
+        check(!common.resume, "--resume is not supported by this app yet (it does not run on TrainingLoop)");
         check(logEvery >= 1, "--log-every must be >= 1, got " + logEvery);
     }
 
