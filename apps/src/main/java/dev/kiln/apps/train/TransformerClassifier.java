@@ -91,4 +91,9 @@ final class TransformerClassifier extends Module {
     protected String extraRepr() {
         return "masked mean pooling over " + config.maxLen() + " positions";
     }
+
+    /** Training FLOPs per token: 6 per non-embedding weight plus 6·L·T·d for attention at mean batch length T. */
+    double trainFlopsPerToken(double meanLength) {
+        return 6.0 * nonEmbeddingParameters() + 6.0 * config.layers() * meanLength * config.width();
+    }
 }

@@ -15,7 +15,9 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -23,7 +25,8 @@ import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 /**
- * Ctrl-C and {@code --resume}: {@code kiln train cnn} and {@code gpt} run as real processes (the
+ * Ctrl-C and {@code --resume}: {@code kiln train cnn}, {@code gpt}, {@code rnn}, {@code classify} and
+ * {@code seq2seq} run as real processes (the
  * java command {@code ./kiln} runs, on this test's class path), get SIGINT after a few steps,
  * must write a checkpoint and exit 130; continued with {@code --resume} they must end with the same
  * {@code model.safetensors}, byte for byte, and the same step losses as an uninterrupted run.
@@ -48,6 +51,26 @@ class InterruptResumeTest {
                 sb.append("\n\n\t").append(SENTENCES[(d + s) % SENTENCES.length]).append('\n');
             }
             Files.writeString(brown.resolve(String.format("ca%02d", d)), sb.toString());
+        }
+        StringBuilder csv = new StringBuilder("date,temp\n");
+        Random r = new Random(3);
+        for (int t = 0; t < 900; t++) {
+            csv.append(String.format(Locale.ROOT, "h%d,%.3f%n", t, 50 + 10 * Math.sin(2 * Math.PI * t / 24) + 0.3 * r.nextGaussian()));
+        }
+        Files.writeString(Files.createDirectories(root.resolve("data").resolve("seattle-temps")).resolve("seattle-temps.csv"), csv);
+        Path spam = root.resolve("data").resolve("spam-assassin");
+        String[][] words = {{"meeting", "patch", "kernel", "review", "lunch", "build"}, {"free", "money", "offer", "click", "cash", "prize"}};
+        for (String group : List.of("easy-ham-1", "spam-1")) {
+            Path dir = Files.createDirectories(spam.resolve(group));
+            String[] w = words[group.startsWith("spam") ? 1 : 0];
+            for (int i = 0; i < 40; i++) {
+                StringBuilder body = new StringBuilder();
+                for (int k = 0; k < 6 + i % 7; k++) {
+                    body.append(k == 0 ? "" : " ").append(w[r.nextInt(w.length)]);
+                }
+                Files.writeString(dir.resolve(String.format("%05d.%s.txt", i, group)), "From a" + i + "@example.com\nSubject: "
+                        + w[i % w.length] + " " + i + "\nContent-Type: text/plain\n\n" + body + "\n");
+            }
         }
     }
 
@@ -150,6 +173,20 @@ class InterruptResumeTest {
         interruptAndResume("gpt", 30, "--steps", "150", "--layers", "1", "--width", "32", "--heads", "2", "--context", "24",
                 "--batch-size", "8", "--eval-windows", "16", "--eval-every", "50", "--checkpoint-every", "40",
                 "--sample-length", "0", "--log-every", "100");
+    }
+
+    @Test
+    void rnnInterruptedBySigintAndResumedEndsWithTheSameWeights() throws Exception {
+        interruptAndResume("rnn", 20, "--epochs", "4", "--batch-size", "8", "--window", "24", "--hidden", "16",
+                "--log-every", "100");
+    }
+
+    @Test
+    void classifyInterruptedBySigintAndResumedEndsWithTheSameWeights() throws Exception {
+        // dropout on: its masks must resume too
+        interruptAndResume("classify", 12, "--epochs", "8", "--batch-size", "4", "--layers", "1", "--width", "16",
+                "--heads", "2", "--max-tokens", "16", "--min-count", "1", "--warmup", "3", "--dropout", "0.2",
+                "--show-errors", "0", "--log-every", "100");
     }
 
     @Test
