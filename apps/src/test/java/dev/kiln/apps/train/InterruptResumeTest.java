@@ -190,6 +190,15 @@ class InterruptResumeTest {
     }
 
     @Test
+    void seq2seqInterruptedBySigintAndResumedEndsWithTheSameWeights() throws Exception {
+        // about 17 batches an epoch: the run crosses epochs, whose batch orders a resume must draw again; dropout on
+        interruptAndResume("seq2seq", 25, "--synthetic", "300", "--steps", "120", "--batch-size", "16", "--width", "16",
+                "--heads", "2", "--encoder-layers", "1", "--decoder-layers", "1", "--dropout", "0.1", "--test-words", "20",
+                "--val-words", "10", "--eval-every", "30", "--beam", "2", "--cost-words", "0", "--examples", "0",
+                "--log-every", "100");
+    }
+
+    @Test
     void resumeWithoutACheckpointIsAUsageError() {
         StringWriter out = new StringWriter();
         CommandLine cmd = KilnCli.commandLine();
