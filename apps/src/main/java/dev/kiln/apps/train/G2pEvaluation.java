@@ -1,8 +1,11 @@
 package dev.kiln.apps.train;
 
+import dev.kiln.data.vocab.TokenVocabulary;
 import dev.kiln.eval.text.Bleu;
 import dev.kiln.eval.text.BleuScore;
 import dev.kiln.eval.text.ErrorRate;
+import dev.kiln.nn.generate.EncoderDecoderScorer;
+import dev.kiln.nn.generate.SequenceSearch;
 import dev.kiln.nn.transformer.EncoderDecoder;
 import java.util.ArrayList;
 import java.util.Arrays;

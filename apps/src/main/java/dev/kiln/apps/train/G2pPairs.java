@@ -2,6 +2,7 @@ package dev.kiln.apps.train;
 
 import dev.kiln.autograd.NoGrad;
 import dev.kiln.autograd.Var;
+import dev.kiln.data.vocab.TokenVocabulary;
 import dev.kiln.nn.loss.Losses;
 import dev.kiln.nn.loss.Reduction;
 import dev.kiln.nn.transformer.EncoderDecoder;

@@ -2,6 +2,7 @@ package dev.kiln.apps.train;
 
 import dev.kiln.data.io.Json;
 import dev.kiln.data.io.MalformedDataException;
+import dev.kiln.data.vocab.CharVocabulary;
 import dev.kiln.nn.io.Safetensors;
 import dev.kiln.nn.transformer.Gpt;
 import dev.kiln.optim.Adam;
@@ -26,8 +27,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;

@@ -1,5 +1,6 @@
 package dev.kiln.apps.train;
 
+import dev.kiln.data.vocab.WordVocabulary;
 import dev.kiln.tensor.Tensor;
 import dev.kiln.tensor.random.Generator;
 import java.util.ArrayList;

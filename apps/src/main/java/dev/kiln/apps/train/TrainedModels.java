@@ -4,6 +4,7 @@ import dev.kiln.autograd.NoGrad;
 import dev.kiln.autograd.Var;
 import dev.kiln.data.Dataset;
 import dev.kiln.data.tokenize.BpeTokenizer;
+import dev.kiln.data.vocab.CharVocabulary;
 import dev.kiln.nn.Module;
 import dev.kiln.nn.Sequential;
 import dev.kiln.nn.io.Safetensors;

@@ -1,6 +1,7 @@
 package dev.kiln.apps.train;
 
 import dev.kiln.autograd.Var;
+import dev.kiln.data.vocab.WordVocabulary;
 import dev.kiln.nn.Dropout;
 import dev.kiln.nn.Embedding;
 import dev.kiln.nn.LayerNorm;

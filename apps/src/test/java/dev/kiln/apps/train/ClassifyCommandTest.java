@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.kiln.apps.KilnCli;
 import dev.kiln.autograd.NoGrad;
 import dev.kiln.data.io.Json;
+import dev.kiln.data.vocab.WordVocabulary;
 import dev.kiln.nn.io.Safetensors;
 import dev.kiln.tensor.Tensor;
 import dev.kiln.tensor.random.Generator;
@@ -382,19 +383,6 @@ class ClassifyCommandTest {
         assertEquals(2 / 3.0, none.accuracy(), 1e-15);
         BinaryScores noPositives = BinaryScores.of(new int[] {0, 0}, new int[] {0, 0});
         assertEquals(0.0, noPositives.recall(), "no actual positives: recall undefined, 0");
-    }
-
-    @Test
-    void tokenizerAndVocabulary() {
-        assertEquals(List.of("re", ":", "free", "$", "1000", "!", "!", "mp3", "café", "中", "文", "x"),
-                WordVocabulary.tokenize("Re: FREE $1000!! mp3\tCafé 中文\n\u00a0x"));
-        WordVocabulary v = WordVocabulary.build(List.of(List.of("b", "a", "b", "c"), List.of("a", "b", "d")), 2, 10);
-        assertEquals(List.of("b", "a"), v.words(), "b (3) before a (2); c and d are rare");
-        assertArrayEquals(new long[] {2, 3, 1}, v.encode(List.of("b", "a", "zzz", "b"), 3), "cut to 3, unknown is 1");
-        assertArrayEquals(new long[] {WordVocabulary.UNKNOWN}, v.encode(List.of(), 3), "an empty text is one unknown token");
-        assertEquals(List.of("b"), WordVocabulary.build(List.of(List.of("b", "a", "b")), 1, 1).words(), "the most frequent only");
-        assertEquals(List.of("a", "b"), WordVocabulary.build(List.of(List.of("b", "a")), 1, 5).words(), "ties in string order");
-        assertEquals("x".repeat(WordVocabulary.MAX_WORD_LENGTH), WordVocabulary.tokenize("x".repeat(100)).getFirst());
     }
 
     @Test
