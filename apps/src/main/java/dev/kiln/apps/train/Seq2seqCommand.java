@@ -4,7 +4,6 @@ import dev.kiln.apps.train.G2pPairs.Pair;
 import dev.kiln.data.io.AtomicFiles;
 import dev.kiln.data.io.Json;
 import dev.kiln.data.vocab.TokenVocabulary;
-import dev.kiln.nn.generate.SequenceSearch;
 import dev.kiln.nn.io.Safetensors;
 import dev.kiln.nn.transformer.EncoderDecoder;
 import dev.kiln.optim.Adam;
@@ -43,7 +42,7 @@ import picocli.CommandLine.Spec;
  * loss is the per-phone cross-entropy of teacher-forced targets (padding ignored), optimised by
  * AdamW with linear warm-up and cosine decay, gradient norm clipped to 1. The validation loss is
  * logged every {@code --eval-every} steps; at the end the test words are decoded greedily and with
- * beam search ({@link SequenceSearch}) and scored ({@link G2pEvaluation}): phoneme error rate,
+ * beam search ({@link dev.kiln.nn.generate.SequenceSearch}) and scored ({@link G2pEvaluation}): phoneme error rate,
  * word error rate and BLEU over phone strings.
  */
 @Command(name = "seq2seq", mixinStandardHelpOptions = true, sortOptions = false,
