@@ -26,6 +26,14 @@ public final class Dropout extends UnaryModule {
         this.generator = generator;
     }
 
+    /**
+     * The generator the masks come from; a training checkpoint saves and restores it so that a
+     * resumed run draws the masks the uninterrupted run would have drawn.
+     */
+    public Generator generator() {
+        return generator;
+    }
+
     @Override
     public Var forward(Var x) {
         return Functional.dropout(x, p, isTraining(), generator);

@@ -1,34 +1,35 @@
 package dev.kiln.apps.train;
 
-import dev.kiln.autograd.NoGrad;
-import dev.kiln.autograd.Var;
+import dev.kiln.apps.train.SpamBatches.Batch;
+import dev.kiln.apps.train.SpamBatches.Encoded;
 import dev.kiln.data.io.AtomicFiles;
 import dev.kiln.data.io.JsonFiles;
+import dev.kiln.data.vocab.WordVocabulary;
 import dev.kiln.nn.io.Safetensors;
 import dev.kiln.nn.loss.Losses;
 import dev.kiln.nn.loss.Reduction;
 import dev.kiln.optim.Adam;
 import dev.kiln.optim.LrSchedule;
 import dev.kiln.optim.LrScheduler;
+import dev.kiln.optim.checkpoint.TrainingCheckpoint;
 import dev.kiln.optim.train.Trainer;
+import dev.kiln.optim.train.TrainingListener;
+import dev.kiln.optim.train.TrainingLoop;
 import dev.kiln.tensor.Tensor;
-import dev.kiln.tensor.TensorScope;
 import dev.kiln.tensor.random.Generator;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
-import java.time.LocalDateTime;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
@@ -57,12 +58,6 @@ import picocli.CommandLine.Spec;
 public final class ClassifyCommand implements Callable<Integer> {
     static final double PEAK_FLOPS_PER_THREAD = CnnCommand.PEAK_FLOPS_PER_THREAD;
     static final double MAX_GRAD_NORM = 1.0;
-    /** Messages per evaluation batch (no gradients, so larger than training batches). */
-    static final int EVAL_BATCH = 64;
-    /** Training batches are formed from pools of this many batches' worth of messages sorted by length. */
-    static final int BUCKET_POOL_BATCHES = 50;
-    /** Characters of a misclassified message's text shown in the report. */
-    static final int EXAMPLE_CHARS = 160;
 
     @Option(names = "--epochs", description = "Passes over the training split (default: ${DEFAULT-VALUE}).")
     int epochs = 3;
@@ -187,73 +182,11 @@ public final class ClassifyCommand implements Callable<Integer> {
         }
     }
 
-    /** A message as the model reads it: token ids (not padded), label, and where it came from. */
-    record Encoded(SpamCorpus.Mail mail, long[] ids) {}
-
-    /** Token ids [B, T] padded with {@link WordVocabulary#PAD}, labels [B], and the messages they came from. */
-    record Batch(long[] ids, int rows, int length, long[] labels, List<Encoded> members) {
-        Tensor idsTensor() {
-            return Tensor.fromArray(ids, rows, length);
-        }
-
-        Tensor labelsTensor() {
-            return Tensor.fromArray(labels, rows);
-        }
-    }
-
-    static Batch batch(List<Encoded> members) {
-        int t = members.stream().mapToInt(e -> e.ids().length).max().orElse(1);
-        long[] ids = new long[members.size() * t]; // zeros: PAD
-        long[] labels = new long[members.size()];
-        for (int i = 0; i < members.size(); i++) {
-            long[] row = members.get(i).ids();
-            System.arraycopy(row, 0, ids, i * t, row.length);
-            labels[i] = members.get(i).mail().label();
-        }
-        return new Batch(ids, members.size(), t, labels, members);
-    }
-
-    /**
-     * One epoch's training batches: the messages shuffled, cut into pools of {@link
-     * #BUCKET_POOL_BATCHES} batches, each pool sorted by length and cut into batches, and the
-     * batches shuffled. Similar lengths share a batch (little padding) while the order stays random.
-     */
-    static List<Batch> trainingBatches(List<Encoded> train, int batchSize, Generator g) {
-        List<Encoded> order = new ArrayList<>(train);
-        SpamCorpus.shuffle(order, g);
-        List<Batch> batches = new ArrayList<>();
-        int pool = batchSize * BUCKET_POOL_BATCHES;
-        for (int from = 0; from < order.size(); from += pool) {
-            List<Encoded> chunk = new ArrayList<>(order.subList(from, Math.min(order.size(), from + pool)));
-            chunk.sort(Comparator.comparingInt(e -> e.ids().length));
-            for (int b = 0; b < chunk.size(); b += batchSize) {
-                batches.add(batch(chunk.subList(b, Math.min(chunk.size(), b + batchSize))));
-            }
-        }
-        SpamCorpus.shuffle(batches, g);
-        return batches;
-    }
-
-    /** Evaluation batches: by length, so padding is small; the order does not matter. */
-    static List<Batch> evalBatches(List<Encoded> messages) {
-        List<Encoded> sorted = new ArrayList<>(messages);
-        sorted.sort(Comparator.comparingInt(e -> e.ids().length));
-        List<Batch> out = new ArrayList<>();
-        for (int b = 0; b < sorted.size(); b += EVAL_BATCH) {
-            out.add(batch(sorted.subList(b, Math.min(sorted.size(), b + EVAL_BATCH))));
-        }
-        return out;
-    }
-
     TransformerClassifier.Config modelConfig(int vocab) {
         return new TransformerClassifier.Config(vocab, maxTokens, layers, width, heads, mlp != null ? mlp : 4 * width,
                 dropout, 2);
     }
 
-    /** Training FLOPs per token: 6 per non-embedding weight plus 6·L·T·d for attention at mean batch length T. */
-    static double trainFlopsPerToken(TransformerClassifier model, double meanLength) {
-        return 6.0 * model.nonEmbeddingParameters() + 6.0 * model.config.layers() * meanLength * model.config.width();
-    }
 
     private int train(SpamCorpus.Corpus corpus, SpamCorpus.Split split, double readSeconds, PrintWriter stdout)
             throws IOException {
@@ -263,17 +196,22 @@ public final class ClassifyCommand implements Callable<Integer> {
         for (int i = 0; i < split.train().size(); i++) {
             train.add(new Encoded(split.train().get(i), vocab.encode(trainTokens.get(i), maxTokens)));
         }
-        List<Encoded> val = encode(split.val(), vocab);
-        List<Encoded> test = encode(split.test(), vocab);
+        List<Encoded> val = SpamBatches.encode(split.val(), vocab, maxTokens);
+        List<Encoded> test = SpamBatches.encode(split.test(), vocab, maxTokens);
 
-        RunDirectory run = RunDirectory.create(common.out, "classify", LocalDateTime.now());
-        AtomicFiles.writeString(run.config(), JsonFiles.writePretty(settings(corpus, split, vocab)) + "\n");
-        Path vocabFile = run.path().resolve("vocab.json");
-        AtomicFiles.writeString(vocabFile, JsonFiles.writePretty(vocabJson(vocab)) + "\n");
+        TrainingRun run;
+        try {
+            run = TrainingRun.open(common, "classify", 2);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage());
+        }
+        AtomicFiles.writeString(run.dir().config(), JsonFiles.writePretty(settings(corpus, split, vocab)) + "\n");
+        Path vocabFile = run.dir().path().resolve("vocab.json");
+        AtomicFiles.writeString(vocabFile, JsonFiles.writePretty(ClassifyReport.vocabJson(vocab)) + "\n");
 
         Generator g = new Generator(seed);
         TransformerClassifier model = new TransformerClassifier(modelConfig(vocab.size()), g);
-        Generator batchGen = g.split();
+        Generator.State batchStart = g.split().state();
         int trainSpam = (int) split.train().stream().filter(m -> m.label() == SpamCorpus.SPAM).count();
         int trainHam = split.train().size() - trainSpam;
         Tensor weights = classWeights
@@ -290,14 +228,75 @@ public final class ClassifyCommand implements Callable<Integer> {
                         b.labelsTensor(), weights, Losses.IGNORE_INDEX, Reduction.MEAN, 0))
                 .scheduler(scheduler).maxGradNorm(MAX_GRAD_NORM).build();
 
-        List<Batch> firstEpoch = trainingBatches(train, batchSize, batchGen);
-        double meanLength = firstEpoch.stream().mapToDouble(Batch::length).average().orElse(1);
-        double flops = trainFlopsPerToken(model, meanLength);
-        try (MetricsLog metrics = new MetricsLog(run.metrics())) {
+        // every epoch's batches from one generator, drawn in order; a resume draws them again from its start
+        PlannedEpochs<Batch, Batch> batches = new PlannedEpochs<>(() -> {
+            Generator batchGen = new Generator(batchStart.seed());
+            batchGen.restore(batchStart);
+            return () -> SpamBatches.trainingBatches(train, batchSize, batchGen);
+        }, b -> b, false);
+        double meanLength = batches.currentPlan().stream().mapToDouble(Batch::length).average().orElse(1);
+        double flops = model.trainFlopsPerToken(meanLength);
+        try (run) {
             ProgressLine progress = new ProgressLine(stdout, ProgressLine.stdoutIsTerminal(), logEvery, totalSteps, epochs,
                     "tokens", flops, PEAK_FLOPS_PER_THREAD * common.threads);
             TrainingPlot plot = new TrainingPlot("kiln train classify: SpamAssassin", "validation accuracy",
                     Math.max(1, Math.min(25, stepsPerEpoch / 4)));
+            SpamEvaluation[] lastVal = {null};
+            double[] trainNanos = {0};
+            long[] tokensSeen = {0};
+            TrainingListener listener = new TrainingListener() {
+                @Override
+                public void onStep(Trainer.StepResult r, long epoch, List<?> micro, long dataNanos, long stepNanos,
+                        Map<String, Object> rec) {
+                    Batch b = (Batch) micro.getFirst();
+                    int tokens = b.rows() * b.length();
+                    trainNanos[0] += stepNanos;
+                    tokensSeen[0] += tokens;
+                    rec.put("grad_norm", round(r.gradNorm(), 4));
+                    rec.put("batch_length", b.length());
+                    rec.put("tokens_per_s", round(tokens / (stepNanos / 1e9), 1));
+                    plot.addLoss(epoch + (double) (r.step() - epoch * stepsPerEpoch) / stepsPerEpoch, r.loss());
+                    progress.step(r.step(), (int) epoch, r.loss(), r.lr(), tokens);
+                }
+
+                @Override
+                public void onEpochEnd(long epoch, Map<String, Object> rec) {
+                    rec.remove("lr"); // the epoch records of classify never had it
+                    plot.addAccuracy(epoch + 1, lastVal[0].counts().accuracy());
+                    progress.println(String.format(Locale.ROOT,
+                            "epoch %d/%d: train loss %.4f, validation loss %.4f, accuracy %.2f%%, F1 %.4f (train %.1fs, eval %.1fs)",
+                            epoch + 1, epochs, rec.get("train_loss"), lastVal[0].loss(), 100 * lastVal[0].counts().accuracy(),
+                            lastVal[0].counts().f1(), rec.get("train_seconds"), rec.get("eval_seconds")));
+                    try {
+                        AtomicFiles.write(run.dir().plot(), plot::save); // after every epoch, so an interrupted run still has its curves
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                }
+            };
+            TrainingLoop<Batch> loop = TrainingLoop.builder(trainer, batches).epochs(epochs)
+                    .evaluator(() -> {
+                        lastVal[0] = SpamEvaluation.evaluate(model, val);
+                        Map<String, Object> m = new LinkedHashMap<>();
+                        m.put("val_loss", lastVal[0].loss());
+                        m.put("val_accuracy", lastVal[0].counts().accuracy());
+                        m.put("val_f1", lastVal[0].counts().f1());
+                        return m;
+                    })
+                    .metrics(run.metrics()).listener(listener)
+                    .checkpoints(DropoutGenerators.register(new TrainingCheckpoint(model, opt).scheduler(scheduler), model),
+                            run.checkpoints())
+                    .checkpointEachEpoch(true).build();
+            run.start(loop, stdout);
+            for (Map<String, Object> rec : run.log().earlier()) { // the curves of the part before a resume
+                if ("step".equals(rec.get("kind"))) {
+                    long step = ((Number) rec.get("step")).longValue();
+                    long epoch = ((Number) rec.get("epoch")).longValue();
+                    plot.addLoss(epoch + (double) (step - epoch * stepsPerEpoch) / stepsPerEpoch, ((Number) rec.get("loss")).doubleValue());
+                } else if ("epoch".equals(rec.get("kind"))) {
+                    plot.addAccuracy(((Number) rec.get("epoch")).doubleValue() + 1, ((Number) rec.get("val_accuracy")).doubleValue());
+                }
+            }
             stdout.printf(Locale.ROOT, "kiln train classify: %d messages read (%s) in %.1fs, %d duplicates removed"
                     + " (%d with the other label), %d distinct: %d ham / %d spam%n",
                     corpus.perGroup().values().stream().mapToInt(Integer::intValue).sum(), corpus.perGroup(), readSeconds,
@@ -310,124 +309,63 @@ public final class ClassifyCommand implements Callable<Integer> {
                     + " dropout %s), AdamW lr %.3g warm-up %d + cosine, batch %d, %d epochs = %d steps, %d threads%n",
                     model.parameterCount(), model.nonEmbeddingParameters(), layers, width, heads, model.config.feedForward(),
                     dropout, lr, warm, batchSize, epochs, totalSteps, common.threads);
-            stdout.println("run directory: " + run.path());
+            stdout.println("run directory: " + run.dir().path());
             stdout.flush();
 
             long runStart = System.nanoTime();
-            double trainNanos = 0;
-            long tokensSeen = 0;
-            long step = 0;
-            double lastLoss = Double.NaN;
-            Evaluation lastVal = null;
-            for (int epoch = 0; epoch < epochs; epoch++) {
-                List<Batch> batches = epoch == 0 ? firstEpoch : trainingBatches(train, batchSize, batchGen);
-                long epochStart = System.nanoTime();
-                double epochLoss = 0;
-                for (Batch b : batches) {
-                    long t0 = System.nanoTime();
-                    Trainer.StepResult r = trainer.step(List.of(b));
-                    long t1 = System.nanoTime();
-                    step++;
-                    trainNanos += t1 - t0;
-                    int tokens = b.rows() * b.length();
-                    tokensSeen += tokens;
-                    lastLoss = r.loss();
-                    epochLoss += r.loss();
-                    Map<String, Object> rec = new LinkedHashMap<>();
-                    rec.put("kind", "step");
-                    rec.put("step", step);
-                    rec.put("epoch", epoch);
-                    rec.put("loss", r.loss());
-                    rec.put("lr", r.lr());
-                    rec.put("grad_norm", round(r.gradNorm(), 4));
-                    rec.put("batch_length", b.length());
-                    rec.put("tokens_per_s", round(tokens / ((t1 - t0) / 1e9), 1));
-                    metrics.write(rec);
-                    plot.addLoss(epoch + (double) (step - (long) epoch * stepsPerEpoch) / stepsPerEpoch, r.loss());
-                    progress.step(step, epoch, r.loss(), r.lr(), tokens);
-                }
-                double epochSeconds = (System.nanoTime() - epochStart) / 1e9;
-                long e0 = System.nanoTime();
-                lastVal = evaluate(model, val);
-                double evalSeconds = (System.nanoTime() - e0) / 1e9;
-                plot.addAccuracy(epoch + 1, lastVal.counts().accuracy());
-                Map<String, Object> rec = new LinkedHashMap<>();
-                rec.put("kind", "epoch");
-                rec.put("step", step);
-                rec.put("epoch", epoch);
-                rec.put("train_loss", epochLoss / batches.size());
-                rec.put("val_loss", lastVal.loss());
-                rec.put("val_accuracy", lastVal.counts().accuracy());
-                rec.put("val_f1", lastVal.counts().f1());
-                rec.put("train_seconds", round(epochSeconds, 3));
-                rec.put("eval_seconds", round(evalSeconds, 3));
-                metrics.write(rec);
-                progress.println(String.format(Locale.ROOT,
-                        "epoch %d/%d: train loss %.4f, validation loss %.4f, accuracy %.2f%%, F1 %.4f (train %.1fs, eval %.1fs)",
-                        epoch + 1, epochs, epochLoss / batches.size(), lastVal.loss(), 100 * lastVal.counts().accuracy(),
-                        lastVal.counts().f1(), epochSeconds, evalSeconds));
-                AtomicFiles.write(run.plot(), plot::save); // after every epoch, so an interrupted run still has its curves
-            }
+            TrainingLoop.Result result = loop.fit();
             progress.finish();
-
-            Evaluation testEval = evaluate(model, test);
-            ConfusionCounts counts = testEval.counts();
+            if (result.reason() == TrainingLoop.StopReason.INTERRUPTED) {
+                return run.interrupted(result, stdout, common.out);
+            }
+            if (lastVal[0] == null) { // resumed after the last epoch's evaluation: the same numbers again
+                lastVal[0] = SpamEvaluation.evaluate(model, val);
+            }
+            SpamEvaluation testEval = SpamEvaluation.evaluate(model, test);
+            BinaryScores counts = testEval.counts();
             int majority = trainSpam > trainHam ? SpamCorpus.SPAM : SpamCorpus.HAM;
             int[] actual = testEval.actual();
             int[] constant = new int[actual.length];
             java.util.Arrays.fill(constant, majority);
-            ConfusionCounts baseline = ConfusionCounts.of(actual, constant);
+            BinaryScores baseline = BinaryScores.of(actual, constant);
             double wallSeconds = (System.nanoTime() - runStart) / 1e9;
 
             Map<String, String> meta = new LinkedHashMap<>();
             meta.put("model", "kiln train classify: Transformer encoder, spam (1) vs ham (0) on SpamAssassin");
-            meta.put("config", JsonFiles.write(configJson(model.config)));
+            meta.put("config", JsonFiles.write(ClassifyReport.configJson(model.config)));
             meta.put("vocab", JsonFiles.write(vocab.words()));
             meta.put("test_accuracy", Double.toString(counts.accuracy()));
-            Safetensors.saveModule(run.model(), model, meta);
+            Safetensors.saveModule(run.dir().model(), model, meta);
 
-            List<Map<String, Object>> errors = misclassified(testEval);
-            Path predictions = run.path().resolve("test_predictions.jsonl");
-            AtomicFiles.writeString(predictions, predictionsJsonl(testEval));
-            Path report = run.path().resolve("report.json");
-            AtomicFiles.writeString(report, JsonFiles.writePretty(reportJson(corpus, split, vocab, counts, baseline, majority, lastVal,
-                    testEval.loss(), wallSeconds, readSeconds, errors)) + "\n");
+            List<Map<String, Object>> errors = SpamEvaluation.misclassified(testEval);
+            Path predictions = run.dir().path().resolve("test_predictions.jsonl");
+            AtomicFiles.writeString(predictions, SpamEvaluation.predictionsJsonl(testEval));
+            Path report = run.dir().path().resolve("report.json");
+            AtomicFiles.writeString(report, JsonFiles.writePretty(ClassifyReport.reportJson(corpus, split, vocab, counts, baseline,
+                    majority, lastVal[0], testEval.loss(), wallSeconds, readSeconds, errors)) + "\n");
 
             Map<String, Object> summary = new LinkedHashMap<>();
             summary.put("kind", "summary");
-            summary.put("steps", step);
+            summary.put("steps", result.steps());
             summary.put("epochs", epochs);
-            summary.put("train_loss", lastLoss);
-            summary.put("val_accuracy", lastVal.counts().accuracy());
+            summary.put("train_loss", result.lastLoss());
+            summary.put("val_accuracy", lastVal[0].counts().accuracy());
             summary.put("test_loss", testEval.loss());
             summary.put("test", counts.toJson());
             summary.put("majority_baseline", baseline.toJson());
             summary.put("wall_seconds", round(wallSeconds, 3));
-            summary.put("train_tokens_per_s", round(tokensSeen / (trainNanos / 1e9), 1));
-            metrics.write(summary);
+            summary.put("train_tokens_per_s", round(tokensSeen[0] / (trainNanos[0] / 1e9), 1)); // this process's steps
+            run.write(summary);
 
-            stdout.printf(Locale.ROOT, "test (%d messages, spam positive): accuracy %.2f%%, precision %.4f, recall %.4f, F1 %.4f%n",
-                    counts.total(), 100 * counts.accuracy(), counts.precision(), counts.recall(), counts.f1());
-            stdout.printf(Locale.ROOT, "confusion matrix (rows actual, columns predicted; ham, spam): [[%d, %d], [%d, %d]]%n",
-                    counts.tn(), counts.fp(), counts.fn(), counts.tp());
-            stdout.printf(Locale.ROOT, "majority-class baseline (always %s): accuracy %.2f%%, precision %.4f, recall %.4f, F1 %.4f%n",
-                    SpamCorpus.CLASS_NAMES.get(majority), 100 * baseline.accuracy(), baseline.precision(),
-                    baseline.recall(), baseline.f1());
-            if (!errors.isEmpty() && showErrors > 0) {
-                stdout.printf("misclassified test messages (%d, showing %d):%n", errors.size(), Math.min(showErrors, errors.size()));
-                for (Map<String, Object> e : errors.subList(0, Math.min(showErrors, errors.size()))) {
-                    stdout.printf(Locale.ROOT, "  %s  %s predicted %s (p(spam) %.3f): %s%n", e.get("id"), e.get("label"),
-                            e.get("predicted"), (Double) e.get("p_spam"), e.get("text"));
-                }
-            }
+            ClassifyReport.print(stdout, counts, baseline, majority, errors, showErrors);
             stdout.printf(Locale.ROOT, "done in %s: training %.0f tokens/s%n", ProgressLine.duration(wallSeconds),
-                    tokensSeen / (trainNanos / 1e9));
-            stdout.println("metrics: " + run.metrics());
-            stdout.println("curves:  " + run.plot());
-            stdout.println("model:   " + run.model());
+                    tokensSeen[0] / (trainNanos[0] / 1e9));
+            stdout.println("metrics: " + run.dir().metrics());
+            stdout.println("curves:  " + run.dir().plot());
+            stdout.println("model:   " + run.dir().model());
             stdout.println("vocab:   " + vocabFile);
             stdout.println("report:  " + report);
-            stdout.println("config:  " + run.config());
+            stdout.println("config:  " + run.dir().config());
             stdout.flush();
             return 0;
         } catch (UncheckedIOException e) {
@@ -437,157 +375,6 @@ public final class ClassifyCommand implements Callable<Integer> {
                 weights.close();
             }
         }
-    }
-
-    private List<Encoded> encode(List<SpamCorpus.Mail> mails, WordVocabulary vocab) {
-        List<Encoded> out = new ArrayList<>(mails.size());
-        for (SpamCorpus.Mail m : mails) {
-            out.add(new Encoded(m, vocab.encode(WordVocabulary.tokenize(m.text()), maxTokens)));
-        }
-        return out;
-    }
-
-    /**
-     * Scores of one split: per message (in the order of {@code messages}) the label, the
-     * predicted class (the larger logit) and p(spam); the mean cross-entropy; the counts.
-     */
-    record Evaluation(List<Encoded> messages, int[] actual, int[] predicted, double[] pSpam, double loss,
-                      ConfusionCounts counts) {}
-
-    static Evaluation evaluate(TransformerClassifier model, List<Encoded> messages) {
-        model.eval();
-        Map<Encoded, double[]> probs = new java.util.IdentityHashMap<>();
-        try (NoGrad _ = NoGrad.enter()) {
-            for (Batch b : evalBatches(messages)) {
-                try (TensorScope _ = TensorScope.open()) {
-                    float[] p = model.forward(b.idsTensor()).value().softmax(-1).toFloatArray(); // [B, 2]
-                    for (int i = 0; i < b.rows(); i++) {
-                        probs.put(b.members().get(i), new double[] {p[2 * i], p[2 * i + 1]});
-                    }
-                }
-            }
-        } finally {
-            model.train();
-        }
-        int n = messages.size();
-        int[] actual = new int[n];
-        int[] predicted = new int[n];
-        double[] pSpam = new double[n];
-        double lossSum = 0;
-        for (int i = 0; i < n; i++) {
-            double[] p = probs.get(messages.get(i));
-            actual[i] = messages.get(i).mail().label();
-            predicted[i] = p[1] > p[0] ? SpamCorpus.SPAM : SpamCorpus.HAM;
-            pSpam[i] = p[1];
-            lossSum -= Math.log(Math.max(p[actual[i]], 1e-30));
-        }
-        return new Evaluation(messages, actual, predicted, pSpam, n == 0 ? Double.NaN : lossSum / n,
-                ConfusionCounts.of(actual, predicted));
-    }
-
-    /** The misclassified messages, most confidently wrong first, with the start of their text. */
-    private static List<Map<String, Object>> misclassified(Evaluation e) {
-        List<Integer> wrong = new ArrayList<>();
-        for (int i = 0; i < e.actual().length; i++) {
-            if (e.actual()[i] != e.predicted()[i]) {
-                wrong.add(i);
-            }
-        }
-        wrong.sort(Comparator.comparingDouble(i -> -Math.abs(e.pSpam()[i] - 0.5)));
-        List<Map<String, Object>> out = new ArrayList<>();
-        for (int i : wrong) {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("id", e.messages().get(i).mail().id());
-            m.put("label", SpamCorpus.CLASS_NAMES.get(e.actual()[i]));
-            m.put("predicted", SpamCorpus.CLASS_NAMES.get(e.predicted()[i]));
-            m.put("p_spam", round(e.pSpam()[i], 4));
-            m.put("text", excerpt(e.messages().get(i).mail().text(), EXAMPLE_CHARS));
-            out.add(m);
-        }
-        return out;
-    }
-
-    /** The first {@code chars} characters of {@code text} on one line, "..." when cut. */
-    static String excerpt(String text, int chars) {
-        String flat = text.replaceAll("\\s+", " ").strip();
-        return flat.length() <= chars ? flat : flat.substring(0, chars) + "...";
-    }
-
-    private static String predictionsJsonl(Evaluation e) {
-        StringBuilder sb = new StringBuilder();
-        for (int i = 0; i < e.actual().length; i++) {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("id", e.messages().get(i).mail().id());
-            m.put("label", e.actual()[i]);
-            m.put("predicted", e.predicted()[i]);
-            m.put("p_spam", e.pSpam()[i]);
-            sb.append(JsonFiles.write(m)).append('\n');
-        }
-        return sb.toString();
-    }
-
-    private Map<String, Object> reportJson(SpamCorpus.Corpus corpus, SpamCorpus.Split split, WordVocabulary vocab,
-            ConfusionCounts test, ConfusionCounts baseline, int majority, Evaluation val, double testLoss,
-            double wallSeconds, double readSeconds, List<Map<String, Object>> errors) {
-        Map<String, Object> data = new LinkedHashMap<>();
-        data.put("messages_per_group", corpus.perGroup());
-        data.put("duplicates_removed", corpus.duplicates());
-        data.put("duplicates_with_other_label", corpus.conflicting());
-        data.put("distinct_messages", corpus.mails().size());
-        data.put("ham", corpus.count(SpamCorpus.HAM));
-        data.put("spam", corpus.count(SpamCorpus.SPAM));
-        data.put("train", splitCounts(split.train()));
-        data.put("val", splitCounts(split.val()));
-        data.put("test", splitCounts(split.test()));
-        data.put("vocab_size", vocab.size());
-        data.put("read_seconds", round(readSeconds, 3));
-        Map<String, Object> r = new LinkedHashMap<>();
-        r.put("positive_class", "spam");
-        r.put("data", data);
-        Map<String, Object> t = test.toJson();
-        t.put("loss", Double.isFinite(testLoss) ? testLoss : null); // NaN for an empty test split
-        r.put("test", t);
-        Map<String, Object> b = baseline.toJson();
-        b.put("predicts", SpamCorpus.CLASS_NAMES.get(majority));
-        r.put("majority_baseline", b);
-        r.put("validation", val.counts().toJson());
-        r.put("wall_seconds", round(wallSeconds, 3));
-        r.put("misclassified", errors);
-        return r;
-    }
-
-    private static Map<String, Object> splitCounts(List<SpamCorpus.Mail> mails) {
-        long spam = mails.stream().filter(m -> m.label() == SpamCorpus.SPAM).count();
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("messages", mails.size());
-        m.put("ham", mails.size() - spam);
-        m.put("spam", spam);
-        return m;
-    }
-
-    static Map<String, Object> configJson(TransformerClassifier.Config c) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("vocab_size", c.vocabSize());
-        m.put("max_len", c.maxLen());
-        m.put("layers", c.layers());
-        m.put("width", c.width());
-        m.put("heads", c.heads());
-        m.put("mlp", c.feedForward());
-        m.put("dropout", c.dropout());
-        m.put("classes", c.classes());
-        m.put("pad_id", WordVocabulary.PAD);
-        m.put("unknown_id", WordVocabulary.UNKNOWN);
-        return m;
-    }
-
-    private static Map<String, Object> vocabJson(WordVocabulary v) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("pad_id", WordVocabulary.PAD);
-        m.put("unknown_id", WordVocabulary.UNKNOWN);
-        m.put("first_word_id", 2);
-        m.put("tokenizer", "lower-cased letter/digit runs, single ideographs, single other visible characters");
-        m.put("words", new ArrayList<Object>(v.words()));
-        return m;
     }
 
     private Map<String, Object> settings(SpamCorpus.Corpus corpus, SpamCorpus.Split split, WordVocabulary vocab) {

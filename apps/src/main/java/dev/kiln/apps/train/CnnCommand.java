@@ -18,6 +18,10 @@ import dev.kiln.optim.LrSchedule;
 import dev.kiln.optim.LrScheduler;
 import dev.kiln.optim.Optimizer;
 import dev.kiln.optim.SGD;
+import dev.kiln.optim.checkpoint.TrainingCheckpoint;
+import dev.kiln.optim.train.Trainer;
+import dev.kiln.optim.train.TrainingListener;
+import dev.kiln.optim.train.TrainingLoop;
 import dev.kiln.tensor.Tensor;
 import dev.kiln.tensor.TensorScope;
 import dev.kiln.tensor.random.Generator;
@@ -26,7 +30,6 @@ import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.LocalDateTime;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -93,18 +96,14 @@ public final class CnnCommand implements Callable<Integer> {
     @Option(names = "--seed", description = "Seed of the initial weights and the shuffling (default: ${DEFAULT-VALUE}).")
     long seed = 42;
 
-
-
     @Option(names = "--limit-train", paramLabel = "N", description = "Train on the first N images only (0: all).")
     int limitTrain;
 
     @Option(names = "--limit-test", paramLabel = "N", description = "Evaluate on the first N test images only (0: all).")
     int limitTest;
 
-
     @Option(names = "--log-every", paramLabel = "STEPS", description = "Log line interval when stdout is not a terminal (default: ${DEFAULT-VALUE}).")
     int logEvery = 50;
-
 
     @Mixin
     RunOptions common = new RunOptions();
@@ -174,9 +173,13 @@ public final class CnnCommand implements Callable<Integer> {
         int w = data.width();
         check(h >= 10 && w >= 10, "images must be at least 10x10 for two conv+pool stages, got " + h + "x" + w);
         double peakLr = lr != null ? lr : optimizer == OptimizerKind.adamw ? ADAMW_LR : SGD_LR;
-        RunDirectory run = RunDirectory.create(common.out, "cnn", LocalDateTime.now());
-        Map<String, Object> settings = settings(peakLr, data);
-        Files.writeString(run.config(), dev.kiln.data.io.JsonFiles.writePretty(settings) + "\n");
+        TrainingRun run;
+        try {
+            run = TrainingRun.open(common, "cnn", 2);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage());
+        }
+        Files.writeString(run.dir().config(), dev.kiln.data.io.JsonFiles.writePretty(settings(peakLr, data)) + "\n");
 
         Generator g = new Generator(seed);
         Sequential model = model(h, w, g);
@@ -184,123 +187,106 @@ public final class CnnCommand implements Callable<Integer> {
                 ? Adam.adamW(model.parameters(), peakLr, weightDecay)
                 : new SGD(model.parameters(), peakLr, momentum, weightDecay);
         Dataset<Tensor[]> train = data.train();
-        try (DataLoader<Tensor[]> trainLoader = DataLoader.builder(train, data.collate())
+        try (run;
+                DataLoader<Tensor[]> trainLoader = DataLoader.builder(train, data.collate())
                         .batchSize(batchSize).shuffle(g.split()).prefetch(4).build();
                 DataLoader<Tensor[]> testLoader = DataLoader.builder(data.test(), data.collate())
-                        .batchSize(1000).prefetch(2).build();
-                MetricsLog metrics = new MetricsLog(run.metrics())) {
+                        .batchSize(1000).prefetch(2).build()) {
             int stepsPerEpoch = trainLoader.batchesPerEpoch();
             long totalSteps = (long) stepsPerEpoch * epochs;
             LrScheduler scheduler = new LrScheduler(opt, schedule(peakLr, totalSteps));
-            double flops = trainFlopsPerImage(h, w);
+            Trainer<Batch> trainer = Trainer.builder(opt,
+                    (Batch b) -> Losses.crossEntropy(model.forward(Var.constant(b.get(0))), b.get(1))).scheduler(scheduler).build();
             ProgressLine progress = new ProgressLine(stdout, ProgressLine.stdoutIsTerminal(), logEvery, totalSteps,
-                    epochs, "images", flops, PEAK_FLOPS_PER_THREAD * common.threads);
+                    epochs, "images", trainFlopsPerImage(h, w), PEAK_FLOPS_PER_THREAD * common.threads);
             TrainingPlot plot = new TrainingPlot("kiln train cnn: Fashion-MNIST", "test accuracy",
                     Math.max(1, Math.min(50, stepsPerEpoch / 4)));
+            StepTimes times = new StepTimes();
+            long[] images = {0};
+            double[] trainNanos = {0};
+            TrainingListener listener = new TrainingListener() {
+                @Override
+                public void onStep(Trainer.StepResult r, long epoch, List<?> micro, long dataNanos, long stepNanos,
+                        Map<String, Object> rec) {
+                    int size = ((Batch) micro.getFirst()).size();
+                    times.add(dataNanos, trainer.lastPhases());
+                    images[0] += size;
+                    trainNanos[0] += stepNanos;
+                    rec.put("images_per_s", round(size / (stepNanos / 1e9), 1));
+                    plot.addLoss(r.step() / (double) stepsPerEpoch, r.loss());
+                    progress.step(r.step(), (int) epoch, r.loss(), r.lr(), size);
+                }
+
+                @Override
+                public void onEpochEnd(long epoch, Map<String, Object> rec) {
+                    double seconds = ((Number) rec.get("train_seconds")).doubleValue();
+                    rec.put("images_per_s", round(train.size() / seconds, 1));
+                    plot.addAccuracy(epoch + 1, ((Number) rec.get("test_accuracy")).doubleValue());
+                    progress.println(String.format(Locale.ROOT,
+                            "epoch %d/%d: train loss %.4f, test loss %.4f, test accuracy %.2f%% (train %.1fs, %.0f images/s; eval %.1fs)",
+                            epoch + 1, epochs, rec.get("train_loss"), rec.get("test_loss"),
+                            100 * ((Number) rec.get("test_accuracy")).doubleValue(), seconds, train.size() / seconds,
+                            rec.get("eval_seconds")));
+                    try {
+                        plot.save(run.dir().plot()); // after every epoch, so an interrupted run still has its curves
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                }
+            };
+            TrainingLoop<Batch> loop = TrainingLoop.builder(trainer, new DataLoaderSource<>(trainLoader)).epochs(epochs)
+                    .evaluator(() -> evaluate(model, testLoader).asMetrics()).metrics(run.metrics()).listener(listener)
+                    .checkpoints(new TrainingCheckpoint(model, opt).scheduler(scheduler), run.checkpoints())
+                    .checkpointEachEpoch(true).build();
+            run.start(loop, stdout);
+            for (Map<String, Object> rec : run.log().earlier()) { // the curves of the part before a resume
+                if ("step".equals(rec.get("kind"))) {
+                    plot.addLoss(((Number) rec.get("step")).doubleValue() / stepsPerEpoch, ((Number) rec.get("loss")).doubleValue());
+                } else if ("epoch".equals(rec.get("kind"))) {
+                    plot.addAccuracy(((Number) rec.get("epoch")).doubleValue() + 1, ((Number) rec.get("test_accuracy")).doubleValue());
+                }
+            }
             stdout.printf(Locale.ROOT, "kiln train cnn: %d train / %d test images %dx%d (mean %.4f, std %.4f), %d params,"
                     + " %s lr %.3g %s, batch %d, %d epochs = %d steps, %d threads%n",
                     train.size(), data.test().size(), h, w, data.mean(), data.std(), model.parameterCount(),
                     optimizer, peakLr, schedule, batchSize, epochs, totalSteps, common.threads);
-            stdout.println("run directory: " + run.path());
+            stdout.println("run directory: " + run.dir().path());
             stdout.flush();
 
-            StepTimes times = new StepTimes();
-            long step = 0;
-            long images = 0;
-            double trainNanos = 0;
             long runStart = System.nanoTime();
-            Evaluation last = null;
-            for (int epoch = 0; epoch < epochs; epoch++) {
-                model.train();
-                double epochLoss = 0;
-                double lastLr = scheduler.lr(0);
-                long epochStart = System.nanoTime();
-                long t0 = System.nanoTime();
-                for (Batch b : trainLoader) {
-                    long t1 = System.nanoTime();
-                    double loss;
-                    double stepLr = scheduler.lr(0);
-                    lastLr = stepLr;
-                    try (b; TensorScope _ = TensorScope.open()) {
-                        opt.zeroGrad();
-                        Var lossVar = Losses.crossEntropy(model.forward(Var.constant(b.get(0))), b.get(1));
-                        long t2 = System.nanoTime();
-                        lossVar.backward();
-                        long t3 = System.nanoTime();
-                        opt.step();
-                        loss = lossVar.value().item();
-                        long t4 = System.nanoTime();
-                        times.add(t1 - t0, t2 - t1, t3 - t2, t4 - t3);
-                    }
-                    scheduler.step();
-                    long t5 = System.nanoTime();
-                    step++;
-                    images += b.size();
-                    trainNanos += t5 - t0;
-                    epochLoss += loss;
-                    double perSecond = b.size() / ((t5 - t0) / 1e9);
-                    Map<String, Object> rec = new LinkedHashMap<>();
-                    rec.put("kind", "step");
-                    rec.put("step", step);
-                    rec.put("epoch", epoch);
-                    rec.put("loss", loss);
-                    rec.put("lr", stepLr);
-                    rec.put("images_per_s", round(perSecond, 1));
-                    metrics.write(rec);
-                    plot.addLoss(step / (double) stepsPerEpoch, loss);
-                    progress.step(step, epoch, loss, stepLr, b.size());
-                    t0 = System.nanoTime();
-                }
-                double epochSeconds = (System.nanoTime() - epochStart) / 1e9;
-                long evalStart = System.nanoTime();
-                last = evaluate(model, testLoader);
-                double evalSeconds = (System.nanoTime() - evalStart) / 1e9;
-                plot.addAccuracy(epoch + 1, last.accuracy());
-                Map<String, Object> rec = new LinkedHashMap<>();
-                rec.put("kind", "epoch");
-                rec.put("step", step);
-                rec.put("epoch", epoch);
-                rec.put("train_loss", epochLoss / stepsPerEpoch);
-                rec.put("test_loss", last.loss());
-                rec.put("test_accuracy", last.accuracy());
-                rec.put("lr", lastLr);
-                rec.put("train_seconds", round(epochSeconds, 3));
-                rec.put("eval_seconds", round(evalSeconds, 3));
-                rec.put("images_per_s", round(train.size() / epochSeconds, 1));
-                metrics.write(rec);
-                progress.println(String.format(Locale.ROOT,
-                        "epoch %d/%d: train loss %.4f, test loss %.4f, test accuracy %.2f%% (train %.1fs, %.0f images/s; eval %.1fs)",
-                        epoch + 1, epochs, epochLoss / stepsPerEpoch, last.loss(), 100 * last.accuracy(), epochSeconds,
-                        train.size() / epochSeconds, evalSeconds));
-                plot.save(run.plot()); // after every epoch, so an interrupted run still has its curves
-            }
+            TrainingLoop.Result result = loop.fit();
             progress.finish();
+            if (result.reason() == TrainingLoop.StopReason.INTERRUPTED) {
+                return run.interrupted(result, stdout, common.out);
+            }
+            Evaluation last = Evaluation.of(result.lastEvaluation());
             double wallSeconds = (System.nanoTime() - runStart) / 1e9;
             Map<String, String> meta = new LinkedHashMap<>();
             meta.put("model", "kiln train cnn: conv32-conv64-fc128-fc10");
             meta.put("input_mean", Double.toString(data.mean()));
             meta.put("input_std", Double.toString(data.std()));
             meta.put("test_accuracy", Double.toString(last.accuracy()));
-            Safetensors.saveModule(run.model(), model, meta);
+            Safetensors.saveModule(run.dir().model(), model, meta);
 
+            double imagesPerSecond = images[0] / (trainNanos[0] / 1e9);
             Map<String, Object> summary = new LinkedHashMap<>();
             summary.put("kind", "summary");
-            summary.put("steps", step);
+            summary.put("steps", result.steps());
             summary.put("epochs", epochs);
             summary.put("test_accuracy", last.accuracy());
             summary.put("test_loss", last.loss());
             summary.put("wall_seconds", round(wallSeconds, 3));
-            summary.put("train_images_per_s", round(images / (trainNanos / 1e9), 1));
+            summary.put("train_images_per_s", round(imagesPerSecond, 1));
             summary.put("step_time_fractions", times.fractions());
-            metrics.write(summary);
+            run.write(summary);
 
             stdout.printf(Locale.ROOT, "done in %s: test accuracy %.2f%% after %d epochs; training %.0f images/s%n",
-                    ProgressLine.duration(wallSeconds), 100 * last.accuracy(), epochs, images / (trainNanos / 1e9));
+                    ProgressLine.duration(wallSeconds), 100 * last.accuracy(), epochs, imagesPerSecond);
             stdout.println("time per step: " + times.describe());
-            stdout.println("metrics: " + run.metrics());
-            stdout.println("curves:  " + run.plot());
-            stdout.println("model:   " + run.model());
-            stdout.println("config:  " + run.config());
+            stdout.println("metrics: " + run.dir().metrics());
+            stdout.println("curves:  " + run.dir().plot());
+            stdout.println("model:   " + run.dir().model());
+            stdout.println("config:  " + run.dir().config());
             stdout.flush();
             return 0;
         } catch (UncheckedIOException e) {
@@ -309,7 +295,19 @@ public final class CnnCommand implements Callable<Integer> {
     }
 
     /** Test loss (mean per image) and accuracy of {@code model} in eval mode without autograd. */
-    record Evaluation(double loss, double accuracy) {}
+    record Evaluation(double loss, double accuracy) {
+        Map<String, Object> asMetrics() {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("test_loss", loss);
+            m.put("test_accuracy", accuracy);
+            return m;
+        }
+
+        static Evaluation of(Map<String, Object> metrics) {
+            return new Evaluation(((Number) metrics.get("test_loss")).doubleValue(),
+                    ((Number) metrics.get("test_accuracy")).doubleValue());
+        }
+    }
 
     private static Evaluation evaluate(Sequential model, DataLoader<Tensor[]> loader) {
         model.eval();
@@ -354,37 +352,5 @@ public final class CnnCommand implements Callable<Integer> {
     private static double round(double v, int decimals) {
         double f = Math.pow(10, decimals);
         return Double.isFinite(v) ? Math.round(v * f) / f : v;
-    }
-
-    /** Where a training step's time goes: waiting for data, forward + loss, backward, optimizer. */
-    static final class StepTimes {
-        private static final List<String> PHASES = List.of("data", "forward", "backward", "optimizer");
-        private final long[] nanos = new long[4];
-
-        void add(long data, long forward, long backward, long optimizer) {
-            nanos[0] += data;
-            nanos[1] += forward;
-            nanos[2] += backward;
-            nanos[3] += optimizer;
-        }
-
-        Map<String, Object> fractions() {
-            long total = Math.max(1, nanos[0] + nanos[1] + nanos[2] + nanos[3]);
-            Map<String, Object> m = new LinkedHashMap<>();
-            for (int i = 0; i < 4; i++) {
-                m.put(PHASES.get(i), Math.round(1000.0 * nanos[i] / total) / 1000.0);
-            }
-            return m;
-        }
-
-        String describe() {
-            long total = Math.max(1, nanos[0] + nanos[1] + nanos[2] + nanos[3]);
-            StringBuilder sb = new StringBuilder();
-            for (int i = 0; i < 4; i++) {
-                sb.append(i == 0 ? "" : ", ").append(PHASES.get(i))
-                        .append(String.format(Locale.ROOT, " %.1f%%", 100.0 * nanos[i] / total));
-            }
-            return sb.toString();
-        }
     }
 }

@@ -1,8 +1,11 @@
 package dev.kiln.apps.train;
 
+import dev.kiln.data.vocab.TokenVocabulary;
 import dev.kiln.eval.text.Bleu;
 import dev.kiln.eval.text.BleuScore;
 import dev.kiln.eval.text.ErrorRate;
+import dev.kiln.nn.generate.EncoderDecoderScorer;
+import dev.kiln.nn.generate.SequenceSearch;
 import dev.kiln.nn.transformer.EncoderDecoder;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -44,6 +47,39 @@ final class G2pEvaluation {
     static final long PAD = 0;
     static final long BOS = 1;
     static final long EOS = 2;
+
+    /** Greedy decoding of the same words with and without the decoder cache. */
+    record DecodingCost(int words, double cachedSeconds, double recomputeSeconds, long cachedPositions, long recomputePositions,
+                        int differingWords) {
+        static DecodingCost compare(Result cached, Result recomputed) {
+            int differ = 0;
+            for (int i = 0; i < cached.predictions().size(); i++) {
+                differ += cached.predictions().get(i).phones().equals(recomputed.predictions().get(i).phones()) ? 0 : 1;
+            }
+            return new DecodingCost(cached.predictions().size(), cached.seconds(), recomputed.seconds(), cached.decoderTokens(),
+                    recomputed.decoderTokens(), differ);
+        }
+    }
+
+    /** The held-out words decoded greedily and with beam search, and what the decoder cache saves. */
+    record HeldOut(Result greedy, Result beam, DecodingCost cost) {}
+
+    /**
+     * Decodes {@code words} greedily and with {@code s.beam()}; then greedily again, with and
+     * without the decoder cache, on the first {@code costWords} of them, to measure what the cache
+     * saves. The model must be in eval mode; {@code s.cached()} is ignored.
+     */
+    static HeldOut heldOut(EncoderDecoder model, TokenVocabulary letters, TokenVocabulary phones, List<Cmudict.Word> words,
+            Settings s, int costWords) {
+        Settings greedy = new Settings(0, s.lengthAlpha(), s.batchWords(), s.maxSteps(), true);
+        Result g = decode(model, letters, phones, words, greedy);
+        Result b = decode(model, letters, phones, words, new Settings(s.beam(), s.lengthAlpha(), s.batchWords(), s.maxSteps(), true));
+        List<Cmudict.Word> costSubset = words.subList(0, Math.min(costWords, words.size()));
+        Result cached = decode(model, letters, phones, costSubset, greedy);
+        Result recomputed = decode(model, letters, phones, costSubset,
+                new Settings(0, s.lengthAlpha(), s.batchWords(), s.maxSteps(), false));
+        return new HeldOut(g, b, DecodingCost.compare(cached, recomputed));
+    }
 
     /** Decodes {@code words} in batches of similar spelling length (the model must be in eval mode). */
     static Result decode(EncoderDecoder model, TokenVocabulary letters, TokenVocabulary phones, List<Cmudict.Word> words,

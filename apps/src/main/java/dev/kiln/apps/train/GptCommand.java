@@ -1,23 +1,19 @@
 package dev.kiln.apps.train;
 
-import dev.kiln.autograd.NoGrad;
-import dev.kiln.autograd.Var;
 import dev.kiln.data.io.JsonFiles;
 import dev.kiln.data.io.MalformedDataException;
-import dev.kiln.data.shard.ShardDataset;
-import dev.kiln.data.shard.ShardManifest;
-import dev.kiln.data.tokenize.BpeTokenizer;
+import dev.kiln.data.vocab.CharVocabulary;
 import dev.kiln.nn.io.Safetensors;
-import dev.kiln.nn.loss.Losses;
 import dev.kiln.nn.transformer.Gpt;
 import dev.kiln.optim.Adam;
 import dev.kiln.optim.LrSchedule;
 import dev.kiln.optim.LrScheduler;
-import dev.kiln.optim.checkpoint.CheckpointDirectory;
 import dev.kiln.optim.checkpoint.TrainingCheckpoint;
+import dev.kiln.optim.train.BatchSource;
 import dev.kiln.optim.train.Trainer;
+import dev.kiln.optim.train.TrainingListener;
+import dev.kiln.optim.train.TrainingLoop;
 import dev.kiln.tensor.Tensor;
-import dev.kiln.tensor.TensorScope;
 import dev.kiln.tensor.random.Generator;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -25,16 +21,14 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.time.LocalDateTime;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.function.Function;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
@@ -106,8 +100,6 @@ public final class GptCommand implements Callable<Integer> {
             + " <|endoftext|> included (default: ${DEFAULT-VALUE}).")
     int vocabSize = 1024;
 
-
-
     @Option(names = "--shards", paramLabel = "DIR", description = "Train on the token shards of a `kiln data prep` run"
             + " (DIR/tokenizer.json, DIR/train, DIR/val, checksums verified) instead of the Brown text; --tokenizer,"
             + " --vocab-size and --limit-docs then do not apply.")
@@ -140,10 +132,8 @@ public final class GptCommand implements Callable<Integer> {
     @Option(names = "--prompt", description = "Text the sample continues (default: \"${DEFAULT-VALUE}\").")
     String prompt = "The jury said";
 
-
     @Option(names = "--log-every", paramLabel = "STEPS", description = "Log line interval when stdout is not a terminal (default: ${DEFAULT-VALUE}).")
     int logEvery = 25;
-
 
     @Mixin
     RunOptions common = new RunOptions();
@@ -158,9 +148,9 @@ public final class GptCommand implements Callable<Integer> {
         PrintWriter stdout = spec.commandLine().getOut();
         PrintWriter stderr = spec.commandLine().getErr();
         if (shards != null) {
-            Corpus corpus;
+            GptCorpus corpus;
             try {
-                corpus = Corpus.fromShards(shards, context);
+                corpus = GptCorpus.fromShards(shards, context);
             } catch (NoSuchFileException | MalformedDataException e) {
                 stderr.println("kiln train gpt: --shards " + shards + ": " + e.getMessage());
                 stderr.println("prepare shards with:  ./kiln data prep --out " + shards);
@@ -179,7 +169,7 @@ public final class GptCommand implements Callable<Integer> {
             stderr.flush();
             return 1;
         }
-        return common.withThreads(() -> train(Corpus.split(docs, context, this::tokenizerFor), stdout));
+        return common.withThreads(() -> train(GptCorpus.split(docs, context, this::tokenizerFor), stdout));
     }
 
     private void validate() {
@@ -220,113 +210,28 @@ public final class GptCommand implements Callable<Integer> {
         }
     }
 
-    /**
-     * The tokenised corpus: training and validation documents, each side concatenated into one
-     * stream of character ids.
-     */
-    record Corpus(TextTokenizer vocab, long[] train, long[] val, int trainDocs, int valDocs) {
-        /**
-         * Every tenth document (names in order, the 10th, 20th, ...) is validation; at least one of
-         * each. {@code tokenizerOf} learns the vocabulary from the training text.
-         */
-        /**
-         * The corpus of a {@code kiln data prep} output: its BPE and the token streams of its train
-         * and val shards (documents already separated by end-of-text ids), read whole after their
-         * SHA-256 is checked.
-         */
-        static Corpus fromShards(Path dir, int context) throws IOException {
-            Path tokenizerFile = dir.resolve("tokenizer.json");
-            if (!Files.isRegularFile(tokenizerFile)) {
-                throw new NoSuchFileException(tokenizerFile + " (expected the output directory of kiln data prep)");
-            }
-            TextTokenizer vocab = new TextTokenizer.Bpe(BpeTokenizer.load(tokenizerFile));
-            long[][] tokens = new long[2][];
-            long[] documents = new long[2];
-            String[] splits = {"train", "val"};
-            for (int i = 0; i < 2; i++) {
-                try (ShardDataset ds = ShardDataset.open(dir.resolve(splits[i]), ShardDataset.Verify.CHECKSUMS)) {
-                    ShardManifest m = ds.manifest();
-                    if (m.vocabSize() != vocab.size()) {
-                        throw new MalformedDataException(dir.resolve(splits[i]) + ": the shards were written for a vocabulary of "
-                                + m.vocabSize() + " ids, but " + tokenizerFile + " has " + vocab.size());
-                    }
-                    if (ds.totalTokens() > Integer.MAX_VALUE - 8) {
-                        throw new MalformedDataException(dir.resolve(splits[i]) + ": " + ds.totalTokens()
-                                + " tokens do not fit one array; kiln train gpt reads the shards whole");
-                    }
-                    tokens[i] = new long[(int) ds.totalTokens()];
-                    ds.read(0, tokens[i], 0, tokens[i].length);
-                    documents[i] = m.documents();
-                }
-            }
-            if (tokens[0].length <= context || tokens[1].length <= context) {
-                throw new IllegalArgumentException("kiln train gpt: windows of --context " + context + " + 1 need more text: "
-                        + tokens[0].length + " training and " + tokens[1].length + " validation tokens in " + dir);
-            }
-            return new Corpus(vocab, tokens[0], tokens[1], (int) documents[0], (int) documents[1]);
-        }
-
-        /** Document {@code i} of {@code count} is held out: every tenth (the 10th, 20th, ...), or the last of fewer than ten. */
-        static boolean isValidationDocument(int i, int count) {
-            return count < 10 ? i == count - 1 : i % 10 == 9;
-        }
-
-        static Corpus split(List<BrownText.Document> docs, int context, Function<String, TextTokenizer> tokenizerOf) {
-            if (docs.size() < 2) {
-                throw new IllegalArgumentException("kiln train gpt: need at least 2 documents (1 train, 1 validation), got "
-                        + docs.size());
-            }
-            StringBuilder train = new StringBuilder();
-            StringBuilder val = new StringBuilder();
-            int valDocs = 0;
-            for (int i = 0; i < docs.size(); i++) {
-                boolean isVal = isValidationDocument(i, docs.size());
-                (isVal ? val : train).append(docs.get(i).text()).append('\n');
-                valDocs += isVal ? 1 : 0;
-            }
-            TextTokenizer vocab = tokenizerOf.apply(train.toString());
-            Corpus c = new Corpus(vocab, vocab.encode(train.toString()), vocab.encode(val.toString()),
-                    docs.size() - valDocs, valDocs);
-            if (c.train.length <= context || c.val.length <= context) {
-                throw new IllegalArgumentException("kiln train gpt: windows of --context " + context + " + 1 need more text: "
-                        + c.train.length + " training and " + c.val.length + " validation " + vocab.unit());
-            }
-            return c;
-        }
-    }
-
-    /** Inputs [B, T] and next-character targets [B, T] from windows of {@code tokens} starting at {@code starts}. */
-    static Tensor[] batch(long[] tokens, long[] starts, int t) {
-        long[] x = new long[starts.length * t];
-        long[] y = new long[starts.length * t];
-        for (int b = 0; b < starts.length; b++) {
-            System.arraycopy(tokens, (int) starts[b], x, b * t, t);
-            System.arraycopy(tokens, (int) starts[b] + 1, y, b * t, t);
-        }
-        return new Tensor[] {Tensor.fromArray(x, starts.length, t), Tensor.fromArray(y, starts.length, t)};
-    }
-
-    /** Mean next-character cross-entropy of {@code model} over [B, T] inputs and targets. */
-    static Var loss(Gpt model, Tensor x, Tensor y) {
-        Var logits = model.forward(x);
-        int v = model.config.vocabSize();
-        return Losses.crossEntropy(logits.reshape(-1, v), y.reshape(-1));
-    }
-
     Gpt.Config modelConfig(int vocabSize) {
         return new Gpt.Config(vocabSize, context, layers, width, heads, heads, mlp != null ? mlp : 4 * width, false, true);
     }
 
-    /** Training FLOPs per token (Kaplan et al.): 6 per non-embedding weight (the tied head counts) + 6·L·T·d for attention. */
-    static double trainFlopsPerToken(Gpt model, int context) {
-        long n = model.parameterCount() - model.wpe.weight.value().numel();
-        return 6.0 * n + 6.0 * model.config.nLayers() * context * model.config.dModel();
+    /** One step's windows: inputs [B, T] and targets [B, T], closed by the loop after the step. */
+    private record Windows(Tensor x, Tensor y) implements AutoCloseable {
+        @Override
+        public void close() {
+            x.close();
+            y.close();
+        }
     }
 
-    private int train(Corpus corpus, PrintWriter stdout) throws IOException {
-        RunDirectory run = RunDirectory.create(common.out, "gpt", LocalDateTime.now());
-        Files.writeString(run.config(), JsonFiles.writePretty(settings(corpus)) + "\n");
-        Path vocabFile = corpus.vocab().save(run.path());
+    private int train(GptCorpus corpus, PrintWriter stdout) throws IOException {
+        TrainingRun run;
+        try {
+            run = TrainingRun.open(common, "gpt", 2);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage());
+        }
+        Files.writeString(run.dir().config(), JsonFiles.writePretty(settings(corpus)) + "\n");
+        Path vocabFile = corpus.vocab().save(run.dir().path());
 
         Generator g = new Generator(seed);
         Gpt model = new Gpt(modelConfig(corpus.vocab().size()), g);
@@ -339,18 +244,70 @@ public final class GptCommand implements Callable<Integer> {
         Adam opt = Adam.adamW(model.parameters(), lr, weightDecay);
         int warm = Math.min(warmup, steps - 1);
         LrScheduler scheduler = new LrScheduler(opt, LrSchedule.warmupCosine(warm, steps, lr / 10));
-        Trainer<Tensor[]> trainer = Trainer.builder(opt, (Tensor[] b) -> loss(model, b[0], b[1]))
+        Trainer<Windows> trainer = Trainer.builder(opt, (Windows b) -> GptWindows.loss(model, b.x(), b.y()))
                 .scheduler(scheduler).maxGradNorm(MAX_GRAD_NORM).build();
-        CheckpointDirectory checkpoints = new CheckpointDirectory(run.path().resolve("checkpoints"), 2);
-        TrainingCheckpoint ckpt = new TrainingCheckpoint(model, opt).scheduler(scheduler).generator("data", dataGen);
+        long[] starts = new long[batchSize];
+        BatchSource<Windows> windows = BatchSource.endless(() -> {
+            dataGen.fillRandInt(starts, 0, batchSize, 0, corpus.train().length - context);
+            Tensor[] b = GptWindows.batch(corpus.train(), starts, context);
+            return new Windows(b[0], b[1]);
+        });
 
         long tokensPerStep = (long) batchSize * context;
-        double flops = trainFlopsPerToken(model, context);
-        try (MetricsLog metrics = new MetricsLog(run.metrics())) {
+        try (run) {
             ProgressLine progress = new ProgressLine(stdout, ProgressLine.stdoutIsTerminal(), logEvery, steps, 1,
-                    "tokens", flops, PEAK_FLOPS_PER_THREAD * common.threads);
+                    "tokens", GptWindows.trainFlopsPerToken(model, context), PEAK_FLOPS_PER_THREAD * common.threads);
             LossCurvePlot plot = new LossCurvePlot("kiln train gpt: Brown corpus, " + corpus.vocab().unit(),
                     Math.max(1, Math.min(25, steps / 10)));
+            double[] firstValLoss = {Double.NaN};
+            double[] trainNanos = {0};
+            long[] stepsRun = {0};
+            TrainingListener listener = new TrainingListener() {
+                @Override
+                public void onStep(Trainer.StepResult r, long epoch, List<?> micro, long dataNanos, long stepNanos,
+                        Map<String, Object> rec) {
+                    trainNanos[0] += stepNanos;
+                    stepsRun[0]++;
+                    rec.remove("epoch"); // one endless stream of windows: no epochs
+                    rec.put("grad_norm", round(r.gradNorm(), 4));
+                    rec.put("tokens_per_s", round(tokensPerStep / (stepNanos / 1e9), 1));
+                    plot.addTrain(r.step(), r.loss());
+                    progress.step(r.step(), 0, r.loss(), r.lr(), (int) tokensPerStep);
+                }
+
+                @Override
+                public void onEvaluation(long step, Map<String, Object> m, Map<String, Object> rec) {
+                    double loss = ((Number) m.get("val_loss")).doubleValue();
+                    if (step == 0) {
+                        firstValLoss[0] = loss;
+                    }
+                    plot.addValidation(step, loss);
+                    progress.println(String.format(Locale.ROOT, "step %d: validation loss %.4f, perplexity %.2f", step,
+                            loss, Math.exp(loss)));
+                    try {
+                        plot.save(run.dir().plot()); // an interrupted run still has its curves
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                }
+            };
+            TrainingLoop<Windows> loop = TrainingLoop.builder(trainer, windows).maxSteps(steps)
+                    .evaluator(() -> GptWindows.evaluate(model, corpus.val(), evalStarts, batchSize, context).asMetrics()).evalEachEpoch(false)
+                    .evalAtStart(true).evalEverySteps(evalEvery).evalAtEnd(true).metrics(run.metrics()).listener(listener)
+                    .checkpoints(new TrainingCheckpoint(model, opt).scheduler(scheduler).generator("data", dataGen),
+                            run.checkpoints())
+                    .checkpointEverySteps(checkpointEvery).build();
+            run.start(loop, stdout);
+            for (Map<String, Object> rec : run.log().earlier()) { // the curves of the part before a resume
+                long step = ((Number) rec.get("step")).longValue();
+                if ("step".equals(rec.get("kind"))) {
+                    plot.addTrain(step, ((Number) rec.get("loss")).doubleValue());
+                } else if ("eval".equals(rec.get("kind"))) {
+                    double loss = ((Number) rec.get("val_loss")).doubleValue();
+                    plot.addValidation(step, loss);
+                    firstValLoss[0] = step == 0 ? loss : firstValLoss[0];
+                }
+            }
             stdout.printf(Locale.ROOT, "kiln train gpt: %d train / %d validation documents (%d / %d %s), vocabulary %d,"
                     + " %d params (%d layers, width %d, %d heads, mlp %d, context %d), AdamW lr %.3g warm-up %d + cosine,"
                     + " batch %d x %d, %d steps, %d threads%n",
@@ -358,75 +315,35 @@ public final class GptCommand implements Callable<Integer> {
                     corpus.vocab().size(),
                     model.parameterCount(), layers, width, heads, model.config.dFeedForward(), context, lr, warm,
                     batchSize, context, steps, common.threads);
-            stdout.println("run directory: " + run.path());
+            stdout.println("run directory: " + run.dir().path());
             stdout.flush();
 
-            Evaluation first = evaluate(model, corpus.val(), evalStarts);
-            writeEval(metrics, 0, first, 0);
-            plot.addValidation(0, first.loss());
-            progress.println(String.format(Locale.ROOT, "step 0: validation loss %.4f, perplexity %.2f", first.loss(),
-                    first.perplexity()));
-
-            long[] starts = new long[batchSize];
-            double trainNanos = 0;
             long runStart = System.nanoTime();
-            Evaluation last = first;
-            double lastLoss = Double.NaN;
-            for (long step = 1; step <= steps; step++) {
-                long t0 = System.nanoTime();
-                dataGen.fillRandInt(starts, 0, batchSize, 0, corpus.train().length - context);
-                Tensor[] b = batch(corpus.train(), starts, context);
-                Trainer.StepResult r;
-                try {
-                    r = trainer.step(List.<Tensor[]>of(b));
-                } finally {
-                    b[0].close();
-                    b[1].close();
-                }
-                long t1 = System.nanoTime();
-                trainNanos += t1 - t0;
-                lastLoss = r.loss();
-                Map<String, Object> rec = new LinkedHashMap<>();
-                rec.put("kind", "step");
-                rec.put("step", step);
-                rec.put("loss", r.loss());
-                rec.put("lr", r.lr());
-                rec.put("grad_norm", round(r.gradNorm(), 4));
-                rec.put("tokens_per_s", round(tokensPerStep / ((t1 - t0) / 1e9), 1));
-                metrics.write(rec);
-                plot.addTrain(step, r.loss());
-                progress.step(step, 0, r.loss(), r.lr(), (int) tokensPerStep);
-                if (step % evalEvery == 0 || step == steps) {
-                    long e0 = System.nanoTime();
-                    last = evaluate(model, corpus.val(), evalStarts);
-                    writeEval(metrics, step, last, (System.nanoTime() - e0) / 1e9);
-                    plot.addValidation(step, last.loss());
-                    progress.println(String.format(Locale.ROOT, "step %d: validation loss %.4f, perplexity %.2f", step,
-                            last.loss(), last.perplexity()));
-                    plot.save(run.plot()); // an interrupted run still has its curves
-                }
-                if (step % checkpointEvery == 0 || step == steps) {
-                    checkpoints.save(ckpt, step, Map.of());
-                }
-            }
+            TrainingLoop.Result result = loop.fit();
             progress.finish();
-            plot.save(run.plot());
+            if (result.reason() == TrainingLoop.StopReason.INTERRUPTED) {
+                return run.interrupted(result, stdout, common.out);
+            }
+            plot.save(run.dir().plot());
+            GptWindows.Evaluation last = new GptWindows.Evaluation(((Number) result.lastEvaluation().get("val_loss")).doubleValue());
+            GptWindows.Evaluation first = new GptWindows.Evaluation(firstValLoss[0]);
+            double lastLoss = result.lastLoss();
             double wallSeconds = (System.nanoTime() - runStart) / 1e9;
-            double tokensPerSecond = steps * tokensPerStep / (trainNanos / 1e9);
+            double tokensPerSecond = stepsRun[0] * tokensPerStep / (trainNanos[0] / 1e9); // this process's steps
 
             Map<String, String> meta = new LinkedHashMap<>();
             meta.put("model", "kiln train gpt: GPT on the Brown corpus, " + corpus.vocab().unit());
-            meta.put("config", JsonFiles.write(configJson(model.config)));
+            meta.put("config", JsonFiles.write(GptWindows.configJson(model.config)));
             meta.putAll(corpus.vocab().metadata());
             meta.put("val_loss", Double.toString(last.loss()));
-            Safetensors.saveModule(run.model(), model, meta);
+            Safetensors.saveModule(run.dir().model(), model, meta);
 
             String text = "";
             if (sampleLength > 0) {
                 TokenSampler sampler = new TokenSampler(temperature, topK, topP);
                 long[] ids = sampler.generate(model, corpus.vocab().encode(prompt), sampleLength, sampleGen);
                 text = corpus.vocab().decode(ids);
-                Files.writeString(run.path().resolve("sample.txt"), text + "\n");
+                Files.writeString(run.dir().path().resolve("sample.txt"), text + "\n");
             }
 
             Map<String, Object> summary = new LinkedHashMap<>();
@@ -438,7 +355,7 @@ public final class GptCommand implements Callable<Integer> {
             summary.put("first_val_loss", first.loss());
             summary.put("wall_seconds", round(wallSeconds, 3));
             summary.put("train_tokens_per_s", round(tokensPerSecond, 1));
-            metrics.write(summary);
+            run.write(summary);
 
             stdout.printf(Locale.ROOT, "done in %s: %d steps, train loss %.4f, validation loss %.4f (perplexity %.2f, was %.2f);"
                     + " training %.0f tokens/s%n", ProgressLine.duration(wallSeconds), steps, lastLoss, last.loss(),
@@ -448,11 +365,11 @@ public final class GptCommand implements Callable<Integer> {
                 stdout.println(text);
                 stdout.println();
             }
-            stdout.println("metrics: " + run.metrics());
-            stdout.println("curves:  " + run.plot());
-            stdout.println("model:   " + run.model());
+            stdout.println("metrics: " + run.dir().metrics());
+            stdout.println("curves:  " + run.dir().plot());
+            stdout.println("model:   " + run.dir().model());
             stdout.println("vocab:   " + vocabFile);
-            stdout.println("config:  " + run.config());
+            stdout.println("config:  " + run.dir().config());
             stdout.flush();
             return 0;
         } catch (UncheckedIOException e) {
@@ -460,53 +377,7 @@ public final class GptCommand implements Callable<Integer> {
         }
     }
 
-    /** Mean validation loss per character and its perplexity. */
-    record Evaluation(double loss) {
-        double perplexity() {
-            return Math.exp(loss);
-        }
-    }
-
-    private Evaluation evaluate(Gpt model, long[] val, long[] evalStarts) {
-        model.eval();
-        double sum = 0;
-        try (NoGrad _ = NoGrad.enter()) {
-            for (int from = 0; from < evalStarts.length; from += batchSize) {
-                long[] starts = java.util.Arrays.copyOfRange(evalStarts, from, Math.min(evalStarts.length, from + batchSize));
-                try (TensorScope _ = TensorScope.open()) {
-                    Tensor[] b = batch(val, starts, context);
-                    sum += loss(model, b[0], b[1]).value().item() * starts.length;
-                }
-            }
-        } finally {
-            model.train();
-        }
-        return new Evaluation(sum / evalStarts.length);
-    }
-
-    private static void writeEval(MetricsLog metrics, long step, Evaluation e, double seconds) {
-        Map<String, Object> rec = new LinkedHashMap<>();
-        rec.put("kind", "eval");
-        rec.put("step", step);
-        rec.put("val_loss", e.loss());
-        rec.put("val_perplexity", e.perplexity());
-        rec.put("eval_seconds", round(seconds, 3));
-        metrics.write(rec);
-    }
-
-    static Map<String, Object> configJson(Gpt.Config c) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("vocab_size", c.vocabSize());
-        m.put("max_seq_len", c.maxSeqLen());
-        m.put("layers", c.nLayers());
-        m.put("width", c.dModel());
-        m.put("heads", c.nHeads());
-        m.put("mlp", c.dFeedForward());
-        m.put("tied_embeddings", c.tiedEmbeddings());
-        return m;
-    }
-
-    private Map<String, Object> settings(Corpus corpus) {
+    private Map<String, Object> settings(GptCorpus corpus) {
         Map<String, Object> s = RunOptions.settings(spec);
         s.put("mlp", mlp != null ? mlp : 4 * width);
         if (shards != null) {

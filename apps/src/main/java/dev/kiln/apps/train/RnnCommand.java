@@ -9,9 +9,12 @@ import dev.kiln.data.Dataset;
 import dev.kiln.nn.io.Safetensors;
 import dev.kiln.nn.loss.Losses;
 import dev.kiln.optim.Adam;
-import dev.kiln.optim.GradClip;
 import dev.kiln.optim.LrSchedule;
 import dev.kiln.optim.LrScheduler;
+import dev.kiln.optim.checkpoint.TrainingCheckpoint;
+import dev.kiln.optim.train.Trainer;
+import dev.kiln.optim.train.TrainingListener;
+import dev.kiln.optim.train.TrainingLoop;
 import dev.kiln.tensor.Tensor;
 import dev.kiln.tensor.TensorScope;
 import dev.kiln.tensor.random.Generator;
@@ -20,8 +23,8 @@ import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.LocalDateTime;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -80,15 +83,11 @@ public final class RnnCommand implements Callable<Integer> {
     @Option(names = "--seed", description = "Seed of the initial weights and the shuffling (default: ${DEFAULT-VALUE}).")
     long seed = 42;
 
-
-
     @Option(names = "--limit-train", paramLabel = "N", description = "Train on the first N training windows only (0: all).")
     int limitTrain;
 
-
     @Option(names = "--log-every", paramLabel = "STEPS", description = "Log line interval when stdout is not a terminal (default: ${DEFAULT-VALUE}).")
     int logEvery = 50;
-
 
     @Mixin
     RunOptions common = new RunOptions();
@@ -148,32 +147,81 @@ public final class RnnCommand implements Callable<Integer> {
     }
 
     private int train(HourlySeries data, PrintWriter stdout) throws IOException {
-        RunDirectory run = RunDirectory.create(common.out, "rnn", LocalDateTime.now());
+        TrainingRun run;
+        try {
+            run = TrainingRun.open(common, "rnn", 2);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage());
+        }
         Dataset<Tensor[]> train = data.train(limitTrain);
         Dataset<Tensor[]> validation = data.validation();
         Dataset<Tensor[]> test = data.test();
-        Files.writeString(run.config(), dev.kiln.data.io.JsonFiles.writePretty(settings(data, train.size())) + "\n");
+        Files.writeString(run.dir().config(), dev.kiln.data.io.JsonFiles.writePretty(settings(data, train.size())) + "\n");
 
         Generator g = new Generator(seed);
         Forecaster model = new Forecaster(cell, hidden, layers, g);
         Adam opt = Adam.adam(model.parameters(), lr);
         HourlySeries.Errors persistenceVal = data.persistence(data.trainEnd(), data.validationEnd());
         HourlySeries.Errors persistenceTest = data.persistence(data.validationEnd(), data.values().length);
-        try (DataLoader<Tensor[]> trainLoader = DataLoader.builder(train, Collate.stack())
+        try (run;
+                DataLoader<Tensor[]> trainLoader = DataLoader.builder(train, Collate.stack())
                         .batchSize(batchSize).shuffle(g.split()).prefetch(4).build();
                 DataLoader<Tensor[]> valLoader = DataLoader.builder(validation, Collate.stack()).batchSize(512).build();
-                DataLoader<Tensor[]> testLoader = DataLoader.builder(test, Collate.stack()).batchSize(512).build();
-                MetricsLog metrics = new MetricsLog(run.metrics())) {
+                DataLoader<Tensor[]> testLoader = DataLoader.builder(test, Collate.stack()).batchSize(512).build()) {
             int stepsPerEpoch = trainLoader.batchesPerEpoch();
             long totalSteps = (long) stepsPerEpoch * epochs;
             int total = (int) Math.min(Integer.MAX_VALUE, totalSteps);
             LrScheduler scheduler = new LrScheduler(opt,
                     schedule == ScheduleKind.cosine ? LrSchedule.cosine(total, 0) : LrSchedule.constant());
+            Trainer.Builder<Batch> trainerBuilder = Trainer.builder(opt,
+                    (Batch b) -> Losses.mseLoss(model.forward(Var.constant(b.get(0))), Var.constant(b.get(1)))).scheduler(scheduler);
+            Trainer<Batch> trainer = (clip > 0 ? trainerBuilder.maxGradNorm(clip) : trainerBuilder).build();
             ProgressLine progress = new ProgressLine(stdout, ProgressLine.stdoutIsTerminal(), logEvery, totalSteps,
                     epochs, "windows", trainFlopsPerWindow(cell, window, hidden, layers),
                     CnnCommand.PEAK_FLOPS_PER_THREAD * common.threads);
             TrainingPlot plot = new TrainingPlot("kiln train rnn: Seattle next-hour temperature",
                     "validation MAE (degrees)", "MAE (degrees)", 1, Math.max(1, Math.min(50, stepsPerEpoch / 4)));
+            long[] windows = {0};
+            double[] trainNanos = {0};
+            TrainingListener listener = new TrainingListener() {
+                @Override
+                public void onStep(Trainer.StepResult r, long epoch, List<?> micro, long dataNanos, long stepNanos,
+                        Map<String, Object> rec) {
+                    int size = ((Batch) micro.getFirst()).size();
+                    windows[0] += size;
+                    trainNanos[0] += stepNanos;
+                    rec.put("windows_per_s", round(size / (stepNanos / 1e9), 1));
+                    plot.addLoss(r.step() / (double) stepsPerEpoch, r.loss());
+                    progress.step(r.step(), (int) epoch, r.loss(), r.lr(), size);
+                }
+
+                @Override
+                public void onEpochEnd(long epoch, Map<String, Object> rec) {
+                    double mae = ((Number) rec.get("val_mae")).doubleValue();
+                    plot.addAccuracy(epoch + 1, mae);
+                    progress.println(String.format(Locale.ROOT,
+                            "epoch %d/%d: train loss %.4f, validation MAE %.3f RMSE %.3f (persistence %.3f / %.3f) (%.1fs)",
+                            epoch + 1, epochs, rec.get("train_loss"), mae, rec.get("val_rmse"), persistenceVal.mae(),
+                            persistenceVal.rmse(), rec.get("train_seconds")));
+                    try {
+                        plot.save(run.dir().plot()); // after every epoch, so an interrupted run still has its curves
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                }
+            };
+            TrainingLoop<Batch> loop = TrainingLoop.builder(trainer, new DataLoaderSource<>(trainLoader)).epochs(epochs)
+                    .evaluator(() -> evaluate(model, valLoader, data.std()).asMetrics("val_")).metrics(run.metrics())
+                    .listener(listener).checkpoints(new TrainingCheckpoint(model, opt).scheduler(scheduler), run.checkpoints())
+                    .checkpointEachEpoch(true).build();
+            run.start(loop, stdout);
+            for (Map<String, Object> rec : run.log().earlier()) { // the curves of the part before a resume
+                if ("step".equals(rec.get("kind"))) {
+                    plot.addLoss(((Number) rec.get("step")).doubleValue() / stepsPerEpoch, ((Number) rec.get("loss")).doubleValue());
+                } else if ("epoch".equals(rec.get("kind"))) {
+                    plot.addAccuracy(((Number) rec.get("epoch")).doubleValue() + 1, ((Number) rec.get("val_mae")).doubleValue());
+                }
+            }
             stdout.printf(Locale.ROOT, "kiln train rnn: %d hours (mean %.2f, std %.2f over the training hours);"
                     + " %d train / %d validation / %d test windows of %d hours%n",
                     data.values().length, data.mean(), data.std(), train.size(), validation.size(), test.size(), window);
@@ -181,71 +229,15 @@ public final class RnnCommand implements Callable<Integer> {
                     + " %d epochs = %d steps, clip %s, %d threads%n",
                     cell, layers, hidden, model.parameterCount(), lr, schedule, batchSize, epochs, totalSteps,
                     clip > 0 ? Double.toString(clip) : "off", common.threads);
-            stdout.println("run directory: " + run.path());
+            stdout.println("run directory: " + run.dir().path());
             stdout.flush();
 
-            long step = 0;
-            long windows = 0;
-            double trainNanos = 0;
             long runStart = System.nanoTime();
-            for (int epoch = 0; epoch < epochs; epoch++) {
-                model.train();
-                double epochLoss = 0;
-                double lastLr = scheduler.lr(0);
-                long epochStart = System.nanoTime();
-                for (Batch b : trainLoader) {
-                    long t0 = System.nanoTime();
-                    double loss;
-                    double stepLr = scheduler.lr(0);
-                    lastLr = stepLr;
-                    try (b; TensorScope _ = TensorScope.open()) {
-                        opt.zeroGrad();
-                        Var lossVar = Losses.mseLoss(model.forward(Var.constant(b.get(0))), Var.constant(b.get(1)));
-                        lossVar.backward();
-                        if (clip > 0) {
-                            GradClip.clipGradNorm(model.parameters(), clip);
-                        }
-                        opt.step();
-                        loss = lossVar.value().item();
-                    }
-                    scheduler.step();
-                    long t1 = System.nanoTime();
-                    step++;
-                    windows += b.size();
-                    trainNanos += t1 - t0;
-                    epochLoss += loss;
-                    Map<String, Object> rec = new LinkedHashMap<>();
-                    rec.put("kind", "step");
-                    rec.put("step", step);
-                    rec.put("epoch", epoch);
-                    rec.put("loss", loss);
-                    rec.put("lr", stepLr);
-                    rec.put("windows_per_s", round(b.size() / ((t1 - t0) / 1e9), 1));
-                    metrics.write(rec);
-                    plot.addLoss(step / (double) stepsPerEpoch, loss);
-                    progress.step(step, epoch, loss, stepLr, b.size());
-                }
-                double epochSeconds = (System.nanoTime() - epochStart) / 1e9;
-                Evaluation val = evaluate(model, valLoader, data.std());
-                plot.addAccuracy(epoch + 1, val.mae());
-                Map<String, Object> rec = new LinkedHashMap<>();
-                rec.put("kind", "epoch");
-                rec.put("step", step);
-                rec.put("epoch", epoch);
-                rec.put("train_loss", epochLoss / stepsPerEpoch);
-                rec.put("val_loss", val.loss());
-                rec.put("val_mae", val.mae());
-                rec.put("val_rmse", val.rmse());
-                rec.put("lr", lastLr);
-                rec.put("train_seconds", round(epochSeconds, 3));
-                metrics.write(rec);
-                progress.println(String.format(Locale.ROOT,
-                        "epoch %d/%d: train loss %.4f, validation MAE %.3f RMSE %.3f (persistence %.3f / %.3f) (%.1fs)",
-                        epoch + 1, epochs, epochLoss / stepsPerEpoch, val.mae(), val.rmse(), persistenceVal.mae(),
-                        persistenceVal.rmse(), epochSeconds));
-                plot.save(run.plot()); // after every epoch, so an interrupted run still has its curves
-            }
+            TrainingLoop.Result fit = loop.fit();
             progress.finish();
+            if (fit.reason() == TrainingLoop.StopReason.INTERRUPTED) {
+                return run.interrupted(fit, stdout, common.out);
+            }
             Evaluation result = evaluate(model, testLoader, data.std());
             double wallSeconds = (System.nanoTime() - runStart) / 1e9;
             Map<String, String> meta = new LinkedHashMap<>();
@@ -255,11 +247,11 @@ public final class RnnCommand implements Callable<Integer> {
             meta.put("input_std", Double.toString(data.std()));
             meta.put("test_mae", Double.toString(result.mae()));
             meta.put("test_rmse", Double.toString(result.rmse()));
-            Safetensors.saveModule(run.model(), model, meta);
+            Safetensors.saveModule(run.dir().model(), model, meta);
 
             Map<String, Object> summary = new LinkedHashMap<>();
             summary.put("kind", "summary");
-            summary.put("steps", step);
+            summary.put("steps", fit.steps());
             summary.put("epochs", epochs);
             summary.put("test_mae", result.mae());
             summary.put("test_rmse", result.rmse());
@@ -267,8 +259,8 @@ public final class RnnCommand implements Callable<Integer> {
             summary.put("persistence_test_rmse", persistenceTest.rmse());
             summary.put("test_loss", result.loss());
             summary.put("wall_seconds", round(wallSeconds, 3));
-            summary.put("train_windows_per_s", round(windows / (trainNanos / 1e9), 1));
-            metrics.write(summary);
+            summary.put("train_windows_per_s", round(windows[0] / (trainNanos[0] / 1e9), 1)); // this process's steps
+            run.write(summary);
 
             stdout.printf(Locale.ROOT, "done in %s: %d test hours, error in degrees%n",
                     ProgressLine.duration(wallSeconds), test.size());
@@ -277,10 +269,10 @@ public final class RnnCommand implements Callable<Integer> {
                     persistenceTest.rmse());
             stdout.printf(Locale.ROOT, "  improvement: MAE %.1f%%, RMSE %.1f%% lower than persistence%n",
                     100 * (1 - result.mae() / persistenceTest.mae()), 100 * (1 - result.rmse() / persistenceTest.rmse()));
-            stdout.println("metrics: " + run.metrics());
-            stdout.println("curves:  " + run.plot());
-            stdout.println("model:   " + run.model());
-            stdout.println("config:  " + run.config());
+            stdout.println("metrics: " + run.dir().metrics());
+            stdout.println("curves:  " + run.dir().plot());
+            stdout.println("model:   " + run.dir().model());
+            stdout.println("config:  " + run.dir().config());
             stdout.flush();
             return 0;
         } catch (UncheckedIOException e) {
@@ -289,7 +281,16 @@ public final class RnnCommand implements Callable<Integer> {
     }
 
     /** Mean normalised MSE, and MAE and RMSE in degrees, in eval mode without autograd. */
-    record Evaluation(double loss, double mae, double rmse) {}
+    record Evaluation(double loss, double mae, double rmse) {
+        /** The loop's metrics: {@code <prefix>loss}, {@code mae}, {@code rmse}, in that order. */
+        Map<String, Object> asMetrics(String prefix) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put(prefix + "loss", loss);
+            m.put(prefix + "mae", mae);
+            m.put(prefix + "rmse", rmse);
+            return m;
+        }
+    }
 
     private static Evaluation evaluate(Forecaster model, DataLoader<Tensor[]> loader, double std) {
         model.eval();

@@ -27,6 +27,10 @@ public final class RunOptions {
     @Option(names = "--config", paramLabel = "FILE", description = "Settings file (.json, or .yaml/.yml) keyed by option name; flags override it.")
     Path config;
 
+    @Option(names = "--resume", description = "Continue the run in --out from its newest checkpoint (same settings;"
+            + " the data order, generators, optimizer and schedule resume exactly).")
+    boolean resume;
+
     /** Applies {@code --config} (flags given on the command line win). */
     void applyConfig(CommandSpec spec) throws IOException {
         if (config != null) {
@@ -37,14 +41,14 @@ public final class RunOptions {
     /**
      * The settings a run records in config.json: every option of {@code spec} (flags, config file
      * and defaults already applied) keyed by its long name without dashes, in declaration order;
-     * help, version and {@code --config} itself left out. Numbers, booleans and strings stay as
+     * help, version, {@code --config} itself and {@code --resume} left out. Numbers, booleans and strings stay as
      * they are, enums by name, anything else (paths) as text. Callers add what the data decided.
      */
     static Map<String, Object> settings(CommandSpec spec) {
         Map<String, Object> s = new LinkedHashMap<>();
         for (OptionSpec o : spec.options()) {
             String name = o.longestName().replaceFirst("^-+", "");
-            if (o.usageHelp() || o.versionHelp() || name.equals("config")) {
+            if (o.usageHelp() || o.versionHelp() || name.equals("config") || name.equals("resume")) {
                 continue;
             }
             Object v = o.getValue();

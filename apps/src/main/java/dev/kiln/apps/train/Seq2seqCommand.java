@@ -1,36 +1,33 @@
 package dev.kiln.apps.train;
 
+import dev.kiln.apps.train.G2pPairs.Pair;
 import dev.kiln.data.io.AtomicFiles;
-import dev.kiln.autograd.NoGrad;
-import dev.kiln.autograd.Var;
 import dev.kiln.data.io.JsonFiles;
+import dev.kiln.data.vocab.TokenVocabulary;
 import dev.kiln.nn.io.Safetensors;
-import dev.kiln.nn.loss.Losses;
-import dev.kiln.nn.loss.Reduction;
 import dev.kiln.nn.transformer.EncoderDecoder;
 import dev.kiln.optim.Adam;
 import dev.kiln.optim.LrSchedule;
 import dev.kiln.optim.LrScheduler;
+import dev.kiln.optim.checkpoint.TrainingCheckpoint;
 import dev.kiln.optim.train.Trainer;
-import dev.kiln.tensor.Tensor;
-import dev.kiln.tensor.TensorScope;
+import dev.kiln.optim.train.TrainingListener;
+import dev.kiln.optim.train.TrainingLoop;
 import dev.kiln.tensor.random.Generator;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
-import java.time.LocalDateTime;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
-import java.util.TreeSet;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
@@ -45,7 +42,7 @@ import picocli.CommandLine.Spec;
  * loss is the per-phone cross-entropy of teacher-forced targets (padding ignored), optimised by
  * AdamW with linear warm-up and cosine decay, gradient norm clipped to 1. The validation loss is
  * logged every {@code --eval-every} steps; at the end the test words are decoded greedily and with
- * beam search ({@link SequenceSearch}) and scored ({@link G2pEvaluation}): phoneme error rate,
+ * beam search ({@link dev.kiln.nn.generate.SequenceSearch}) and scored ({@link G2pEvaluation}): phoneme error rate,
  * word error rate and BLEU over phone strings.
  */
 @Command(name = "seq2seq", mixinStandardHelpOptions = true, sortOptions = false,
@@ -117,7 +114,7 @@ public final class Seq2seqCommand implements Callable<Integer> {
     @Option(names = "--synthetic", paramLabel = "WORDS", description = "Train on a generated rule-based dictionary of this many words instead of CMUdict (no download).")
     int synthetic;
 
-    @Option(names = "--eval-every", paramLabel = "STEPS", description = "Validation interval (default: ${DEFAULT-VALUE}; also after the last step).")
+    @Option(names = "--eval-every", paramLabel = "STEPS", description = "Validation and checkpoint interval (default: ${DEFAULT-VALUE}; also after the last step).")
     int evalEvery = 250;
 
     @Option(names = "--beam", paramLabel = "N", description = "Beam width of the beam-search decoding (default: ${DEFAULT-VALUE}; 1 equals greedy).")
@@ -219,119 +216,97 @@ public final class Seq2seqCommand implements Callable<Integer> {
     /** The parsed dictionary, where it came from, and its split. */
     record Lexicon(Cmudict.Lexicon parsed, String source, Cmudict.Split split) {}
 
-    /** A training or validation pair: letter ids and phone ids (no begin/end tokens). */
-    record Pair(long[] letters, long[] phones) {}
-
-    /** Every pronunciation of every word as one pair. */
-    static List<Pair> pairs(List<Cmudict.Word> words, TokenVocabulary letters, TokenVocabulary phones) {
-        List<Pair> out = new ArrayList<>();
-        for (Cmudict.Word w : words) {
-            long[] src = G2pEvaluation.encodeSpelling(letters, w.spelling());
-            for (List<String> p : w.pronunciations()) {
-                out.add(new Pair(src, phones.encode(p)));
-            }
-        }
-        return out;
-    }
-
-    /** Source [B, S], decoder input [B, T] (begin token + phones) and targets [B, T] (phones + end token, padding ignored). */
-    static Tensor[] batch(List<Pair> pairs, int[] indices) {
-        long[][] src = new long[indices.length][];
-        long[][] in = new long[indices.length][];
-        long[][] out = new long[indices.length][];
-        for (int i = 0; i < indices.length; i++) {
-            Pair p = pairs.get(indices[i]);
-            src[i] = p.letters();
-            in[i] = new long[p.phones().length + 1];
-            in[i][0] = G2pEvaluation.BOS;
-            System.arraycopy(p.phones(), 0, in[i], 1, p.phones().length);
-            out[i] = java.util.Arrays.copyOf(p.phones(), p.phones().length + 1);
-            out[i][p.phones().length] = G2pEvaluation.EOS;
-        }
-        return new Tensor[] {Batches.padded(src, G2pEvaluation.PAD), Batches.padded(in, G2pEvaluation.PAD),
-            Batches.padded(out, Losses.IGNORE_INDEX)};
-    }
-
-    /** Mean cross-entropy per target phone (end token included, padding ignored). */
-    static Var loss(EncoderDecoder model, Tensor[] b, double labelSmoothing) {
-        Var logits = model.forward(b[0], b[1]);
-        return Losses.crossEntropy(logits.reshape(-1, model.config.tgtVocab()), b[2].reshape(-1), null, Losses.IGNORE_INDEX,
-                Reduction.MEAN, labelSmoothing);
-    }
-
-    EncoderDecoder.Config modelConfig(int letters, int phones, int maxLen) {
-        return new EncoderDecoder.Config(letters, phones, maxLen, width, heads, mlp != null ? mlp : 2 * width, encoderLayers,
-                decoderLayers, dropout, (int) G2pEvaluation.PAD);
-    }
-
-    /**
-     * Training FLOPs of one pair with {@code srcLen} letters and {@code tgtLen} decoder positions:
-     * 6 per weight per token it touches (encoder weights per letter; decoder self-attention, MLP
-     * and head per phone; cross-attention's query and output per phone and its key/value
-     * projections per letter), attention scores left out (short sequences).
-     */
-    static double trainFlopsPerPair(EncoderDecoder.Config c, double srcLen, double tgtLen) {
-        double d = c.dModel();
-        double ff = c.dFeedForward();
-        double enc = c.encoderLayers() * (4 * d * d + 2 * d * ff);
-        double decSelfMlp = c.decoderLayers() * (4 * d * d + 2 * d * ff + 2 * d * d);
-        double decCrossKv = c.decoderLayers() * 2 * d * d;
-        double head = d * c.tgtVocab();
-        return 6 * (enc * srcLen + decCrossKv * srcLen + (decSelfMlp + head) * tgtLen);
-    }
-
     private int train(Lexicon lex, PrintWriter stdout) throws IOException {
         Cmudict.Split split = lex.split();
-        TreeSet<String> chars = new TreeSet<>();
-        TreeSet<String> phoneSet = new TreeSet<>();
-        int maxSrc = 1;
-        int maxTgt = 1;
-        for (Cmudict.Word w : split.train()) {
-            w.spelling().codePoints().forEach(cp -> chars.add(Character.toString(cp)));
-            w.pronunciations().forEach(phoneSet::addAll);
-        }
-        for (List<Cmudict.Word> side : List.of(split.train(), split.validation(), split.test())) {
-            for (Cmudict.Word w : side) {
-                maxSrc = Math.max(maxSrc, w.spelling().length());
-                for (List<String> p : w.pronunciations()) {
-                    maxTgt = Math.max(maxTgt, p.size() + 1);
-                }
-            }
-        }
-        TokenVocabulary letters = new TokenVocabulary(LETTER_SPECIALS, chars, "<unk>");
-        TokenVocabulary phones = new TokenVocabulary(PHONE_SPECIALS, phoneSet, null);
-        List<Pair> train = pairs(split.train(), letters, phones);
-        List<Pair> val = pairs(split.validation(), letters, phones);
-        int maxLen = Math.max(maxSrc, maxTgt);
+        G2pPairs.Vocabularies vocabs = G2pPairs.Vocabularies.of(split, LETTER_SPECIALS, PHONE_SPECIALS);
+        TokenVocabulary letters = vocabs.letters();
+        TokenVocabulary phones = vocabs.phones();
+        int maxLen = vocabs.maxLen();
+        List<Pair> train = G2pPairs.pairs(split.train(), letters, phones);
+        List<Pair> val = G2pPairs.pairs(split.validation(), letters, phones);
 
-        RunDirectory run = RunDirectory.create(common.out, "seq2seq", LocalDateTime.now());
-        Map<String, Object> settings = settings(lex, letters, phones, train.size(), maxLen);
-        AtomicFiles.writeString(run.config(), JsonFiles.writePretty(settings) + "\n");
+        TrainingRun run;
+        try {
+            run = TrainingRun.open(common, "seq2seq", 2);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage());
+        }
+        AtomicFiles.writeString(run.dir().config(), JsonFiles.writePretty(settings(lex, letters, phones, train.size(), maxLen)) + "\n");
 
         Generator g = new Generator(seed);
         EncoderDecoder model = new EncoderDecoder(modelConfig(letters.size(), phones.size(), maxLen), g);
         Adam opt = Adam.adamW(model.parameters(), lr, weightDecay);
         int warm = Math.min(warmup, steps - 1);
         LrScheduler scheduler = new LrScheduler(opt, LrSchedule.warmupCosine(warm, steps, lr / 20));
-        Trainer<Tensor[]> trainer = Trainer.builder(opt, (Tensor[] b) -> loss(model, b, labelSmoothing))
+        Trainer<G2pPairs.Batch> trainer = Trainer.builder(opt, (G2pPairs.Batch b) -> G2pPairs.loss(model, b.tensors(), labelSmoothing))
                 .scheduler(scheduler).maxGradNorm(MAX_GRAD_NORM).build();
 
+        // epoch after epoch of length-bucketed batches from one seeded Random; a resume draws them again from its start
         int[] trainLengths = train.stream().mapToInt(p -> p.letters().length + p.phones().length).toArray();
-        Random order = new Random(seed ^ 0xba7c4L);
-        List<int[]> epochBatches = Batches.bucketed(trainLengths, batchSize, POOL_BATCHES, order);
-        int batchesPerEpoch = epochBatches.size();
+        PlannedEpochs<int[], G2pPairs.Batch> batches = new PlannedEpochs<>(() -> {
+            Random order = new Random(seed ^ 0xba7c4L);
+            return () -> Batches.bucketed(trainLengths, batchSize, POOL_BATCHES, order);
+        }, idx -> G2pPairs.Batch.of(train, idx), true);
+        int batchesPerEpoch = batches.currentPlan().size();
         int epochs = (int) Math.ceil((double) steps / batchesPerEpoch);
         List<int[]> valBatches = Batches.bucketed(val.stream().mapToInt(p -> p.letters().length + p.phones().length).toArray(),
                 batchSize, Integer.MAX_VALUE / Math.max(1, batchSize), new Random(0));
 
         double meanSrc = train.stream().mapToInt(p -> p.letters().length).average().orElse(1);
         double meanTgt = train.stream().mapToInt(p -> p.phones().length + 1).average().orElse(1);
-        double flops = trainFlopsPerPair(model.config, meanSrc, meanTgt);
-        try (MetricsLog metrics = new MetricsLog(run.metrics())) {
+        double flops = G2pPairs.trainFlopsPerPair(model.config, meanSrc, meanTgt);
+        try (run) {
             ProgressLine progress = new ProgressLine(stdout, ProgressLine.stdoutIsTerminal(), logEvery, steps, epochs, "words",
                     flops, PEAK_FLOPS_PER_THREAD * common.threads);
             LossCurvePlot plot = new LossCurvePlot("kiln train seq2seq: " + (synthetic > 0 ? "synthetic dictionary" : "CMUdict")
                     + ", letters to phones", Math.max(1, Math.min(25, steps / 10)));
+            double[] firstVal = {Double.NaN};
+            double[] trainNanos = {0};
+            long[] trainPairs = {0};
+            TrainingListener listener = new TrainingListener() {
+                @Override
+                public void onStep(Trainer.StepResult r, long epoch, List<?> micro, long dataNanos, long stepNanos,
+                        Map<String, Object> rec) {
+                    int pairs = ((G2pPairs.Batch) micro.getFirst()).pairs();
+                    trainNanos[0] += stepNanos;
+                    trainPairs[0] += pairs;
+                    rec.put("epoch", batches.epochIndex()); // one stream of batches; the epoch is the source's
+                    rec.put("grad_norm", round(r.gradNorm(), 4));
+                    rec.put("words_per_s", round(pairs / (stepNanos / 1e9), 1));
+                    plot.addTrain(r.step(), r.loss());
+                    progress.step(r.step(), (int) batches.epochIndex(), r.loss(), r.lr(), pairs);
+                }
+
+                @Override
+                public void onEvaluation(long step, Map<String, Object> m, Map<String, Object> rec) {
+                    double loss = ((Number) m.get("val_loss")).doubleValue();
+                    firstVal[0] = step == 0 ? loss : firstVal[0];
+                    plot.addValidation(step, loss);
+                    progress.println(String.format(Locale.ROOT, "step %d: validation loss %.4f", step, loss));
+                    try {
+                        AtomicFiles.write(run.dir().plot(), plot::save); // an interrupted run still has its curves
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                }
+            };
+            TrainingLoop<G2pPairs.Batch> loop = TrainingLoop.builder(trainer, batches).maxSteps(steps)
+                    .evaluator(() -> Map.of("val_loss", G2pPairs.validationLoss(model, val, valBatches))).evalEachEpoch(false)
+                    .evalAtStart(true).evalEverySteps(evalEvery).evalAtEnd(true).metrics(run.metrics()).listener(listener)
+                    .checkpoints(DropoutGenerators.register(new TrainingCheckpoint(model, opt).scheduler(scheduler), model),
+                            run.checkpoints())
+                    .checkpointEverySteps(evalEvery).build();
+            run.start(loop, stdout);
+            for (Map<String, Object> rec : run.log().earlier()) { // the curves of the part before a resume
+                long step = ((Number) rec.get("step")).longValue();
+                if ("step".equals(rec.get("kind"))) {
+                    plot.addTrain(step, ((Number) rec.get("loss")).doubleValue());
+                } else if ("eval".equals(rec.get("kind"))) {
+                    double loss = ((Number) rec.get("val_loss")).doubleValue();
+                    plot.addValidation(step, loss);
+                    firstVal[0] = step == 0 ? loss : firstVal[0];
+                }
+            }
             stdout.printf(Locale.ROOT, "kiln train seq2seq: %s: %d words kept (%d entries, %d dropped)%s; split %d train / %d"
                     + " validation / %d test words (%d training pairs); %d letters, %d phones%n",
                     lex.source(), lex.parsed().words().size(), lex.parsed().entries(), lex.parsed().droppedEntries(),
@@ -342,147 +317,58 @@ public final class Seq2seqCommand implements Callable<Integer> {
                     + " AdamW lr %.3g warm-up %d + cosine, batch %d, %d steps (%.2f epochs), %d threads%n",
                     model.parameterCount(), encoderLayers, decoderLayers, width, heads, model.config.dFeedForward(), maxLen, lr, warm,
                     batchSize, steps, (double) steps / batchesPerEpoch, common.threads);
-            stdout.println("run directory: " + run.path());
+            stdout.println("run directory: " + run.dir().path());
             stdout.flush();
 
-            double firstVal = validationLoss(model, val, valBatches);
-            writeEval(metrics, 0, firstVal);
-            plot.addValidation(0, firstVal);
-            progress.println(String.format(Locale.ROOT, "step 0: validation loss %.4f", firstVal));
-
             long runStart = System.nanoTime();
-            double trainNanos = 0;
-            long trainPairs = 0;
-            double lastVal = firstVal;
-            double lastLoss = Double.NaN;
-            int inEpoch = 0;
-            int epoch = 0;
-            for (long step = 1; step <= steps; step++) {
-                if (inEpoch == batchesPerEpoch) {
-                    epochBatches = Batches.bucketed(trainLengths, batchSize, POOL_BATCHES, order);
-                    inEpoch = 0;
-                    epoch++;
-                }
-                int[] idx = epochBatches.get(inEpoch++);
-                long t0 = System.nanoTime();
-                Tensor[] b = batch(train, idx);
-                Trainer.StepResult r;
-                try {
-                    r = trainer.step(List.<Tensor[]>of(b));
-                } finally {
-                    for (Tensor t : b) {
-                        t.close();
-                    }
-                }
-                long t1 = System.nanoTime();
-                trainNanos += t1 - t0;
-                trainPairs += idx.length;
-                lastLoss = r.loss();
-                Map<String, Object> rec = new LinkedHashMap<>();
-                rec.put("kind", "step");
-                rec.put("step", step);
-                rec.put("epoch", epoch);
-                rec.put("loss", r.loss());
-                rec.put("lr", r.lr());
-                rec.put("grad_norm", round(r.gradNorm(), 4));
-                rec.put("words_per_s", round(idx.length / ((t1 - t0) / 1e9), 1));
-                metrics.write(rec);
-                plot.addTrain(step, r.loss());
-                progress.step(step, epoch, r.loss(), r.lr(), idx.length);
-                if (step % evalEvery == 0 || step == steps) {
-                    lastVal = validationLoss(model, val, valBatches);
-                    writeEval(metrics, step, lastVal);
-                    plot.addValidation(step, lastVal);
-                    progress.println(String.format(Locale.ROOT, "step %d: validation loss %.4f", step, lastVal));
-                    savePlot(plot, run.plot()); // an interrupted run still has its curves
-                }
-            }
+            TrainingLoop.Result result = loop.fit();
             progress.finish();
-            savePlot(plot, run.plot());
+            if (result.reason() == TrainingLoop.StopReason.INTERRUPTED) {
+                return run.interrupted(result, stdout, common.out);
+            }
+            AtomicFiles.write(run.dir().plot(), plot::save);
             double trainSeconds = (System.nanoTime() - runStart) / 1e9;
-            double pairsPerSecond = trainPairs / (trainNanos / 1e9);
+            double pairsPerSecond = trainPairs[0] / (trainNanos[0] / 1e9); // this process's steps
+            double lastLoss = result.lastLoss();
+            double lastVal = result.lastEvaluation().get("val_loss") instanceof Number n ? n.doubleValue()
+                    : G2pPairs.validationLoss(model, val, valBatches); // resumed from the last step's checkpoint
 
             Map<String, String> meta = new LinkedHashMap<>();
             meta.put("model", "kiln train seq2seq: grapheme-to-phoneme EncoderDecoder on " + (synthetic > 0 ? "a synthetic dictionary" : "CMUdict"));
-            meta.put("config", JsonFiles.write(configJson(model.config)));
+            meta.put("config", JsonFiles.write(Seq2seqReport.configJson(model.config)));
             meta.put("letters", JsonFiles.write(letters.tokens()));
             meta.put("phones", JsonFiles.write(phones.tokens()));
             meta.put("keep_stress", Boolean.toString(keepStress));
-            Safetensors.saveModule(run.model(), model, meta);
+            Safetensors.saveModule(run.dir().model(), model, meta);
 
-            // ---------------------------------------------------------------- held-out evaluation
-            model.eval();
-            int maxSteps = maxLen - 1; // the begin token plus maxSteps tokens fill the position table
-            G2pEvaluation.Result greedy = G2pEvaluation.decode(model, letters, phones, split.test(),
-                    new G2pEvaluation.Settings(0, lengthAlpha, decodeBatch, maxSteps, true));
-            G2pEvaluation.Result beamResult = G2pEvaluation.decode(model, letters, phones, split.test(),
-                    new G2pEvaluation.Settings(beam, lengthAlpha, decodeBatch, maxSteps, true));
-            // What the decoder cache saves: greedy again on the first --cost-words test words, recomputing every prefix.
-            List<Cmudict.Word> costSubset = split.test().subList(0, Math.min(costWords, split.test().size()));
-            G2pEvaluation.Result cachedSubset = G2pEvaluation.decode(model, letters, phones, costSubset,
-                    new G2pEvaluation.Settings(0, lengthAlpha, decodeBatch, maxSteps, true));
-            G2pEvaluation.Result recomputed = G2pEvaluation.decode(model, letters, phones, costSubset,
-                    new G2pEvaluation.Settings(0, lengthAlpha, decodeBatch, maxSteps, false));
-            DecodingCost cost = DecodingCost.compare(cachedSubset, recomputed);
+            model.eval(); // the held-out words
+            G2pEvaluation.HeldOut heldOut = G2pEvaluation.heldOut(model, letters, phones, split.test(),
+                    new G2pEvaluation.Settings(beam, lengthAlpha, decodeBatch, maxLen - 1, true), costWords);
+            G2pEvaluation.Result greedy = heldOut.greedy();
+            G2pEvaluation.Result beamResult = heldOut.beam();
             double wallSeconds = (System.nanoTime() - runStart) / 1e9;
 
             for (G2pEvaluation.Result res : List.of(greedy, beamResult)) {
-                metrics.write(resultRecord(res));
+                run.write(Seq2seqReport.resultRecord(res));
             }
-            Map<String, Object> summary = new LinkedHashMap<>();
-            summary.put("kind", "summary");
-            summary.put("steps", (long) steps);
-            summary.put("train_loss", lastLoss);
-            summary.put("val_loss", lastVal);
-            summary.put("greedy_per", greedy.phonemeErrorRate());
-            summary.put("greedy_wer", greedy.wordErrorRate());
-            summary.put("greedy_bleu", greedy.bleu().score());
-            summary.put("beam_per", beamResult.phonemeErrorRate());
-            summary.put("beam_wer", beamResult.wordErrorRate());
-            summary.put("beam_bleu", beamResult.bleu().score());
-            summary.put("train_seconds", round(trainSeconds, 3));
-            summary.put("wall_seconds", round(wallSeconds, 3));
-            summary.put("train_words_per_s", round(pairsPerSecond, 1));
-            metrics.write(summary);
+            run.write(Seq2seqReport.summary(steps, lastLoss, lastVal, greedy, beamResult, trainSeconds, wallSeconds, pairsPerSecond));
 
-            Path report = run.path().resolve("report.json");
-            Path predictionsFile = run.path().resolve("predictions.tsv");
-            AtomicFiles.writeString(report, JsonFiles.writePretty(report(lex, model, greedy, beamResult, cost, lastLoss,
+            Path report = run.dir().path().resolve("report.json");
+            Path predictionsFile = run.dir().path().resolve("predictions.tsv");
+            AtomicFiles.writeString(report, JsonFiles.writePretty(Seq2seqReport.report(this, lex, model, greedy, beamResult, heldOut.cost(), lastLoss,
                     lastVal, trainSeconds, wallSeconds, pairsPerSecond)) + "\n");
-            AtomicFiles.writeString(predictionsFile, predictionsTsv(greedy, beamResult));
+            AtomicFiles.writeString(predictionsFile, Seq2seqReport.predictionsTsv(greedy, beamResult));
 
             stdout.printf(Locale.ROOT, "done in %s (training %s, %.0f words/s): train loss %.4f, validation loss %.4f (was %.4f)%n",
                     ProgressLine.duration(wallSeconds), ProgressLine.duration(trainSeconds), pairsPerSecond, lastLoss, lastVal,
-                    firstVal);
-            stdout.printf(Locale.ROOT, "held-out %d words (scored against the closest of their pronunciations):%n", split.test().size());
-            for (G2pEvaluation.Result res : List.of(greedy, beamResult)) {
-                stdout.printf(Locale.ROOT, "  %-7s  PER %6.2f%%  WER %6.2f%%  BLEU %6.2f  (%s; %.1f s, %.0f words/s)%n", res.method(),
-                        100 * res.phonemeErrorRate(), 100 * res.wordErrorRate(), res.bleu().score(), res.bleu(), res.seconds(),
-                        split.test().size() / res.seconds());
-            }
-            if (cost.words() > 0) {
-                stdout.printf(Locale.ROOT, "  decoder cache: greedy on %d words takes %.2f s cached, %.2f s recomputing every prefix"
-                    + " (%.1fx; %d vs %d decoder positions); outputs differ on %d words%n", cost.words(), cost.cachedSeconds(),
-                    cost.recomputeSeconds(), cost.recomputeSeconds() / cost.cachedSeconds(), cost.cachedPositions(),
-                    cost.recomputePositions(), cost.differingWords());
-            }
-            if (examples > 0) {
-                stdout.println("examples (word: reference | greedy | beam):");
-                for (int i = 0; i < Math.min(examples, split.test().size()); i++) {
-                    G2pEvaluation.Prediction gp = greedy.predictions().get(i);
-                    G2pEvaluation.Prediction bp = beamResult.predictions().get(i);
-                    stdout.printf(Locale.ROOT, "  %-16s %s | %s%s | %s%s%n", gp.word().spelling(),
-                            String.join(" / ", gp.word().pronunciations().stream().map(p -> String.join(" ", p)).toList()),
-                            String.join(" ", gp.phones()), gp.score().exact() ? "" : " (" + gp.score().edits() + ")",
-                            String.join(" ", bp.phones()), bp.score().exact() ? "" : " (" + bp.score().edits() + ")");
-                }
-            }
-            stdout.println("metrics:     " + run.metrics());
-            stdout.println("curves:      " + run.plot());
-            stdout.println("model:       " + run.model());
+                    firstVal[0]);
+            Seq2seqReport.print(stdout, split, greedy, beamResult, heldOut.cost(), examples);
+            stdout.println("metrics:     " + run.dir().metrics());
+            stdout.println("curves:      " + run.dir().plot());
+            stdout.println("model:       " + run.dir().model());
             stdout.println("report:      " + report);
             stdout.println("predictions: " + predictionsFile);
-            stdout.println("config:      " + run.config());
+            stdout.println("config:      " + run.dir().config());
             stdout.flush();
             return 0;
         } catch (UncheckedIOException e) {
@@ -490,169 +376,10 @@ public final class Seq2seqCommand implements Callable<Integer> {
         }
     }
 
-    /** Greedy decoding of the same words with and without the decoder cache. */
-    record DecodingCost(int words, double cachedSeconds, double recomputeSeconds, long cachedPositions, long recomputePositions,
-                        int differingWords) {
-        static DecodingCost compare(G2pEvaluation.Result cached, G2pEvaluation.Result recomputed) {
-            int differ = 0;
-            for (int i = 0; i < cached.predictions().size(); i++) {
-                differ += cached.predictions().get(i).phones().equals(recomputed.predictions().get(i).phones()) ? 0 : 1;
-            }
-            return new DecodingCost(cached.predictions().size(), cached.seconds(), recomputed.seconds(), cached.decoderTokens(),
-                    recomputed.decoderTokens(), differ);
-        }
-    }
 
-    private static void savePlot(LossCurvePlot plot, Path file) throws IOException {
-        AtomicFiles.write(file, plot::save);
-    }
-
-    /** Mean per-phone cross-entropy (no label smoothing) over all validation pairs. */
-    private static double validationLoss(EncoderDecoder model, List<Pair> val, List<int[]> batches) {
-        model.eval();
-        double sum = 0;
-        long tokens = 0;
-        try (NoGrad _ = NoGrad.enter()) {
-            for (int[] idx : batches) {
-                try (TensorScope _ = TensorScope.open()) {
-                    Tensor[] b = batch(val, idx);
-                    long n = 0;
-                    for (int i : idx) {
-                        n += val.get(i).phones().length + 1;
-                    }
-                    sum += loss(model, b, 0).value().item() * n;
-                    tokens += n;
-                }
-            }
-        } finally {
-            model.train();
-        }
-        return sum / tokens;
-    }
-
-    private static void writeEval(MetricsLog metrics, long step, double valLoss) {
-        Map<String, Object> rec = new LinkedHashMap<>();
-        rec.put("kind", "eval");
-        rec.put("step", step);
-        rec.put("val_loss", valLoss);
-        metrics.write(rec);
-    }
-
-    private static Map<String, Object> resultRecord(G2pEvaluation.Result r) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("kind", "test");
-        m.put("method", r.method());
-        m.putAll(resultJson(r));
-        return m;
-    }
-
-    private static Map<String, Object> resultJson(G2pEvaluation.Result r) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("words", r.errors().sequences());
-        m.put("per", r.phonemeErrorRate());
-        m.put("wer", r.wordErrorRate());
-        m.put("phone_edits", r.errors().edits());
-        m.put("reference_phones", r.errors().referenceTokens());
-        m.put("word_errors", r.errors().sequencesWithErrors());
-        m.put("bleu", r.bleu().score());
-        m.put("bleu_precisions", toList(r.bleu().precisions()));
-        m.put("bleu_bp", r.bleu().bp());
-        m.put("bleu_sys_len", r.bleu().sysLen());
-        m.put("bleu_ref_len", r.bleu().refLen());
-        m.put("decode_seconds", round(r.seconds(), 3));
-        m.put("decoder_tokens", r.decoderTokens());
-        m.put("generated_tokens", r.generatedTokens());
-        return m;
-    }
-
-    private static List<Object> toList(double[] xs) {
-        List<Object> out = new ArrayList<>();
-        for (double x : xs) {
-            out.add(x);
-        }
-        return out;
-    }
-
-    private Map<String, Object> report(Lexicon lex, EncoderDecoder model, G2pEvaluation.Result greedy, G2pEvaluation.Result beamRes,
-            DecodingCost decodingCost, double trainLoss, double valLoss, double trainSeconds, double wallSeconds, double pairsPerSecond) {
-        Map<String, Object> r = new LinkedHashMap<>();
-        Map<String, Object> data = new LinkedHashMap<>();
-        data.put("source", lex.source());
-        data.put("entries", lex.parsed().entries());
-        data.put("dropped_entries", lex.parsed().droppedEntries());
-        data.put("words", lex.parsed().words().size());
-        data.put("train_words", lex.split().train().size());
-        data.put("val_words", lex.split().validation().size());
-        data.put("test_words", lex.split().test().size());
-        data.put("keep_stress", keepStress);
-        data.put("scoring", "each test word's hypothesis against the closest of its pronunciations (fewest edits, the dictionary's"
-                + " first on ties); BLEU with all pronunciations as references, tokenize none");
-        r.put("data", data);
-        r.put("model", configJson(model.config));
-        r.put("parameters", model.parameterCount());
-        Map<String, Object> training = new LinkedHashMap<>();
-        training.put("steps", steps);
-        training.put("train_loss", trainLoss);
-        training.put("val_loss", valLoss);
-        training.put("train_seconds", round(trainSeconds, 3));
-        training.put("train_words_per_s", round(pairsPerSecond, 1));
-        training.put("threads", common.threads);
-        r.put("training", training);
-        Map<String, Object> results = new LinkedHashMap<>();
-        results.put("greedy", resultJson(greedy));
-        Map<String, Object> b = resultJson(beamRes);
-        b.put("beam", beam);
-        b.put("length_alpha", lengthAlpha);
-        results.put("beam", b);
-        r.put("results", results);
-        Map<String, Object> cost = new LinkedHashMap<>();
-        cost.put("words", decodingCost.words());
-        cost.put("greedy_cached_seconds", round(decodingCost.cachedSeconds(), 3));
-        cost.put("greedy_recompute_seconds", round(decodingCost.recomputeSeconds(), 3));
-        cost.put("cached_decoder_positions", decodingCost.cachedPositions());
-        cost.put("recompute_decoder_positions", decodingCost.recomputePositions());
-        cost.put("differing_words", decodingCost.differingWords());
-        r.put("decoder_cache", cost);
-        r.put("wall_seconds", round(wallSeconds, 3));
-        List<Object> ex = new ArrayList<>();
-        for (int i = 0; i < Math.min(examples, greedy.predictions().size()); i++) {
-            Map<String, Object> e = new LinkedHashMap<>();
-            e.put("word", greedy.predictions().get(i).word().spelling());
-            e.put("references", greedy.predictions().get(i).word().pronunciations().stream().map(p -> (Object) String.join(" ", p)).toList());
-            e.put("greedy", String.join(" ", greedy.predictions().get(i).phones()));
-            e.put("beam", String.join(" ", beamRes.predictions().get(i).phones()));
-            ex.add(e);
-        }
-        r.put("examples", ex);
-        return r;
-    }
-
-    private static String predictionsTsv(G2pEvaluation.Result greedy, G2pEvaluation.Result beamRes) {
-        StringBuilder sb = new StringBuilder("word\treferences\tgreedy\tgreedy_edits\tbeam\tbeam_edits\n");
-        for (int i = 0; i < greedy.predictions().size(); i++) {
-            G2pEvaluation.Prediction g = greedy.predictions().get(i);
-            G2pEvaluation.Prediction b = beamRes.predictions().get(i);
-            sb.append(g.word().spelling()).append('\t')
-                    .append(String.join(" / ", g.word().pronunciations().stream().map(p -> String.join(" ", p)).toList())).append('\t')
-                    .append(String.join(" ", g.phones())).append('\t').append(g.score().edits()).append('\t')
-                    .append(String.join(" ", b.phones())).append('\t').append(b.score().edits()).append('\n');
-        }
-        return sb.toString();
-    }
-
-    static Map<String, Object> configJson(EncoderDecoder.Config c) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("src_vocab", c.srcVocab());
-        m.put("tgt_vocab", c.tgtVocab());
-        m.put("max_len", c.maxLen());
-        m.put("width", c.dModel());
-        m.put("heads", c.nHeads());
-        m.put("mlp", c.dFeedForward());
-        m.put("encoder_layers", c.encoderLayers());
-        m.put("decoder_layers", c.decoderLayers());
-        m.put("dropout", c.dropout());
-        m.put("pad_id", c.padId());
-        return m;
+    EncoderDecoder.Config modelConfig(int letters, int phones, int maxLen) {
+        return new EncoderDecoder.Config(letters, phones, maxLen, width, heads, mlp != null ? mlp : 2 * width, encoderLayers,
+                decoderLayers, dropout, (int) G2pEvaluation.PAD);
     }
 
     private Map<String, Object> settings(Lexicon lex, TokenVocabulary letters, TokenVocabulary phones, int trainPairs, int maxLen) {

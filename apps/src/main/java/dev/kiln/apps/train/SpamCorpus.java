@@ -1,6 +1,7 @@
 package dev.kiln.apps.train;
 
 import dev.kiln.data.text.MailMessage;
+import dev.kiln.data.vocab.WordVocabulary;
 import dev.kiln.tensor.random.Generator;
 import java.io.IOException;
 import java.io.UncheckedIOException;

@@ -3,6 +3,7 @@ package dev.kiln.apps.train;
 import dev.kiln.data.io.JsonFiles;
 import dev.kiln.data.tokenize.BpeTokenizer;
 import dev.kiln.data.tokenize.BpeTrainer;
+import dev.kiln.data.vocab.CharVocabulary;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -4,6 +4,7 @@ import dev.kiln.autograd.NoGrad;
 import dev.kiln.autograd.Var;
 import dev.kiln.data.Dataset;
 import dev.kiln.data.tokenize.BpeTokenizer;
+import dev.kiln.data.vocab.CharVocabulary;
 import dev.kiln.nn.Module;
 import dev.kiln.nn.Sequential;
 import dev.kiln.nn.io.Safetensors;
@@ -142,7 +143,7 @@ public final class TrainedModels {
         List<BrownText.Document> docs = BrownText.read(dir, limitDocs);
         StringBuilder val = new StringBuilder();
         for (int i = 0; i < docs.size(); i++) {
-            if (GptCommand.Corpus.isValidationDocument(i, docs.size())) {
+            if (GptCorpus.isValidationDocument(i, docs.size())) {
                 val.append(docs.get(i).text()).append('\n');
             }
         }

@@ -1,6 +1,7 @@
 package dev.kiln.apps.train;
 
 import dev.kiln.autograd.Var;
+import dev.kiln.data.vocab.WordVocabulary;
 import dev.kiln.nn.Dropout;
 import dev.kiln.nn.Embedding;
 import dev.kiln.nn.LayerNorm;
@@ -90,5 +91,10 @@ final class TransformerClassifier extends Module {
     @Override
     protected String extraRepr() {
         return "masked mean pooling over " + config.maxLen() + " positions";
+    }
+
+    /** Training FLOPs per token: 6 per non-embedding weight plus 6·L·T·d for attention at mean batch length T. */
+    double trainFlopsPerToken(double meanLength) {
+        return 6.0 * nonEmbeddingParameters() + 6.0 * config.layers() * meanLength * config.width();
     }
 }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.kiln.apps.KilnCli;
 import dev.kiln.autograd.NoGrad;
 import dev.kiln.data.io.JsonFiles;
+import dev.kiln.data.vocab.WordVocabulary;
 import dev.kiln.nn.io.Safetensors;
 import dev.kiln.tensor.Tensor;
 import dev.kiln.tensor.random.Generator;
@@ -361,62 +362,6 @@ class ClassifyCommandTest {
             assertEquals(2, r.exitCode(), Arrays.toString(c) + ": " + r.err());
             assertTrue(r.err().contains("kiln train classify: " + c[2]), Arrays.toString(c) + ": " + r.err());
         }
-    }
-
-    @Test
-    void confusionCountsOnAHandCheckedCase() {
-        // actual:    1 1 1 1 1 0 0 0 0 0
-        // predicted: 1 1 1 0 0 1 0 0 0 0  -> tp 3, fn 2, fp 1, tn 4
-        ConfusionCounts c = ConfusionCounts.of(new int[] {1, 1, 1, 1, 1, 0, 0, 0, 0, 0}, new int[] {1, 1, 1, 0, 0, 1, 0, 0, 0, 0});
-        assertEquals(new ConfusionCounts(3, 1, 4, 2), c);
-        assertEquals(0.7, c.accuracy(), 1e-15);
-        assertEquals(0.75, c.precision(), 1e-15);
-        assertEquals(0.6, c.recall(), 1e-15);
-        assertEquals(2 * 0.75 * 0.6 / (0.75 + 0.6), c.f1(), 1e-15);
-        assertEquals(List.of(List.of(4L, 1L), List.of(2L, 3L)), c.matrix());
-        // nothing predicted positive: precision and F1 undefined, reported as 0 (sklearn's zero_division=0)
-        ConfusionCounts none = ConfusionCounts.of(new int[] {1, 0, 0}, new int[] {0, 0, 0});
-        assertEquals(0.0, none.precision());
-        assertEquals(0.0, none.recall());
-        assertEquals(0.0, none.f1());
-        assertEquals(2 / 3.0, none.accuracy(), 1e-15);
-        ConfusionCounts noPositives = ConfusionCounts.of(new int[] {0, 0}, new int[] {0, 0});
-        assertEquals(0.0, noPositives.recall(), "no actual positives: recall undefined, 0");
-    }
-
-    @Test
-    void confusionCountsAgreeWithTheSklearnCheckedMetricLibrary() {
-        java.util.SplittableRandom rnd = new java.util.SplittableRandom(11);
-        for (int trial = 0; trial < 200; trial++) {
-            int n = 1 + rnd.nextInt(30);
-            int[] actual = new int[n], predicted = new int[n];
-            for (int i = 0; i < n; i++) {
-                actual[i] = rnd.nextInt(2);
-                predicted[i] = rnd.nextInt(4) == 0 ? 1 - actual[i] : actual[i];
-            }
-            ConfusionCounts c = ConfusionCounts.of(actual, predicted);
-            var opts = dev.kiln.eval.metrics.PrecisionRecallOptions.defaults()
-                    .withZeroDivision(dev.kiln.eval.metrics.ZeroDivision.ZERO).withLabels(new int[] {0, 1});
-            var binary = dev.kiln.eval.metrics.ClassificationMetrics.averaged(actual, predicted,
-                    dev.kiln.eval.metrics.Average.BINARY, opts);
-            assertEquals(dev.kiln.eval.metrics.ClassificationMetrics.accuracy(actual, predicted), c.accuracy(), 1e-15);
-            assertEquals(binary.precision(), c.precision(), 1e-15, "precision, trial " + trial);
-            assertEquals(binary.recall(), c.recall(), 1e-15, "recall, trial " + trial);
-            assertEquals(binary.fscore(), c.f1(), 1e-15, "f1, trial " + trial);
-        }
-    }
-
-    @Test
-    void tokenizerAndVocabulary() {
-        assertEquals(List.of("re", ":", "free", "$", "1000", "!", "!", "mp3", "café", "中", "文", "x"),
-                WordVocabulary.tokenize("Re: FREE $1000!! mp3\tCafé 中文\n\u00a0x"));
-        WordVocabulary v = WordVocabulary.build(List.of(List.of("b", "a", "b", "c"), List.of("a", "b", "d")), 2, 10);
-        assertEquals(List.of("b", "a"), v.words(), "b (3) before a (2); c and d are rare");
-        assertArrayEquals(new long[] {2, 3, 1}, v.encode(List.of("b", "a", "zzz", "b"), 3), "cut to 3, unknown is 1");
-        assertArrayEquals(new long[] {WordVocabulary.UNKNOWN}, v.encode(List.of(), 3), "an empty text is one unknown token");
-        assertEquals(List.of("b"), WordVocabulary.build(List.of(List.of("b", "a", "b")), 1, 1).words(), "the most frequent only");
-        assertEquals(List.of("a", "b"), WordVocabulary.build(List.of(List.of("b", "a")), 1, 5).words(), "ties in string order");
-        assertEquals("x".repeat(WordVocabulary.MAX_WORD_LENGTH), WordVocabulary.tokenize("x".repeat(100)).getFirst());
     }
 
     @Test

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kiln.apps.KilnCli;
 import dev.kiln.data.io.JsonFiles;
+import dev.kiln.data.vocab.CharVocabulary;
 import dev.kiln.nn.io.Safetensors;
 import dev.kiln.nn.transformer.Gpt;
 import dev.kiln.tensor.random.Generator;
@@ -212,13 +213,5 @@ class GptCommandTest {
     void untagKeepsWordsOneSentencePerLine() {
         assertEquals("The jury said .\n1/2 of it ran\n",
                 BrownText.untag("\n\n\tThe/at jury/nn said/vbd ./.\n\n\n\t1/2/cd of/in it/pps ran/vbd\n"));
-    }
-
-    @Test
-    void vocabularyMapsRareAndUnseenCharactersToTheUnknownToken() {
-        CharVocabulary v = CharVocabulary.build("aab ba! ", 2);
-        assertEquals(List.of(" ", "a", "b"), v.characters());
-        assertArrayEquals(new long[] {2, 3, 0, 1, 0}, v.encode("ab! z"));
-        assertEquals("ab\uFFFD \uFFFD", v.decode(v.encode("ab! z")));
     }
 }

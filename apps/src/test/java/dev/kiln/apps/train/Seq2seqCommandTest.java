@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.kiln.apps.KilnCli;
 import dev.kiln.autograd.NoGrad;
 import dev.kiln.data.io.JsonFiles;
+import dev.kiln.nn.generate.EncoderDecoderScorer;
+import dev.kiln.nn.generate.SequenceSearch;
 import dev.kiln.nn.io.Safetensors;
 import dev.kiln.nn.transformer.EncoderDecoder;
 import dev.kiln.tensor.TensorScope;

@@ -56,6 +56,12 @@ public final class Trainer<B> {
      */
     public record StepResult(long step, double loss, double gradNorm, double lr, boolean applied) {}
 
+    /**
+     * Where the last step's time went, in nanoseconds: the loss functions (forward), the backward
+     * passes, and the rest (unscale, clip, optimizer and scheduler step, zeroing gradients).
+     */
+    public record Phases(long forwardNanos, long backwardNanos, long optimizerNanos) {}
+
     private final Optimizer optimizer;
     private final LossFunction<B> lossFunction;
     private final LrScheduler scheduler;
@@ -64,6 +70,7 @@ public final class Trainer<B> {
     private final LossScaling lossScaling;
     private final List<Var> params;
     private long step;
+    private Phases lastPhases = new Phases(0, 0, 0);
 
     private Trainer(Builder<B> b) {
         this.optimizer = b.optimizer;
@@ -149,9 +156,14 @@ public final class Trainer<B> {
         }
         optimizer.zeroGrad(true); // gradients left by the caller must not leak into this step
         double lossSum = 0;
+        long forwardNanos = 0;
+        long backwardNanos = 0;
         for (int i = 0; i < accumulationSteps; i++) {
             try (TensorScope _ = TensorScope.open()) {
+                long t0 = System.nanoTime();
                 Var loss = lossFunction.loss(microBatches.get(i));
+                long t1 = System.nanoTime();
+                forwardNanos += t1 - t0;
                 if (loss == null || loss.value().numel() != 1) {
                     throw new IllegalArgumentException("Trainer.step: the loss of micro-batch " + i
                             + " must be a single element, got " + (loss == null ? "null" : "shape " + loss.value().shape()));
@@ -160,8 +172,10 @@ public final class Trainer<B> {
                 // 1/N is exact for powers of two; otherwise one rounding per micro-batch, as in torch.
                 Var weighted = accumulationSteps == 1 ? loss : loss.mul(1.0 / accumulationSteps);
                 (lossScaling == null ? weighted : lossScaling.scale(weighted)).backward();
+                backwardNanos += System.nanoTime() - t1;
             }
         }
+        long t2 = System.nanoTime();
         if (lossScaling != null) {
             lossScaling.unscale(optimizer);
         }
@@ -180,6 +194,7 @@ public final class Trainer<B> {
         }
         optimizer.zeroGrad(true);
         step++;
+        lastPhases = new Phases(forwardNanos, backwardNanos, System.nanoTime() - t2);
         return new StepResult(step, lossSum / accumulationSteps, norm, lr, applied);
     }
 
@@ -194,6 +209,11 @@ public final class Trainer<B> {
             micro.add(batches.next());
         }
         return step(micro);
+    }
+
+    /** The time split of the last {@link #step} (zeros before the first). */
+    public Phases lastPhases() {
+        return lastPhases;
     }
 
     public int accumulationSteps() {

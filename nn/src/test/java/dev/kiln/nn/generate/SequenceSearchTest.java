@@ -1,4 +1,4 @@
-package dev.kiln.apps.train;
+package dev.kiln.nn.generate;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;

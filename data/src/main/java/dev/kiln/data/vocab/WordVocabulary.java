@@ -1,4 +1,4 @@
-package dev.kiln.apps.train;
+package dev.kiln.data.vocab;
 
 import java.util.ArrayList;
 import java.util.Collections;
@@ -12,11 +12,11 @@ import java.util.Map;
  * (words rarer than the cut-off in the training texts, or never seen there); ids 2.. are the kept
  * words, most frequent first (ties in string order). Immutable.
  */
-final class WordVocabulary {
-    static final int PAD = 0;
-    static final int UNKNOWN = 1;
+public final class WordVocabulary {
+    public static final int PAD = 0;
+    public static final int UNKNOWN = 1;
     /** Longer letter/digit runs (base64 blobs, hashes) are cut to this many characters: they are unknown words anyway. */
-    static final int MAX_WORD_LENGTH = 40;
+    public static final int MAX_WORD_LENGTH = 40;
 
     private final List<String> words; // words.get(id - 2)
     private final Map<String, Integer> ids = new HashMap<>();
@@ -34,7 +34,7 @@ final class WordVocabulary {
      * character ({@code "$"}, {@code "!"}, {@code "%"}: strong spam signals) is a token of its
      * own; whitespace separates and is dropped.
      */
-    static List<String> tokenize(String text) {
+    public static List<String> tokenize(String text) {
         List<String> out = new ArrayList<>();
         StringBuilder word = new StringBuilder();
         int i = 0;
@@ -66,7 +66,7 @@ final class WordVocabulary {
      * The words of {@code docs} (token lists) that occur at least {@code minCount} times, at most
      * {@code maxWords} of them (the most frequent).
      */
-    static WordVocabulary build(List<List<String>> docs, int minCount, int maxWords) {
+    public static WordVocabulary build(List<List<String>> docs, int minCount, int maxWords) {
         if (minCount < 1 || maxWords < 1) {
             throw new IllegalArgumentException("WordVocabulary.build: minCount and maxWords must be >= 1, got "
                     + minCount + " and " + maxWords);
@@ -92,12 +92,12 @@ final class WordVocabulary {
     }
 
     /** A vocabulary of exactly {@code words} (ids 2..), e.g. read back from a run. */
-    static WordVocabulary of(List<String> words) {
+    public static WordVocabulary of(List<String> words) {
         return new WordVocabulary(words);
     }
 
     /** Ids of the first {@code maxLength} tokens; an empty text gives one unknown token, so no row is all padding. */
-    long[] encode(List<String> tokens, int maxLength) {
+    public long[] encode(List<String> tokens, int maxLength) {
         int n = Math.min(tokens.size(), maxLength);
         if (n == 0) {
             return new long[] {UNKNOWN};
@@ -110,17 +110,17 @@ final class WordVocabulary {
     }
 
     /** The token of {@code id}: "<pad>", "<unk>" or a word. */
-    String word(long id) {
+    public String word(long id) {
         return id == PAD ? "<pad>" : id == UNKNOWN ? "<unk>" : words.get((int) id - 2);
     }
 
     /** Ids in use, padding and unknown included. */
-    int size() {
+    public int size() {
         return words.size() + 2;
     }
 
     /** The kept words, in id order (id 2 first). */
-    List<String> words() {
+    public List<String> words() {
         return Collections.unmodifiableList(words);
     }
 }

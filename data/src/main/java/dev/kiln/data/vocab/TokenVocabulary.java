@@ -1,4 +1,4 @@
-package dev.kiln.apps.train;
+package dev.kiln.data.vocab;
 
 import java.util.ArrayList;
 import java.util.Collection;
@@ -13,14 +13,14 @@ import java.util.TreeSet;
  * over phones (pad, begin, end); both put padding at id 0, since {@code EncoderDecoder} takes one
  * padding id for the source and the target.
  */
-final class TokenVocabulary {
+public final class TokenVocabulary {
     private final List<String> tokens;
     private final int specials;
     private final Map<String, Integer> ids = new HashMap<>();
     private final int unknownId;
 
     /** @param unknown the special token unknown symbols encode to, or null to refuse them */
-    TokenVocabulary(List<String> specials, Collection<String> symbols, String unknown) {
+    public TokenVocabulary(List<String> specials, Collection<String> symbols, String unknown) {
         this.tokens = new ArrayList<>(specials);
         this.specials = specials.size();
         for (String s : new TreeSet<>(symbols)) {
@@ -38,16 +38,16 @@ final class TokenVocabulary {
         this.unknownId = unknown == null ? -1 : ids.get(unknown);
     }
 
-    int size() {
+    public int size() {
         return tokens.size();
     }
 
     /** All tokens in id order, the specials first. */
-    List<String> tokens() {
+    public List<String> tokens() {
         return List.copyOf(tokens);
     }
 
-    int id(String token) {
+    public int id(String token) {
         Integer id = ids.get(token);
         if (id != null) {
             return id;
@@ -58,18 +58,18 @@ final class TokenVocabulary {
         return unknownId;
     }
 
-    String token(long id) {
+    public String token(long id) {
         if (id < 0 || id >= tokens.size()) {
             throw new IllegalArgumentException("TokenVocabulary: id " + id + " is out of range [0, " + tokens.size() + ")");
         }
         return tokens.get((int) id);
     }
 
-    boolean isSpecial(long id) {
+    public boolean isSpecial(long id) {
         return id >= 0 && id < specials;
     }
 
-    long[] encode(List<String> symbols) {
+    public long[] encode(List<String> symbols) {
         long[] out = new long[symbols.size()];
         for (int i = 0; i < out.length; i++) {
             out[i] = id(symbols.get(i));
@@ -78,7 +78,7 @@ final class TokenVocabulary {
     }
 
     /** The symbols of {@code ids}, special tokens left out. */
-    List<String> decode(long[] ids) {
+    public List<String> decode(long[] ids) {
         List<String> out = new ArrayList<>(ids.length);
         for (long id : ids) {
             if (!isSpecial(id)) {

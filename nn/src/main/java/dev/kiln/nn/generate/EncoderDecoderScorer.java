@@ -1,4 +1,4 @@
-package dev.kiln.apps.train;
+package dev.kiln.nn.generate;
 
 import dev.kiln.autograd.NoGrad;
 import dev.kiln.autograd.Var;
@@ -23,7 +23,7 @@ import java.util.Map;
  * Both give the same log-probabilities up to float rounding. Runs without a graph; the caller
  * puts the model in eval mode. Not thread-safe; close it to free the memory and caches.
  */
-final class EncoderDecoderScorer implements NextTokenScorer, AutoCloseable {
+public final class EncoderDecoderScorer implements NextTokenScorer, AutoCloseable {
     private final EncoderDecoder model;
     private final boolean cached;
     private final Tensor sources;
@@ -60,7 +60,7 @@ final class EncoderDecoderScorer implements NextTokenScorer, AutoCloseable {
      * @param neverEmitted tokens given log-probability -infinity (padding and the begin token: a
      *     decoder that emitted them would feed itself tokens it never saw in those places in training)
      */
-    EncoderDecoderScorer(EncoderDecoder model, long[][] sources, boolean cached, long... neverEmitted) {
+    public EncoderDecoderScorer(EncoderDecoder model, long[][] sources, boolean cached, long... neverEmitted) {
         if (sources.length == 0) {
             throw new IllegalArgumentException("EncoderDecoderScorer: need at least one source sequence");
         }
@@ -76,7 +76,7 @@ final class EncoderDecoderScorer implements NextTokenScorer, AutoCloseable {
         this.neverEmitted = neverEmitted.clone();
         int pad = model.config.padId();
         try (TensorScope scope = TensorScope.open(); NoGrad _ = NoGrad.enter()) {
-            this.sources = scope.keep(Batches.padded(sources, pad < 0 ? 0 : pad));
+            this.sources = scope.keep(padded(sources, pad < 0 ? 0 : pad));
             Tensor mask = model.paddingMask(this.sources);
             this.padding = mask == null ? null : scope.keep(mask);
             this.memory = scope.keep(model.encode(this.sources).value().contiguous());
@@ -93,8 +93,22 @@ final class EncoderDecoderScorer implements NextTokenScorer, AutoCloseable {
         return count;
     }
 
+    /** I64 [N, longest] with each row left-aligned and the rest filled with {@code pad}. */
+    private static Tensor padded(long[][] rows, long pad) {
+        int width = 1;
+        for (long[] r : rows) {
+            width = Math.max(width, r.length);
+        }
+        long[] flat = new long[rows.length * width];
+        Arrays.fill(flat, pad);
+        for (int i = 0; i < rows.length; i++) {
+            System.arraycopy(rows[i], 0, flat, i * width, rows[i].length);
+        }
+        return Tensor.fromArray(flat, rows.length, width);
+    }
+
     /** Target positions the decoder has computed so far (summed over calls): what the two modes differ in. */
-    long decoderTokens() {
+    public long decoderTokens() {
         return decoderTokens;
     }
 

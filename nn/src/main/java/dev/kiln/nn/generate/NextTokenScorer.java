@@ -1,4 +1,4 @@
-package dev.kiln.apps.train;
+package dev.kiln.nn.generate;
 
 /**
  * Log-probabilities of the next target token after prefixes of target tokens, each prefix
@@ -6,7 +6,7 @@ package dev.kiln.apps.train;
  * interface, so a model ({@link EncoderDecoderScorer}) and a hand-built table (in tests) are
  * searched by the same code.
  */
-interface NextTokenScorer {
+public interface NextTokenScorer {
     /** The size of the target vocabulary: the row length of {@link #nextLogProbs}. */
     int vocabSize();
 

@@ -1,4 +1,4 @@
-package dev.kiln.apps.train;
+package dev.kiln.data.vocab;
 
 import java.util.ArrayList;
 import java.util.Arrays;

@@ -1,4 +1,4 @@
-package dev.kiln.apps.train;
+package dev.kiln.nn.generate;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -21,7 +21,7 @@ import java.util.List;
  * decoding. Ties in ranking go to the earlier hypothesis, then the lower token id, as in greedy's
  * argmax.
  */
-final class SequenceSearch {
+public final class SequenceSearch {
     private SequenceSearch() {}
 
     /**
@@ -29,7 +29,7 @@ final class SequenceSearch {
      * log-probability (the end token's included), whether it ended with the end token, and the
      * length-normalised score the beam ranked it by.
      */
-    record Hypothesis(long[] tokens, double logProb, boolean finished, double score) {
+    public record Hypothesis(long[] tokens, double logProb, boolean finished, double score) {
         @Override
         public String toString() {
             return "Hypothesis" + Arrays.toString(tokens) + String.format(java.util.Locale.ROOT, "(logP %.4f, score %.4f%s)",
@@ -38,7 +38,7 @@ final class SequenceSearch {
     }
 
     /** The most likely token at every step, until the end token or {@code maxSteps} tokens; one result per source. */
-    static List<Hypothesis> greedy(NextTokenScorer scorer, long bos, long eos, int maxSteps) {
+    public static List<Hypothesis> greedy(NextTokenScorer scorer, long bos, long eos, int maxSteps) {
         checkArgs(scorer, maxSteps, 1);
         int n = scorer.sources();
         int v = scorer.vocabSize();
@@ -80,7 +80,7 @@ final class SequenceSearch {
     }
 
     /** Beam search with {@code beamSize} hypotheses and length-normalisation exponent {@code alpha}; one result per source. */
-    static List<Hypothesis> beam(NextTokenScorer scorer, long bos, long eos, int maxSteps, int beamSize, double alpha) {
+    public static List<Hypothesis> beam(NextTokenScorer scorer, long bos, long eos, int maxSteps, int beamSize, double alpha) {
         checkArgs(scorer, maxSteps, beamSize);
         if (!(alpha >= 0 && Double.isFinite(alpha))) {
             throw new IllegalArgumentException("SequenceSearch.beam: alpha must be a finite number >= 0, got " + alpha);
