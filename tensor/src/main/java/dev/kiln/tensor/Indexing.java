@@ -17,9 +17,8 @@ final class Indexing {
         }
     }
 
-    /** Every index value must be in [-size, size); negative values are rejected like torch's CPU ops. */
     /**
-     * Bounds check without copying the index to the host: one min and one max reduction on the
+     * Every index value must be in [0, size). Bounds check without copying the index to the host: one min and one max reduction on the
      * index's device, two scalars read back.
      */
     private static void checkRange(String op, Tensor index, int size, int dim) {

@@ -43,7 +43,7 @@ public final class VectorMath {
                 .fma(r, FloatVector.broadcast(x.species(), 0.49999988079071045f))
                 .fma(r, FloatVector.broadcast(x.species(), 1f))
                 .fma(r, FloatVector.broadcast(x.species(), 1f));
-        IntVector k = ((IntVector) t.reinterpretAsInts()).sub(SHIFTER_BITS); // n as an integer, in [-150, 128]
+        IntVector k = t.reinterpretAsInts().sub(SHIFTER_BITS); // n as an integer, in [-150, 128]
         IntVector k1 = k.lanewise(VectorOperators.ASHR, 1);
         IntVector k2 = k.sub(k1);
         FloatVector s1 = k1.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
