@@ -191,6 +191,35 @@ class CreationTest {
     }
 
     @Test
+    void randAtHalfPrecisionStaysBelowOne() {
+        // 2^20 draws: about 256 of the F32 draws lie above 1 - 2^-12 and round to 1.0 in F16, about
+        // 2048 above 1 - 2^-9 in BF16; each must become the largest half value below 1 instead.
+        int n = 1 << 20;
+        for (DType dtype : new DType[] {DType.F16, DType.BF16}) {
+            float largestBelowOne = dtype == DType.F16 ? 1 - 0x1p-11f : 1 - 0x1p-8f;
+            float[] half;
+            float[] f32;
+            try (Tensor h = Tensor.rand(new Generator(42), dtype, n);
+                 Tensor f = Tensor.rand(new Generator(42), DType.F32, n);
+                 Tensor fh = f.to(dtype)) {
+                half = h.toFloatArray();
+                f32 = fh.toFloatArray();
+            }
+            int carried = 0;
+            for (int i = 0; i < n; i++) {
+                assertTrue(half[i] >= 0 && half[i] < 1, dtype + " rand[" + i + "] = " + half[i]);
+                if (f32[i] == 1f) {
+                    carried++;
+                    assertEquals(largestBelowOne, half[i], dtype + " rand[" + i + "]");
+                } else {
+                    assertEquals(f32[i], half[i], dtype + " rand[" + i + "] is the F32 draw rounded");
+                }
+            }
+            assertTrue(carried > 0, dtype + ": the test must hit draws that round up to 1");
+        }
+    }
+
+    @Test
     void randintShapesAndErrors() {
         Generator gen = new Generator(7);
         try (Tensor t = Tensor.randint(gen, 0, 1, 2, 3)) {
