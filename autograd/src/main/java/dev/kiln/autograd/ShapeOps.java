@@ -140,11 +140,17 @@ final class ShapeOps {
         if (splitSize < 1) {
             throw new IllegalArgumentException("split: splitSize must be positive, got " + splitSize);
         }
+        if (a.value().rank() == 0) {
+            throw new IllegalArgumentException("split: cannot split a 0-dimensional tensor");
+        }
         int d = Shape.normalizeDim(dim, a.value().rank(), "split");
         int n = a.value().size(d);
         java.util.List<Var> pieces = new java.util.ArrayList<>();
         for (int at = 0; at < n; at += splitSize) {
             pieces.add(narrow(a, d, at, Math.min(splitSize, n - at)));
+        }
+        if (n == 0) {
+            pieces.add(narrow(a, d, 0, 0)); // torch: one empty piece, as Tensor.split
         }
         return pieces;
     }
@@ -154,9 +160,20 @@ final class ShapeOps {
         if (chunks < 1) {
             throw new IllegalArgumentException("chunk: chunks must be positive, got " + chunks);
         }
+        if (a.value().rank() == 0) {
+            throw new IllegalArgumentException("chunk: cannot chunk a 0-dimensional tensor");
+        }
         int d = Shape.normalizeDim(dim, a.value().rank(), "chunk");
         int n = a.value().size(d);
-        return split(a, Math.max(1, (n + chunks - 1) / chunks), d);
+        if (n == 0) {
+            // torch.chunk of an empty dim: `chunks` empty pieces, as Tensor.chunk
+            java.util.List<Var> pieces = new java.util.ArrayList<>();
+            for (int i = 0; i < chunks; i++) {
+                pieces.add(narrow(a, d, 0, 0));
+            }
+            return pieces;
+        }
+        return split(a, (n + chunks - 1) / chunks, d);
     }
 
     // squeeze() drops every size-1 dim: da = g reshaped back

@@ -19,6 +19,23 @@ class VarTest {
     }
 
     @Test
+    void splitAndChunkOfAnEmptyDimGiveTorchsPieces() {
+        // torch 1.13: zeros(0, 3).split(2, 0) is one [0, 3] piece, zeros(0, 3).chunk(3, 0) three;
+        // Var and Tensor must agree with it and with each other.
+        Var x = Var.leaf(Tensor.zeros(0, 3), true);
+        assertEquals(1, x.split(2, 0).size());
+        assertEquals(1, x.value().split(2, 0).size());
+        assertEquals(3, x.chunk(3, 0).size());
+        assertEquals(3, x.value().chunk(3, 0).size());
+        for (Var piece : x.chunk(3, 0)) {
+            assertArrayEquals(new int[] {0, 3}, piece.value().shape().toArray());
+        }
+        Var scalar = Var.leaf(Tensor.scalar(1f), true);
+        assertThrows(IllegalArgumentException.class, () -> scalar.split(1, 0));
+        assertThrows(IllegalArgumentException.class, () -> scalar.chunk(1, 0));
+    }
+
+    @Test
     void squareHasGradientTwoX() {
         Var x = param(1f, -2f, 3f);
         x.mul(x).sum().backward();

@@ -218,7 +218,15 @@ final class Indexing {
         }
         int d = Shape.normalizeDim(dim, x.rank(), "chunk");
         int n = x.size(d);
-        return split(x, Math.max(1, (n + chunks - 1) / chunks), d);
+        if (n == 0) {
+            // torch.chunk of an empty dim: `chunks` empty pieces (split gives one)
+            List<Tensor> parts = new ArrayList<>();
+            for (int i = 0; i < chunks; i++) {
+                parts.add(x.narrow(d, 0, 0));
+            }
+            return parts;
+        }
+        return split(x, (n + chunks - 1) / chunks, d);
     }
 
     static Tensor oneHot(Tensor indices, int numClasses) {
