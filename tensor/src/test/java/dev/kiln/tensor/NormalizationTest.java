@@ -12,6 +12,36 @@ import org.junit.jupiter.api.Test;
 class NormalizationTest {
 
     @Test
+    void layerNormParameterGradientsAreBitIdenticalRunToRun() {
+        // The weight and bias gradients sum per-chunk partials; they must be added in chunk order,
+        // not in the order threads finish (visible with three or more chunks, on machines with
+        // three or more cores).
+        int saved = dev.kiln.tensor.kernels.cpu.CpuParallel.threads();
+        dev.kiln.tensor.kernels.cpu.CpuParallel.setThreads(dev.kiln.tensor.kernels.cpu.CpuParallel.cores());
+        try {
+            Generator g = new Generator(5);
+            Tensor x = Tensor.randn(g, 4096, 64);
+            Tensor w = Tensor.randn(g, 64);
+            Tensor b = Tensor.randn(g, 64);
+            Tensor dy = Tensor.randn(g, 4096, 64);
+            Tensor.LayerNorm r = x.layerNorm(1, w, b, 1e-5);
+            float[][] first = null;
+            for (int run = 0; run < 20; run++) {
+                Tensor[] grads = Tensor.layerNormBackward(dy, x, 1, w, r.mean(), r.rstd(), true, true);
+                float[][] now = {grads[1].toFloatArray(), grads[2].toFloatArray()};
+                if (first == null) {
+                    first = now;
+                } else {
+                    org.junit.jupiter.api.Assertions.assertArrayEquals(first[0], now[0], 0f, "dweight, run " + run);
+                    org.junit.jupiter.api.Assertions.assertArrayEquals(first[1], now[1], 0f, "dbias, run " + run);
+                }
+            }
+        } finally {
+            dev.kiln.tensor.kernels.cpu.CpuParallel.setThreads(saved);
+        }
+    }
+
+    @Test
     void forwardAndBackwardMatchNaiveDoubleLoops() {
         Generator g = new Generator(3);
         int[][] shapes = {{4, 7}, {2, 3, 40}, {5, 2, 3, 33}};

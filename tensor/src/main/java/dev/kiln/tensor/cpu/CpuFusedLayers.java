@@ -7,6 +7,7 @@ import dev.kiln.tensor.Tensor;
 import dev.kiln.tensor.kernels.cpu.CpuParallel;
 import dev.kiln.tensor.kernels.cpu.LayerNormKernels;
 import dev.kiln.tensor.kernels.cpu.LstmCellKernels;
+import java.util.concurrent.ConcurrentSkipListMap;
 
 /**
  * Whole layers fused into one pass each, forward beside backward: layer norm and the elementwise
@@ -46,24 +47,26 @@ final class CpuFusedLayers {
         int wo = weight == null ? 0 : weight.offset();
         float[] dwTotal = dweight == null ? null : new float[d];
         float[] dbTotal = dbias == null ? null : new float[d];
-        Object lock = new Object();
-        // Each chunk accumulates dw/db privately, then adds them in under a lock: rows are split
-        // across threads, the parameter gradients are shared.
+        // Rows are split across threads, the parameter gradients are shared: each chunk sums dw/db
+        // privately, and the partial sums are added in chunk order afterwards, not in the order the
+        // threads finish, so a backward pass is bit-identical run to run.
+        ConcurrentSkipListMap<Integer, float[][]> partials = new ConcurrentSkipListMap<>();
         CpuParallel.forRange(rows, rowGrain(d), (s, e) -> {
             float[] dwPart = dwTotal == null ? null : new float[d];
             float[] dbPart = dbTotal == null ? null : new float[d];
             LayerNormKernels.backward(gs, go, xs, xo, ws, wo, ms, rs, d, s, e, dxs, dxo, dwPart, dbPart);
-            synchronized (lock) {
-                for (int i = 0; i < d; i++) {
-                    if (dwPart != null) {
-                        dwTotal[i] += dwPart[i];
-                    }
-                    if (dbPart != null) {
-                        dbTotal[i] += dbPart[i];
-                    }
+            partials.put(s, new float[][] {dwPart, dbPart});
+        });
+        for (float[][] part : partials.values()) {
+            for (int i = 0; i < d; i++) {
+                if (part[0] != null) {
+                    dwTotal[i] += part[0][i];
+                }
+                if (part[1] != null) {
+                    dbTotal[i] += part[1][i];
                 }
             }
-        });
+        }
         if (dweight != null) {
             System.arraycopy(dwTotal, 0, storage(dweight).floats(), dweight.offset(), d);
         }
