@@ -8,7 +8,11 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.kiln.tensor.DType;
+import dev.kiln.tensor.Device;
+import dev.kiln.tensor.DeviceScope;
 import dev.kiln.tensor.Tensor;
+import dev.kiln.tensor.checked.CheckedBackend;
 import java.lang.management.ManagementFactory;
 import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -114,6 +118,28 @@ class AnomalyModeTest {
     }
 
     @Test
+    void hugeButFiniteF64GradientsAreNotAnomalies() {
+        // (2e200)^2 overflows a double, so the sum-of-squares screen alone would call this gradient infinite.
+        Var x = Var.leaf(Tensor.fromArray(new double[] {1e200, -3}, DType.F64, 2), true);
+        try (AnomalyMode _ = Autograd.detectAnomaly()) {
+            x.mul(2.0).backward(Tensor.fromArray(new double[] {1e200, 1}, DType.F64, 2));
+        }
+        assertArrayEquals(new double[] {2e200, 2}, x.grad().toDoubleArray(), 0);
+        Var y = Var.leaf(Tensor.fromArray(new double[] {1e200}, DType.F64, 1), true);
+        try (AnomalyMode _ = Autograd.detectAnomaly()) {
+            Var loss = y.mul(1e200).sum(); // forward inf is allowed; the gradient 1e200 is finite
+            loss.backward();
+        }
+        assertArrayEquals(new double[] {1e200}, y.grad().toDoubleArray(), 0);
+        Var z = Var.leaf(Tensor.fromArray(new double[] {1e200, 0}, DType.F64, 2), true);
+        try (AnomalyMode _ = Autograd.detectAnomaly()) {
+            Var loss = z.sqrt().sum(); // sqrt's gradient: [5e-101, inf]
+            AnomalyException e = assertThrows(AnomalyException.class, loss::backward);
+            assertTrue(e.getMessage().startsWith("SqrtBackward produced inf"), e.getMessage());
+        }
+    }
+
+    @Test
     void forwardInfinitiesAreAllowedSoAMaskedSoftmaxTrains() {
         // A causal-style mask: -inf scores become zero probabilities, and every gradient is finite.
         Var scores = param(1f, 2f, 3f);
@@ -124,6 +150,22 @@ class AnomalyModeTest {
         }
         for (double g : scores.grad().toDoubleArray()) {
             assertTrue(Double.isFinite(g));
+        }
+    }
+
+    @Test
+    void checksRunOnTheTensorsDeviceWithoutReachingIntoItsMemory() {
+        // The checked device refuses any kernel call on storage it did not allocate, so a check that
+        // read elements on the host (or made a CPU temporary) would fail here instead.
+        Device device = CheckedBackend.install();
+        try (DeviceScope _ = DeviceScope.enter(device); AnomalyMode _ = Autograd.detectAnomaly()) {
+            Var x = param(-1f, 0f, 4f);
+            assertEquals(device, x.value().device());
+            AnomalyException forward = assertThrows(AnomalyException.class, () -> x.log());
+            assertEquals("log", forward.op());
+            Var loss = x.mul(x).sqrt().sum(); // sqrt(x^2) at x = 0: 1 / (2 sqrt(0)) = inf
+            AnomalyException backward = assertThrows(AnomalyException.class, loss::backward);
+            assertTrue(backward.getMessage().startsWith("SqrtBackward produced inf in gradient 0"), backward.getMessage());
         }
     }
 
@@ -152,19 +194,18 @@ class AnomalyModeTest {
     @Test
     void scopesNestAndRestoreTheStateTheyFound() {
         assertFalse(Autograd.isAnomalyEnabled());
-        try (AnomalyMode outer = Autograd.detectAnomaly()) {
-            assertTrue(Autograd.isAnomalyEnabled());
-            try (AnomalyMode inner = Autograd.detectAnomaly(false)) {
-                assertEquals(AnomalyMode.Setting.TRACE_ONLY, AnomalyMode.current());
-                Autograd.setDetectAnomaly(false);
-                assertFalse(Autograd.isAnomalyEnabled());
-            }
-            assertEquals(AnomalyMode.Setting.TRACE_AND_CHECK, AnomalyMode.current());
-            outer.close();
-            outer.close(); // a second close is a no-op
+        AnomalyMode outer = Autograd.detectAnomaly();
+        assertTrue(Autograd.isAnomalyEnabled());
+        try (AnomalyMode _ = Autograd.detectAnomaly(false)) {
+            assertEquals(AnomalyMode.Setting.TRACE_ONLY, AnomalyMode.current());
+            Autograd.setDetectAnomaly(false); // undone when the inner scope closes
             assertFalse(Autograd.isAnomalyEnabled());
         }
+        assertEquals(AnomalyMode.Setting.TRACE_AND_CHECK, AnomalyMode.current());
+        outer.close();
+        assertFalse(Autograd.isAnomalyEnabled());
         Autograd.setDetectAnomaly(true);
+        outer.close(); // a second close is a no-op: it does not restore "off" again
         assertTrue(Autograd.isAnomalyEnabled());
         try (AnomalyMode _ = Autograd.detectAnomaly(false)) {
             assertEquals(AnomalyMode.Setting.TRACE_ONLY, AnomalyMode.current());
@@ -174,7 +215,8 @@ class AnomalyModeTest {
 
     @Test
     void theModeIsPerThreadAndAScopeClosesOnlyOnItsOwnThread() throws Exception {
-        try (AnomalyMode scope = Autograd.detectAnomaly()) {
+        AnomalyMode scope = Autograd.detectAnomaly();
+        try {
             AtomicBoolean seenElsewhere = new AtomicBoolean(true);
             IllegalStateException[] closeError = new IllegalStateException[1];
             Thread t = new Thread(() -> {
@@ -191,7 +233,10 @@ class AnomalyModeTest {
             assertNotNull(closeError[0]);
             assertTrue(closeError[0].getMessage().contains("closed on thread"), closeError[0].getMessage());
             assertTrue(Autograd.isAnomalyEnabled());
+        } finally {
+            scope.close();
         }
+        assertFalse(Autograd.isAnomalyEnabled());
     }
 
     @Test
