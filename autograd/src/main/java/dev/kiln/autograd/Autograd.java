@@ -7,10 +7,37 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Functional entry points to the backward pass (torch's {@code torch.autograd} module).
+ * Functional entry points to the backward pass and its debugging mode (torch's {@code torch.autograd} module).
  */
 public final class Autograd {
     private Autograd() {}
+
+    /**
+     * torch.autograd.detect_anomaly: turns {@link AnomalyMode} on for this thread until the returned
+     * scope is closed. Ops record where they were created; a NaN in a forward output, or a NaN or
+     * infinity in a gradient, throws an {@link AnomalyException} naming the op. For debugging: slow.
+     */
+    public static AnomalyMode detectAnomaly() {
+        return AnomalyMode.enter(true);
+    }
+
+    /** {@link #detectAnomaly()}; with {@code checkNan} false, only creation traces are recorded (no checks). */
+    public static AnomalyMode detectAnomaly(boolean checkNan) {
+        return AnomalyMode.enter(checkNan);
+    }
+
+    /**
+     * torch.autograd.set_detect_anomaly: turns {@link AnomalyMode} (with NaN checks) on or off for
+     * this thread without a scope. An enclosing scope still restores its own state when it closes.
+     */
+    public static void setDetectAnomaly(boolean enabled) {
+        AnomalyMode.set(enabled, true);
+    }
+
+    /** True when anomaly mode is on for this thread (torch.is_anomaly_enabled). */
+    public static boolean isAnomalyEnabled() {
+        return AnomalyMode.current() != null;
+    }
 
     /**
      * The gradient of the single-element {@code output} with respect to each of {@code inputs}

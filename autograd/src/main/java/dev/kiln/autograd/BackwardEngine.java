@@ -52,6 +52,7 @@ final class BackwardEngine {
         List<Object> order = topologicalOrder(rootTargets);
         Map<Object, Boolean> needed = captured == null ? null : neededFor(order, captured);
         Map<Object, Tensor> pending = new IdentityHashMap<>();
+        boolean checkAnomalies = AnomalyMode.current() == AnomalyMode.Setting.TRACE_AND_CHECK;
         for (int i = 0; i < roots.size(); i++) {
             Tensor seed = seeds.get(i);
             DType want = roots.get(i).value().dtype();
@@ -95,6 +96,9 @@ final class BackwardEngine {
                         scope.keep(r);
                     }
                 }
+            }
+            if (checkAnomalies) {
+                AnomalyMode.checkBackward(node, gs);
             }
             for (int k = 0; k < n; k++) {
                 Object in = node.target(k);

@@ -43,6 +43,8 @@ final class Node {
     List<UnaryOperator<Tensor>> hooks;
     /** The Var whose gradient to keep when retainGrad() was called on it, else null. */
     Var retainTarget;
+    /** Where the op was called, recorded only in {@link AnomalyMode}; null otherwise. */
+    StackTraceElement[] creationTrace;
 
     Node(String op, Var[] inputs, Backward backward, Tensor output) {
         this.op = op;

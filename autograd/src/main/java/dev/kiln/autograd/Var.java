@@ -56,13 +56,22 @@ public final class Var {
 
     /**
      * The result of an op: records a node when grad mode is on and any input requires a gradient,
-     * else returns a plain constant. Every op family builds its results through this hook.
+     * else returns a plain constant. Every op family builds its results through this hook, which is
+     * also where {@link AnomalyMode} checks forward outputs and records creation traces.
      */
     static Var op(String name, Tensor value, Backward backward, Var... inputs) {
+        AnomalyMode.Setting anomaly = AnomalyMode.current();
+        if (anomaly == AnomalyMode.Setting.TRACE_AND_CHECK) {
+            AnomalyMode.checkForward(name, value, inputs);
+        }
         if (NoGrad.isGradEnabled()) {
             for (Var in : inputs) {
                 if (in.requiresGrad) {
-                    return new Var(value, true, new Node(name, inputs.clone(), backward, value));
+                    Node node = new Node(name, inputs.clone(), backward, value);
+                    if (anomaly != null) {
+                        node.creationTrace = AnomalyMode.creationTrace();
+                    }
+                    return new Var(value, true, node);
                 }
             }
         }
