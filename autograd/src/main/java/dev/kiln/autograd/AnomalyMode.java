@@ -2,6 +2,7 @@ package dev.kiln.autograd;
 
 import dev.kiln.tensor.DType;
 import dev.kiln.tensor.Tensor;
+import dev.kiln.tensor.ThreadSetting;
 import dev.kiln.tensor.TrainingOps;
 import java.util.Arrays;
 
@@ -45,15 +46,12 @@ public final class AnomalyMode implements AutoCloseable {
     /** What the mode does on a thread; null (no entry) means off. */
     enum Setting { TRACE_ONLY, TRACE_AND_CHECK }
 
-    private static final ThreadLocal<Setting> CURRENT = new ThreadLocal<>();
+    private static final ThreadSetting<Setting> CURRENT = new ThreadSetting<>("AnomalyMode", null);
 
-    private final Setting previous;
-    private final Thread owner = Thread.currentThread();
-    private boolean closed;
+    private final ThreadSetting<Setting>.Scope scope;
 
     private AnomalyMode(Setting setting) {
-        previous = CURRENT.get();
-        CURRENT.set(setting);
+        scope = CURRENT.enter(setting);
     }
 
     /**
@@ -66,11 +64,7 @@ public final class AnomalyMode implements AutoCloseable {
 
     /** Sets this thread's mode without a scope (torch.autograd.set_detect_anomaly). */
     static void set(boolean enabled, boolean checkNan) {
-        if (!enabled) {
-            CURRENT.remove();
-        } else {
-            CURRENT.set(checkNan ? Setting.TRACE_AND_CHECK : Setting.TRACE_ONLY);
-        }
+        CURRENT.set(!enabled ? null : checkNan ? Setting.TRACE_AND_CHECK : Setting.TRACE_ONLY);
     }
 
     /** This thread's setting, or null when anomaly mode is off. */
@@ -80,19 +74,7 @@ public final class AnomalyMode implements AutoCloseable {
 
     @Override
     public void close() {
-        if (closed) {
-            return;
-        }
-        if (Thread.currentThread() != owner) {
-            throw new IllegalStateException("AnomalyMode: closed on thread " + Thread.currentThread().getName()
-                    + " but entered on " + owner.getName());
-        }
-        closed = true;
-        if (previous == null) {
-            CURRENT.remove();
-        } else {
-            CURRENT.set(previous);
-        }
+        scope.close();
     }
 
     // ---------------------------------------------------------------- traces and checks (called by Var.op and BackwardEngine)

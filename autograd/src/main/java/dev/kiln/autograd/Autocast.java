@@ -1,6 +1,7 @@
 package dev.kiln.autograd;
 
 import dev.kiln.tensor.DType;
+import dev.kiln.tensor.ThreadSetting;
 
 /**
  * Automatic mixed precision (torch.autocast): inside a scope, ops that are fast and safe in half
@@ -25,19 +26,12 @@ import dev.kiln.tensor.DType;
  * <p>Per thread; scopes nest (the innermost wins); {@link #disabled()} turns it off inside a scope.
  */
 public final class Autocast implements AutoCloseable {
-    private static final ThreadLocal<DType> CURRENT = new ThreadLocal<>();
+    private static final ThreadSetting<DType> CURRENT = new ThreadSetting<>("Autocast", null);
 
-    private final DType previous;
-    private final Thread owner = Thread.currentThread();
-    private boolean closed;
+    private final ThreadSetting<DType>.Scope scope;
 
     private Autocast(DType dtype) {
-        previous = CURRENT.get();
-        if (dtype == null) {
-            CURRENT.remove();
-        } else {
-            CURRENT.set(dtype);
-        }
+        scope = CURRENT.enter(dtype);
     }
 
     /** Enters an autocast scope with {@code dtype} (F16 or BF16) as the low precision. */
@@ -60,18 +54,6 @@ public final class Autocast implements AutoCloseable {
 
     @Override
     public void close() {
-        if (closed) {
-            return;
-        }
-        if (Thread.currentThread() != owner) {
-            throw new IllegalStateException("Autocast: closed on thread " + Thread.currentThread().getName()
-                    + " but entered on " + owner.getName());
-        }
-        closed = true;
-        if (previous == null) {
-            CURRENT.remove();
-        } else {
-            CURRENT.set(previous);
-        }
+        scope.close();
     }
 }

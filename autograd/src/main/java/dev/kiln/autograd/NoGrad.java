@@ -1,5 +1,7 @@
 package dev.kiln.autograd;
 
+import dev.kiln.tensor.ThreadSetting;
+
 /**
  * A scope in which ops record no graph (torch.no_grad): results are plain values with
  * {@code requiresGrad() == false}, so inference and optimizer updates pin no saved tensors.
@@ -13,13 +15,12 @@ package dev.kiln.autograd;
  * <p>Per thread; scopes nest. Close on the thread that entered (try-with-resources does).
  */
 public final class NoGrad implements AutoCloseable {
-    private static final ThreadLocal<int[]> DEPTH = ThreadLocal.withInitial(() -> new int[1]);
+    private static final ThreadSetting<Boolean> GRAD_ENABLED = new ThreadSetting<>("NoGrad", Boolean.TRUE);
 
-    private final Thread owner = Thread.currentThread();
-    private boolean closed;
+    private final ThreadSetting<Boolean>.Scope scope;
 
     private NoGrad() {
-        DEPTH.get()[0]++;
+        scope = GRAD_ENABLED.enter(Boolean.FALSE);
     }
 
     /** Disables graph recording on this thread until the returned scope is closed. */
@@ -29,19 +30,11 @@ public final class NoGrad implements AutoCloseable {
 
     /** True when ops on this thread record a graph (no open {@link NoGrad} scope). */
     public static boolean isGradEnabled() {
-        return DEPTH.get()[0] == 0;
+        return GRAD_ENABLED.get();
     }
 
     @Override
     public void close() {
-        if (closed) {
-            return;
-        }
-        if (Thread.currentThread() != owner) {
-            throw new IllegalStateException("NoGrad: closed on thread " + Thread.currentThread().getName()
-                    + " but entered on " + owner.getName());
-        }
-        closed = true;
-        DEPTH.get()[0]--;
+        scope.close();
     }
 }

@@ -9,15 +9,12 @@ package dev.kiln.tensor;
  * when it was entered. Ops on existing tensors always run where their inputs are, scope or not.
  */
 public final class DeviceScope implements AutoCloseable {
-    private static final ThreadLocal<Device> CURRENT = new ThreadLocal<>();
+    private static final ThreadSetting<Device> CURRENT = new ThreadSetting<>("DeviceScope", Device.CPU);
 
-    private final Device previous;
-    private final Thread owner = Thread.currentThread();
-    private boolean closed;
+    private final ThreadSetting<Device>.Scope scope;
 
     private DeviceScope(Device device) {
-        previous = CURRENT.get();
-        CURRENT.set(device);
+        scope = CURRENT.enter(device);
     }
 
     /** Makes {@code device} the creation device of this thread until the scope closes. */
@@ -31,24 +28,11 @@ public final class DeviceScope implements AutoCloseable {
 
     /** The creation device of this thread. */
     public static Device current() {
-        Device d = CURRENT.get();
-        return d == null ? Device.CPU : d;
+        return CURRENT.get();
     }
 
     @Override
     public void close() {
-        if (closed) {
-            return;
-        }
-        if (Thread.currentThread() != owner) {
-            throw new IllegalStateException("DeviceScope: closed on thread " + Thread.currentThread().getName()
-                    + " but entered on " + owner.getName());
-        }
-        closed = true;
-        if (previous == null) {
-            CURRENT.remove();
-        } else {
-            CURRENT.set(previous);
-        }
+        scope.close();
     }
 }
