@@ -35,7 +35,11 @@ public enum AutocastPolicy {
             Map.entry("logSoftmax", FP32),
             Map.entry("layerNorm", FP32),
             Map.entry("crossEntropy", FP32),
-            Map.entry("mseLoss", FP32));
+            Map.entry("mseLoss", FP32),
+            Map.entry("l1Loss", FP32),
+            Map.entry("smoothL1Loss", FP32),
+            Map.entry("huberLoss", FP32),
+            Map.entry("binaryCrossEntropyWithLogits", FP32));
 
     /** The class of {@code op} (a Var or Functional method name); {@link #NONE} for ops not in the table. */
     public static AutocastPolicy of(String op) {

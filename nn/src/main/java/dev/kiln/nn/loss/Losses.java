@@ -247,7 +247,9 @@ public final class Losses {
     public static Var binaryCrossEntropyWithLogits(Var input, Var target, Tensor weight, Tensor posWeight,
                                                    Reduction reduction) {
         String op = "binaryCrossEntropyWithLogits";
-        difference(op, input, target); // shape check
+        difference(op, input, target); // shape and dtype checks
+        input = AutocastPolicy.cast(op, input); // FP32 under autocast, as torch's
+        target = AutocastPolicy.cast(op, target);
         Tensor v = input.value();
         DType dt = v.dtype();
         Tensor negative = v.lt(0.0);
@@ -287,8 +289,8 @@ public final class Losses {
             throw new IllegalArgumentException(op + ": input and target must be floating point, got "
                     + input.value().dtype() + " and " + target.value().dtype());
         }
-        // Every regression loss is in mseLoss's autocast class (FP32).
-        return AutocastPolicy.cast("mseLoss", input).sub(AutocastPolicy.cast("mseLoss", target));
+        // each regression loss has its own entry in the autocast table (all FP32, as torch's)
+        return AutocastPolicy.cast(op, input).sub(AutocastPolicy.cast(op, target));
     }
 
     private static Var reduce(Var elementwise, Reduction reduction) {
