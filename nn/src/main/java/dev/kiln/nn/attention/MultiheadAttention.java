@@ -189,6 +189,7 @@ public final class MultiheadAttention extends Module {
 
     /** Weight of projection {@code which} (0 = q, 1 = k, 2 = v): a slice of the packed in_proj_weight, or its own. */
     public Var projWeight(int which) {
+        checkWhich(which);
         if (inProjWeight != null) {
             return inProjWeight.narrow(0, which * embedDim, embedDim);
         }
@@ -197,7 +198,14 @@ public final class MultiheadAttention extends Module {
 
     /** Bias of projection {@code which} (0 = q, 1 = k, 2 = v), or null without biases. */
     public Var projBias(int which) {
+        checkWhich(which);
         return inProjBias == null ? null : inProjBias.narrow(0, which * embedDim, embedDim);
+    }
+
+    private static void checkWhich(int which) {
+        if (which < 0 || which > 2) {
+            throw new IllegalArgumentException("MultiheadAttention: projection index must be 0 (q), 1 (k) or 2 (v), got " + which);
+        }
     }
 
     /** [N, T, E] -> [N, H, T, E / H]. */
