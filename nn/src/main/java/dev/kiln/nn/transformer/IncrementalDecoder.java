@@ -204,9 +204,7 @@ public final class IncrementalDecoder implements AutoCloseable {
     private Var project(MultiheadAttention attn, Var x, int which) {
         int b = x.value().size(0);
         int t = x.value().size(1);
-        Var w = attn.inProjWeight.narrow(0, which * dModel, dModel);
-        Var bias = attn.inProjBias.narrow(0, which * dModel, dModel);
-        return Functional.linear(x, w, bias).reshape(b, t, heads, headDim).transpose(1, 2);
+        return Functional.linear(x, attn.projWeight(which), attn.projBias(which)).reshape(b, t, heads, headDim).transpose(1, 2);
     }
 
     @Override
