@@ -116,7 +116,7 @@ public abstract class Optimizer {
                     if (g == null) {
                         continue; // torch skips parameters without a gradient
                     }
-                    if (group.getBoolean(ParamGroup.MAXIMIZE)) {
+                    if (group.has(ParamGroup.MAXIMIZE) && group.getBoolean(ParamGroup.MAXIMIZE)) {
                         g = g.neg(); // torch's maximize negates the gradient first; negation is exact, so bit-identical
                     }
                     ParamState s = state.computeIfAbsent(p, k -> new ParamState());
