@@ -99,6 +99,29 @@ class OptimizerApiTest {
         assertArrayEquals(down.value().toFloatArray(), up.value().toFloatArray(), 0f);
     }
 
+    /** torch 1.13 ignores a group's initial_accumulator_value (it uses the constructor's); Kiln honours it. */
+    @Test
+    void adagradUsesEachGroupsInitialAccumulator() {
+        Generator gen = new Generator(7);
+        Var a = param(gen, 5);
+        Var b = param(gen, 5);
+        float[] a0 = a.value().toFloatArray();
+        float[] b0 = b.value().toFloatArray();
+        Tensor g = Tensor.randn(gen, 5);
+        Adagrad opt = Adagrad.builder(new ParamGroup(List.of(a)).initialAccumulatorValue(0.5), new ParamGroup(List.of(b)))
+                .lr(0.1).initialAccumulatorValue(2.0).build();
+        a.mul(Var.constant(g)).sum().backward();
+        b.mul(Var.constant(g)).sum().backward();
+        opt.step();
+        float[] gf = g.toFloatArray();
+        for (int i = 0; i < 5; i++) {
+            double wantA = a0[i] - 0.1 * gf[i] / (Math.sqrt(0.5 + (double) gf[i] * gf[i]) + 1e-10);
+            double wantB = b0[i] - 0.1 * gf[i] / (Math.sqrt(2.0 + (double) gf[i] * gf[i]) + 1e-10);
+            assertEquals(wantA, a.value().toFloatArray()[i], 1e-6 * (1 + Math.abs(wantA)), "group 0 element " + i);
+            assertEquals(wantB, b.value().toFloatArray()[i], 1e-6 * (1 + Math.abs(wantB)), "group 1 element " + i);
+        }
+    }
+
     @Test
     void aSecondSchedulerOnOneOptimizerIsRefused() {
         Optimizer opt = new SGD(List.of(param(new Generator(5), 2)), 0.1);
