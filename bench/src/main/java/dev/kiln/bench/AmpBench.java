@@ -4,7 +4,7 @@ import dev.kiln.autograd.Autocast;
 import dev.kiln.autograd.Var;
 import dev.kiln.nn.loss.Losses;
 import dev.kiln.nn.transformer.Gpt;
-import dev.kiln.optim.Adam;
+import dev.kiln.optim.AdamW;
 import dev.kiln.optim.Optimizer;
 import dev.kiln.optim.amp.DynamicLossScaler;
 import dev.kiln.tensor.DType;
@@ -55,7 +55,7 @@ public final class AmpBench implements Callable<Integer> {
 
     private void run(DType precision) {
         Gpt gpt = new Gpt(new Gpt.Config(VOCAB, CONTEXT, 4, 128, 4, 4, 512, false, true), new Generator(1));
-        Optimizer opt = Adam.adamW(gpt.parameters(), 3e-4, 0.1);
+        Optimizer opt = AdamW.builder(gpt.parameters()).lr(3e-4).weightDecay(0.1).build();
         DynamicLossScaler scaler = precision == DType.F16 ? new DynamicLossScaler() : null;
         Generator data = new Generator(2);
         Tensor tokens = Tensor.randint(data, 0, VOCAB, BATCH, CONTEXT + 1);

@@ -14,6 +14,7 @@ import dev.kiln.nn.recurrent.LSTM;
 import dev.kiln.nn.recurrent.RecurrentOptions;
 import dev.kiln.nn.transformer.Gpt;
 import dev.kiln.optim.Adam;
+import dev.kiln.optim.AdamW;
 import dev.kiln.optim.Optimizer;
 import dev.kiln.optim.SGD;
 import dev.kiln.tensor.Tensor;
@@ -178,7 +179,7 @@ public final class TrainBench implements Callable<Integer> {
     private static Workload gpt(boolean train) {
         Generator g = new Generator(1);
         Gpt model = new Gpt(new Gpt.Config(96, 128, 4, 128, 4, 4, 512, false, true), g);
-        Optimizer opt = Adam.adamW(model.parameters(), 3e-4, 0.1);
+        Optimizer opt = AdamW.builder(model.parameters()).lr(3e-4).weightDecay(0.1).build();
         Tensor tokens = Tensor.randint(g, 0, 96, 16, 129);
         Tensor x = tokens.narrow(1, 0, 128).contiguous();
         Tensor y = tokens.narrow(1, 1, 128).contiguous().reshape(16 * 128);
@@ -201,7 +202,7 @@ public final class TrainBench implements Callable<Integer> {
         Sequential model = new Sequential(new Conv2d(1, 32, 3, 1, 0, 1, 1, true, g), Activation.relu(), Pool2d.max(2),
                 new Conv2d(32, 64, 3, 1, 0, 1, 1, true, g), Activation.relu(), Pool2d.max(2), new Flatten(),
                 new Linear(1600, 128, true, g), Activation.relu(), new Linear(128, 10, true, g));
-        Optimizer opt = new SGD(model.parameters(), 0.01, 0.9, 0);
+        Optimizer opt = SGD.builder(model.parameters()).lr(0.01).momentum(0.9).weightDecay(0).build();
         Tensor x = Tensor.randn(g, 64, 1, 28, 28);
         Tensor y = Tensor.randint(g, 0, 10, 64);
         return new Workload("images/s", 64, () -> {
@@ -219,7 +220,7 @@ public final class TrainBench implements Callable<Integer> {
         Linear head = new Linear(64, 1, true, g);
         List<Var> params = new ArrayList<>(lstm.parameters());
         params.addAll(head.parameters());
-        Optimizer opt = Adam.adam(params, 1e-3);
+        Optimizer opt = new Adam(params, 1e-3);
         Tensor x = Tensor.randn(g, 64, 48, 1);
         Tensor y = Tensor.randn(g, 64, 1);
         return new Workload("sequences/s", 64, () -> {

@@ -1,18 +1,145 @@
 package dev.kiln.optim;
 
+import java.util.Arrays;
+import java.util.List;
+import java.util.OptionalDouble;
+
 /**
- * A learning-rate schedule as a pure function of the step: the multiplier of a group's base
- * learning rate after {@code step} scheduler steps (0 = before the first). Pure functions make
- * checkpoints trivial (the step count is the whole state) and match torch's closed forms
- * (StepLR, MultiStepLR, ExponentialLR, CosineAnnealingLR, OneCycleLR).
+ * A learning-rate schedule as a pure function of the step: a group's learning rate after
+ * {@code step} scheduler steps (0 = before the first) from its base learning rate. Pure functions
+ * make checkpoints trivial (the step count is the whole state) and match torch's closed forms
+ * (StepLR, MultiStepLR, ExponentialLR, CosineAnnealingLR, LinearLR, {@link OneCycle}).
+ *
+ * <p>Schedules combine instead of overwriting each other: {@link #chain} applies several in the
+ * same step (torch's ChainedScheduler) and {@link #sequential} switches from one to the next at
+ * milestones (torch's SequentialLR). One {@link LrScheduler} drives one optimizer.
  */
 @FunctionalInterface
 public interface LrSchedule {
     /** The learning rate at {@code step} for a group whose initial learning rate is {@code baseLr}. */
     double lr(double baseLr, long step);
 
+    /**
+     * The momentum (SGD, RMSprop) or beta1 (Adam, AdamW) the schedule sets at {@code step}, if it
+     * cycles momentum ({@link OneCycle}); empty for schedules that leave momentum alone.
+     */
+    default OptionalDouble momentum(long step) {
+        return OptionalDouble.empty();
+    }
+
+    /**
+     * torch ChainedScheduler: every schedule acts in the same step, each on the learning rate the
+     * previous one produced ({@code last(...second(first(base, t), t)..., t)}). For the
+     * multiplicative schedules (step, multiStep, exponential, linear) that is the product of their
+     * factors, which is what torch's chainable updates compute; the momentum is the last one set.
+     */
+    static LrSchedule chain(LrSchedule... schedules) {
+        if (schedules.length == 0) {
+            throw new IllegalArgumentException("chain: needs at least one schedule, got none");
+        }
+        LrSchedule[] parts = schedules.clone();
+        return new LrSchedule() {
+            @Override
+            public double lr(double baseLr, long step) {
+                double lr = baseLr;
+                for (LrSchedule s : parts) {
+                    lr = s.lr(lr, step);
+                }
+                return lr;
+            }
+
+            @Override
+            public OptionalDouble momentum(long step) {
+                OptionalDouble m = OptionalDouble.empty();
+                for (LrSchedule s : parts) {
+                    OptionalDouble here = s.momentum(step);
+                    if (here.isPresent()) {
+                        m = here;
+                    }
+                }
+                return m;
+            }
+        };
+    }
+
+    /**
+     * torch SequentialLR: {@code schedules.get(i)} runs from milestone {@code i-1} (0 for the first)
+     * and restarts from the group's base lr at its own step 0, as torch's {@code step(0)} does.
+     * {@code milestones} are strictly increasing and one fewer than the schedules.
+     */
+    static LrSchedule sequential(List<LrSchedule> schedules, int... milestones) {
+        if (schedules.size() != milestones.length + 1) {
+            throw new IllegalArgumentException("sequential: expects one more schedule than milestones, got "
+                    + schedules.size() + " schedules and milestones " + Arrays.toString(milestones));
+        }
+        for (int i = 0; i < milestones.length; i++) {
+            if (milestones[i] < 1 || (i > 0 && milestones[i] <= milestones[i - 1])) {
+                throw new IllegalArgumentException("sequential: milestones must be positive and strictly increasing, got "
+                        + Arrays.toString(milestones));
+            }
+        }
+        LrSchedule[] parts = schedules.toArray(new LrSchedule[0]);
+        int[] ms = milestones.clone();
+        return new LrSchedule() {
+            private int active(long step) {
+                int i = 0;
+                while (i < ms.length && step >= ms[i]) { // bisect_right
+                    i++;
+                }
+                return i;
+            }
+
+            private long local(int i, long step) {
+                return i == 0 ? step : step - ms[i - 1];
+            }
+
+            @Override
+            public double lr(double baseLr, long step) {
+                int i = active(step);
+                return parts[i].lr(baseLr, local(i, step));
+            }
+
+            @Override
+            public OptionalDouble momentum(long step) {
+                int i = active(step);
+                return parts[i].momentum(local(i, step));
+            }
+        };
+    }
+
+    /**
+     * torch LinearLR: the factor of the base lr moves linearly from {@code startFactor} to
+     * {@code endFactor} over {@code totalIters} steps, then stays.
+     */
+    static LrSchedule linear(double startFactor, double endFactor, int totalIters) {
+        if (!(startFactor > 0 && startFactor <= 1) || !(endFactor >= 0 && endFactor <= 1)) {
+            throw new IllegalArgumentException("linear: need 0 < startFactor <= 1 and 0 <= endFactor <= 1, got "
+                    + startFactor + " and " + endFactor);
+        }
+        if (totalIters < 1) {
+            throw new IllegalArgumentException("linear: totalIters must be positive, got " + totalIters);
+        }
+        return (base, step) -> base * (startFactor + (endFactor - startFactor) * Math.min(totalIters, step) / totalIters);
+    }
+
+    /** torch LinearLR's defaults: from a third of the base lr up to all of it over 5 steps. */
+    static LrSchedule linear() {
+        return linear(1.0 / 3, 1.0, 5);
+    }
+
     static LrSchedule constant() {
         return (base, step) -> base;
+    }
+
+    /** torch ConstantLR: {@code base * factor} for the first {@code totalIters} steps, then {@code base}. */
+    static LrSchedule constant(double factor, int totalIters) {
+        if (!(factor >= 0 && factor <= 1)) {
+            throw new IllegalArgumentException("constant: factor must be in [0, 1], got " + factor);
+        }
+        if (totalIters < 0) {
+            throw new IllegalArgumentException("constant: totalIters must be >= 0, got " + totalIters);
+        }
+        return (base, step) -> step < totalIters ? base * factor : base;
     }
 
     /** torch StepLR: {@code base * gamma^(step / stepSize)}. */
@@ -26,7 +153,7 @@ public interface LrSchedule {
     /** torch MultiStepLR: multiplied by gamma at each milestone reached. */
     static LrSchedule multiStep(int[] milestones, double gamma) {
         int[] ms = milestones.clone();
-        java.util.Arrays.sort(ms);
+        Arrays.sort(ms);
         return (base, step) -> {
             int passed = 0;
             for (int m : ms) {
@@ -71,35 +198,5 @@ public interface LrSchedule {
             double progress = (double) (step - warmupSteps) / (totalSteps - warmupSteps);
             return minLr + (base - minLr) * 0.5 * (1 + Math.cos(Math.PI * progress));
         };
-    }
-
-    /**
-     * torch OneCycleLR with cosine annealing and the default three-phase off: from
-     * {@code maxLr / divFactor} up to maxLr over {@code pctStart * totalSteps - 1} steps, then down to
-     * {@code initial / finalDivFactor} at step {@code totalSteps - 1}. The group's base lr is ignored
-     * (OneCycle defines its own), as in torch.
-     */
-    static LrSchedule oneCycle(double maxLr, int totalSteps, double pctStart, double divFactor, double finalDivFactor) {
-        if (totalSteps < 2 || !(pctStart > 0 && pctStart < 1)) {
-            throw new IllegalArgumentException("oneCycle: need totalSteps >= 2 and 0 < pctStart < 1, got " + totalSteps
-                    + " and " + pctStart);
-        }
-        double initial = maxLr / divFactor;
-        double min = initial / finalDivFactor;
-        double upEnd = pctStart * totalSteps - 1;
-        double downEnd = totalSteps - 1;
-        return (base, step) -> {
-            if (step > totalSteps) { // torch raises from the (totalSteps + 1)-th step on
-                throw new IllegalStateException("oneCycle: stepped " + step + " times, beyond totalSteps " + totalSteps);
-            }
-            if (step <= upEnd) {
-                return annealCos(initial, maxLr, step / upEnd);
-            }
-            return annealCos(maxLr, min, (step - upEnd) / (downEnd - upEnd));
-        };
-    }
-
-    private static double annealCos(double start, double end, double pct) {
-        return end + (start - end) / 2.0 * (Math.cos(Math.PI * pct) + 1);
     }
 }

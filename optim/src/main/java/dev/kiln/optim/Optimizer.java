@@ -6,10 +6,12 @@ import dev.kiln.tensor.DeviceScope;
 import dev.kiln.tensor.Tensor;
 import dev.kiln.tensor.TensorScope;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BiConsumer;
 
 /**
  * Base of every optimizer (torch.optim.Optimizer): parameter groups, per-parameter state tensors,
@@ -19,6 +21,11 @@ import java.util.Map;
  * <p>State tensors (momentum buffers, moment estimates) are F32 and contiguous, created on the
  * parameter's device on its first step; they escape any {@link TensorScope} a training step runs in. Parameters
  * are updated in place, so models and other holders of the parameter see the new values.
+ *
+ * <p>Hyper-parameters live in the groups ({@link ParamGroup}): each optimizer's builder sets the
+ * defaults (torch's), a group overrides any of them, and {@link #defaults()} shows what a group
+ * that sets nothing gets. Every optimizer here has torch's {@code maximize}: the update then
+ * follows the negated gradient.
  */
 public abstract class Optimizer {
     private final List<ParamGroup> groups;
@@ -48,21 +55,52 @@ public abstract class Optimizer {
         }
     }
 
-    protected Optimizer(List<ParamGroup> groups) {
-        if (groups.isEmpty()) {
-            throw new IllegalArgumentException(getClass().getSimpleName() + ": needs at least one parameter group");
+    private final Map<String, Object> defaults;
+    private LrScheduler scheduler;
+
+    /**
+     * Takes the groups, fills in each one's missing hyper-parameters from {@code defaults} (a null
+     * value marks one without a default that every group must set, like SGD's lr) and checks each
+     * group with {@code checkGroup} (which receives the group and "Name group i" for messages).
+     */
+    protected Optimizer(List<ParamGroup> groups, Map<String, Object> defaults, BiConsumer<ParamGroup, String> checkGroup) {
+        String name = getClass().getSimpleName();
+        if (groups == null || groups.isEmpty()) {
+            throw new IllegalArgumentException(name + ": needs at least one parameter group, got " + groups);
         }
         Map<Var, Integer> seen = new IdentityHashMap<>();
         for (int g = 0; g < groups.size(); g++) {
             for (Var p : groups.get(g).params()) {
                 Integer before = seen.put(p, g);
                 if (before != null) {
-                    throw new IllegalArgumentException(getClass().getSimpleName() + ": a parameter " + p
+                    throw new IllegalArgumentException(name + ": a parameter " + p
                             + " appears in groups " + before + " and " + g + "; each parameter may belong to one group only");
                 }
             }
         }
+        for (int g = 0; g < groups.size(); g++) {
+            groups.get(g).applyDefaults(name, g, defaults);
+            checkGroup.accept(groups.get(g), name + " group " + g);
+        }
         this.groups = List.copyOf(groups);
+        Map<String, Object> d = new LinkedHashMap<>(defaults);
+        d.values().removeIf(v -> v == null);
+        this.defaults = Collections.unmodifiableMap(d);
+    }
+
+    /** Records the one scheduler allowed to drive this optimizer's learning rates. */
+    final void attachScheduler(LrScheduler s) {
+        if (scheduler != null && scheduler != s) {
+            throw new IllegalArgumentException(getClass().getSimpleName() + " is already driven by an LrScheduler; a second"
+                    + " one would overwrite its learning rates: combine schedules with LrSchedule.chain(...) or"
+                    + " LrSchedule.sequential(...) in one LrScheduler");
+        }
+        scheduler = s;
+    }
+
+    /** The hyper-parameters a group that sets none gets (torch's {@code optimizer.defaults}). */
+    public final Map<String, Object> defaults() {
+        return defaults;
     }
 
     public final List<ParamGroup> paramGroups() {
@@ -77,6 +115,9 @@ public abstract class Optimizer {
                     Tensor g = p.grad();
                     if (g == null) {
                         continue; // torch skips parameters without a gradient
+                    }
+                    if (group.has(ParamGroup.MAXIMIZE) && group.getBoolean(ParamGroup.MAXIMIZE)) {
+                        g = g.neg(); // torch's maximize negates the gradient first; negation is exact, so bit-identical
                     }
                     ParamState s = state.computeIfAbsent(p, k -> new ParamState());
                     s.step++;
@@ -173,8 +214,59 @@ public abstract class Optimizer {
         state.putAll(loaded);
     }
 
-    /** Groups every parameter into one group with the given lr and weight decay. */
-    protected static List<ParamGroup> single(List<Var> params, double lr, double weightDecay) {
-        return List.of(new ParamGroup(params, lr, weightDecay));
+    /**
+     * The shared part of every optimizer's builder: the groups, and the defaults they fall back
+     * on, in torch's order, with lr, weight decay and maximize, which every optimizer has.
+     */
+    public abstract static class Builder<B extends Builder<B, O>, O extends Optimizer> {
+        protected final List<ParamGroup> groups;
+        protected final Map<String, Object> defaults = new LinkedHashMap<>();
+
+        /** {@code lr} is torch's default learning rate, or NaN where torch requires one (SGD). */
+        protected Builder(List<ParamGroup> groups, double lr) {
+            if (groups == null || groups.isEmpty()) {
+                throw new IllegalArgumentException("optimizer builder: needs at least one parameter group, got " + groups);
+            }
+            this.groups = List.copyOf(groups);
+            defaults.put(ParamGroup.LR, Double.isNaN(lr) ? null : lr);
+            defaults.put(ParamGroup.WEIGHT_DECAY, 0.0);
+            defaults.put(ParamGroup.MAXIMIZE, false);
+        }
+
+        @SuppressWarnings("unchecked")
+        protected final B self() {
+            return (B) this;
+        }
+
+        protected final B put(String name, double value) {
+            ParamGroup.checkNonNegative(name, value);
+            defaults.put(name, value);
+            return self();
+        }
+
+        protected final B put(String name, boolean value) {
+            defaults.put(name, value);
+            return self();
+        }
+
+        public final B lr(double lr) {
+            return put(ParamGroup.LR, lr);
+        }
+
+        public final B weightDecay(double weightDecay) {
+            return put(ParamGroup.WEIGHT_DECAY, weightDecay);
+        }
+
+        /** Follows the gradient up instead of down (torch's {@code maximize}). */
+        public final B maximize(boolean maximize) {
+            return put(ParamGroup.MAXIMIZE, maximize);
+        }
+
+        public abstract O build();
+    }
+
+    /** One group holding every parameter, with every hyper-parameter from the optimizer's defaults. */
+    protected static List<ParamGroup> single(List<Var> params) {
+        return List.of(new ParamGroup(params));
     }
 }

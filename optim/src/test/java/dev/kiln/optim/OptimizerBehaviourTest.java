@@ -117,7 +117,7 @@ class OptimizerBehaviourTest {
         float[] b0 = floats(b.value());
         Tensor ga = Tensor.randn(gen, 6);
         Tensor gb = Tensor.randn(gen, 2, 3);
-        SGD sgd = new SGD(List.of(new ParamGroup(List.of(a), 0.1, 0.01), new ParamGroup(List.of(b), 0.5, 0.0)), 0, 0, false);
+        SGD sgd = SGD.builder(new ParamGroup(List.of(a), 0.1, 0.01), new ParamGroup(List.of(b), 0.5, 0.0)).build();
         setGrad(a, ga);
         setGrad(b, gb);
         sgd.step();
@@ -143,10 +143,10 @@ class OptimizerBehaviourTest {
         Generator gen = new Generator(4);
         Var a = param(gen, 3);
         Var b = param(gen, 3);
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Adam.adamW(List.of(a, b, a), 1e-3, 0));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> AdamW.builder(List.of(a, b, a)).lr(1e-3).weightDecay(0).build());
         assertTrue(e.getMessage().contains("one group"), e.getMessage());
-        e = assertThrows(IllegalArgumentException.class, () -> new SGD(List.of(new ParamGroup(List.of(a), 0.1, 0),
-                new ParamGroup(List.of(b, a), 0.1, 0)), 0, 0, false));
+        e = assertThrows(IllegalArgumentException.class, () -> SGD.builder(new ParamGroup(List.of(a), 0.1, 0),
+                new ParamGroup(List.of(b, a), 0.1, 0)).build());
         assertTrue(e.getMessage().contains("groups 0 and 1"), e.getMessage());
     }
 
@@ -197,11 +197,11 @@ class OptimizerBehaviourTest {
     @Test
     void stateRoundTripContinuesIdentically() {
         List<Function<List<Var>, Optimizer>> makers = List.of(
-                ps -> Adam.adamW(ps, 1e-2, 0.1),
-                ps -> new Adam(List.of(new ParamGroup(ps, 1e-2, 0.01)), 0.9, 0.99, 1e-8, false, true),
-                ps -> new SGD(ps, 0.05, 0.9, 0.01),
-                ps -> new RMSprop(List.of(new ParamGroup(ps, 0.01, 0)), 0.99, 1e-8, 0.9, true),
-                ps -> new Adagrad(List.of(new ParamGroup(ps, 0.1, 0)), 0, 0.1, 1e-10));
+                ps -> AdamW.builder(ps).lr(1e-2).weightDecay(0.1).build(),
+                ps -> Adam.builder(ps).lr(1e-2).weightDecay(0.01).betas(0.9, 0.99).amsgrad(true).build(),
+                ps -> SGD.builder(ps).lr(0.05).momentum(0.9).weightDecay(0.01).build(),
+                ps -> RMSprop.builder(ps).lr(0.01).momentum(0.9).centered(true).build(),
+                ps -> Adagrad.builder(ps).lr(0.1).initialAccumulatorValue(0.1).build());
         for (int m = 0; m < makers.size(); m++) {
             Generator gen = new Generator(10 + m);
             List<Var> ps = List.of(param(gen, 5, 3), param(gen, 8));
@@ -228,7 +228,7 @@ class OptimizerBehaviourTest {
     void loadStateTensorsRejectsForeignState() {
         Generator gen = new Generator(20);
         List<Var> ps = List.of(param(gen, 3));
-        Adam a = Adam.adamW(ps, 1e-3, 0);
+        AdamW a = AdamW.builder(ps).lr(1e-3).weightDecay(0).build();
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> a.loadStateTensors(Map.of("0.0.exp_avg", Tensor.zeros(4))));
         assertTrue(e.getMessage().contains("shape"), e.getMessage());
@@ -242,7 +242,7 @@ class OptimizerBehaviourTest {
         Var a = param(gen, 4);
         Var b = param(gen, 4);
         float[] b0 = floats(b.value());
-        Adam opt = Adam.adamW(List.of(a, b), 0.1, 0.1);
+        AdamW opt = AdamW.builder(List.of(a, b)).lr(0.1).weightDecay(0.1).build();
         for (int s = 0; s < 3; s++) {
             opt.zeroGrad();
             setGrad(a, Tensor.randn(gen, 4));
@@ -254,7 +254,7 @@ class OptimizerBehaviourTest {
         // b's first real step is a first step (bias correction at t = 1), as for a fresh optimizer
         Tensor g = Tensor.randn(gen, 4);
         Var fresh = Var.leaf(b.value().copy(), true);
-        Adam ref = Adam.adamW(List.of(fresh), 0.1, 0.1);
+        AdamW ref = AdamW.builder(List.of(fresh)).lr(0.1).weightDecay(0.1).build();
         opt.zeroGrad();
         setGrad(b, g);
         opt.step();
@@ -268,11 +268,11 @@ class OptimizerBehaviourTest {
         int n = 100_003; // above the 65536-element grain: the update runs in parallel ranges
         int cut = 40_000;
         List<Function<List<Var>, Optimizer>> makers = List.of(
-                ps -> Adam.adamW(ps, 1e-2, 0.1),
-                ps -> new Adam(List.of(new ParamGroup(ps, 1e-2, 0.01)), 0.9, 0.999, 1e-8, false, true),
-                ps -> new SGD(ps, 0.05, 0.9, 0.01),
-                ps -> new RMSprop(List.of(new ParamGroup(ps, 0.01, 0.01)), 0.99, 1e-8, 0.5, true),
-                ps -> new Adagrad(List.of(new ParamGroup(ps, 0.1, 0.01)), 0, 0.1, 1e-10));
+                ps -> AdamW.builder(ps).lr(1e-2).weightDecay(0.1).build(),
+                ps -> Adam.builder(ps).lr(1e-2).weightDecay(0.01).amsgrad(true).build(),
+                ps -> SGD.builder(ps).lr(0.05).momentum(0.9).weightDecay(0.01).build(),
+                ps -> RMSprop.builder(ps).lr(0.01).weightDecay(0.01).momentum(0.5).centered(true).build(),
+                ps -> Adagrad.builder(ps).lr(0.1).weightDecay(0.01).initialAccumulatorValue(0.1).build());
         for (int m = 0; m < makers.size(); m++) {
             Generator gen = new Generator(40 + m);
             Tensor init = Tensor.randn(gen, n);

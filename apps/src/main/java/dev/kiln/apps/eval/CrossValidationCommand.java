@@ -13,7 +13,7 @@ import dev.kiln.eval.validation.Fold;
 import dev.kiln.eval.validation.StratifiedKFold;
 import dev.kiln.nn.Sequential;
 import dev.kiln.nn.loss.Losses;
-import dev.kiln.optim.Adam;
+import dev.kiln.optim.AdamW;
 import dev.kiln.optim.Optimizer;
 import dev.kiln.tensor.Tensor;
 import dev.kiln.tensor.TensorScope;
@@ -167,7 +167,7 @@ public final class CrossValidationCommand implements Callable<Integer> {
     private double trainAndScore(FashionMnist data, Fold fold, long foldSeed) {
         Generator g = new Generator(foldSeed);
         Sequential model = TrainedModels.cnn(data.height(), data.width(), g);
-        Optimizer opt = Adam.adamW(model.parameters(), LR, WEIGHT_DECAY);
+        Optimizer opt = AdamW.builder(model.parameters()).lr(LR).weightDecay(WEIGHT_DECAY).build();
         try (DataLoader<Tensor[]> train = DataLoader.builder(TrainedModels.select(data.train(), fold.train()), data.collate())
                         .batchSize(batchSize).shuffle(g.split()).prefetch(2).build();
                 DataLoader<Tensor[]> test = DataLoader.builder(TrainedModels.select(data.train(), fold.test()), data.collate())

@@ -8,7 +8,7 @@ import dev.kiln.data.vocab.WordVocabulary;
 import dev.kiln.nn.io.Safetensors;
 import dev.kiln.nn.loss.Losses;
 import dev.kiln.nn.loss.Reduction;
-import dev.kiln.optim.Adam;
+import dev.kiln.optim.AdamW;
 import dev.kiln.optim.LrSchedule;
 import dev.kiln.optim.LrScheduler;
 import dev.kiln.optim.checkpoint.TrainingCheckpoint;
@@ -221,7 +221,7 @@ public final class ClassifyCommand implements Callable<Integer> {
 
         int stepsPerEpoch = (split.train().size() + batchSize - 1) / batchSize;
         int totalSteps = stepsPerEpoch * epochs;
-        Adam opt = Adam.adamW(model.parameters(), lr, weightDecay);
+        AdamW opt = AdamW.builder(model.parameters()).lr(lr).weightDecay(weightDecay).build();
         int warm = Math.min(warmup, totalSteps - 1);
         LrScheduler scheduler = new LrScheduler(opt, LrSchedule.warmupCosine(warm, totalSteps, lr / 20));
         Trainer<Batch> trainer = Trainer.builder(opt, (Batch b) -> Losses.crossEntropy(model.forward(b.idsTensor()),

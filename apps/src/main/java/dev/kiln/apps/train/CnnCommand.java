@@ -13,9 +13,10 @@ import dev.kiln.nn.Pool2d;
 import dev.kiln.nn.Sequential;
 import dev.kiln.nn.io.Safetensors;
 import dev.kiln.nn.loss.Losses;
-import dev.kiln.optim.Adam;
+import dev.kiln.optim.AdamW;
 import dev.kiln.optim.LrSchedule;
 import dev.kiln.optim.LrScheduler;
+import dev.kiln.optim.OneCycle;
 import dev.kiln.optim.Optimizer;
 import dev.kiln.optim.SGD;
 import dev.kiln.optim.checkpoint.TrainingCheckpoint;
@@ -184,8 +185,8 @@ public final class CnnCommand implements Callable<Integer> {
         Generator g = new Generator(seed);
         Sequential model = model(h, w, g);
         Optimizer opt = optimizer == OptimizerKind.adamw
-                ? Adam.adamW(model.parameters(), peakLr, weightDecay)
-                : new SGD(model.parameters(), peakLr, momentum, weightDecay);
+                ? AdamW.builder(model.parameters()).lr(peakLr).weightDecay(weightDecay).build()
+                : SGD.builder(model.parameters()).lr(peakLr).momentum(momentum).weightDecay(weightDecay).build();
         Dataset<Tensor[]> train = data.train();
         try (run;
                 DataLoader<Tensor[]> trainLoader = DataLoader.builder(train, data.collate())
@@ -335,7 +336,7 @@ public final class CnnCommand implements Callable<Integer> {
             case constant -> LrSchedule.constant();
             case cosine -> LrSchedule.cosine(total, 0);
             // torch's OneCycleLR defaults: 30% warm-up from peak/25, then down to peak/25/1e4
-            case onecycle -> total < 2 ? LrSchedule.constant() : LrSchedule.oneCycle(peakLr, total, 0.3, 25, 1e4);
+            case onecycle -> total < 2 ? LrSchedule.constant() : OneCycle.builder(peakLr, total).cycleMomentum(false).build();
         };
     }
 

@@ -5,7 +5,7 @@ import dev.kiln.data.io.MalformedDataException;
 import dev.kiln.data.vocab.CharVocabulary;
 import dev.kiln.nn.io.Safetensors;
 import dev.kiln.nn.transformer.Gpt;
-import dev.kiln.optim.Adam;
+import dev.kiln.optim.AdamW;
 import dev.kiln.optim.LrSchedule;
 import dev.kiln.optim.LrScheduler;
 import dev.kiln.optim.checkpoint.TrainingCheckpoint;
@@ -241,7 +241,7 @@ public final class GptCommand implements Callable<Integer> {
         long[] evalStarts = new long[evalWindows];
         evalGen.fillRandInt(evalStarts, 0, evalWindows, 0, corpus.val().length - context);
 
-        Adam opt = Adam.adamW(model.parameters(), lr, weightDecay);
+        AdamW opt = AdamW.builder(model.parameters()).lr(lr).weightDecay(weightDecay).build();
         int warm = Math.min(warmup, steps - 1);
         LrScheduler scheduler = new LrScheduler(opt, LrSchedule.warmupCosine(warm, steps, lr / 10));
         Trainer<Windows> trainer = Trainer.builder(opt, (Windows b) -> GptWindows.loss(model, b.x(), b.y()))

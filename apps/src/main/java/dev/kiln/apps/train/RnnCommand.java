@@ -160,7 +160,7 @@ public final class RnnCommand implements Callable<Integer> {
 
         Generator g = new Generator(seed);
         Forecaster model = new Forecaster(cell, hidden, layers, g);
-        Adam opt = Adam.adam(model.parameters(), lr);
+        Adam opt = new Adam(model.parameters(), lr);
         HourlySeries.Errors persistenceVal = data.persistence(data.trainEnd(), data.validationEnd());
         HourlySeries.Errors persistenceTest = data.persistence(data.validationEnd(), data.values().length);
         try (run;

@@ -6,7 +6,7 @@ import dev.kiln.data.io.JsonFiles;
 import dev.kiln.data.vocab.TokenVocabulary;
 import dev.kiln.nn.io.Safetensors;
 import dev.kiln.nn.transformer.EncoderDecoder;
-import dev.kiln.optim.Adam;
+import dev.kiln.optim.AdamW;
 import dev.kiln.optim.LrSchedule;
 import dev.kiln.optim.LrScheduler;
 import dev.kiln.optim.checkpoint.TrainingCheckpoint;
@@ -235,7 +235,7 @@ public final class Seq2seqCommand implements Callable<Integer> {
 
         Generator g = new Generator(seed);
         EncoderDecoder model = new EncoderDecoder(modelConfig(letters.size(), phones.size(), maxLen), g);
-        Adam opt = Adam.adamW(model.parameters(), lr, weightDecay);
+        AdamW opt = AdamW.builder(model.parameters()).lr(lr).weightDecay(weightDecay).build();
         int warm = Math.min(warmup, steps - 1);
         LrScheduler scheduler = new LrScheduler(opt, LrSchedule.warmupCosine(warm, steps, lr / 20));
         Trainer<G2pPairs.Batch> trainer = Trainer.builder(opt, (G2pPairs.Batch b) -> G2pPairs.loss(model, b.tensors(), labelSmoothing))

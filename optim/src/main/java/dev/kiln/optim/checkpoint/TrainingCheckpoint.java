@@ -18,7 +18,7 @@ import java.util.TreeMap;
 /**
  * Everything that decides how training continues, saved to and restored from one
  * {@link CheckpointFile}: the model's state dict, the optimizer's state tensors (moments,
- * per-parameter step counts) and each group's lr and weight decay, the scheduler's step, every
+ * per-parameter step counts) and each group's hyper-parameters, the scheduler's step, every
  * registered random generator (data order, dropout, ...), the step counter, and an opaque map of
  * extra strings (data-loader position, loss-scaler state, anything else the caller needs).
  *
@@ -36,7 +36,8 @@ import java.util.TreeMap;
  *
  * <p>File layout (safetensors): tensors {@code model.<name>} and {@code optimizer.<group>.<param>.<state>};
  * metadata {@code kiln.format}, {@code step}, {@code optimizer.class}, {@code optimizer.groups},
- * {@code optimizer.group.<i>.lr}/{@code .weight_decay}, {@code scheduler.step},
+ * {@code optimizer.group.<i>.<name>} for every hyper-parameter of the group (lr, weight_decay,
+ * betas, momentum, ...: {@link ParamGroup#options()}), {@code scheduler.step},
  * {@code rng.<name>} ({@code seed:offset:splits}), {@code extra.<key>}. Doubles are written with
  * {@link Double#toString}, which parses back to the same bits.
  *
@@ -147,8 +148,9 @@ public final class TrainingCheckpoint {
         List<ParamGroup> groups = optimizer.paramGroups();
         meta.put("optimizer.groups", Integer.toString(groups.size()));
         for (int i = 0; i < groups.size(); i++) {
-            meta.put("optimizer.group." + i + ".lr", Double.toString(groups.get(i).lr()));
-            meta.put("optimizer.group." + i + ".weight_decay", Double.toString(groups.get(i).weightDecay()));
+            for (Map.Entry<String, Object> o : groups.get(i).options().entrySet()) {
+                meta.put("optimizer.group." + i + "." + o.getKey(), o.getValue().toString());
+            }
         }
         if (scheduler != null) {
             meta.put("scheduler.step", Long.toString(scheduler.stepCount()));
@@ -200,11 +202,20 @@ public final class TrainingCheckpoint {
                 throw new IllegalArgumentException("checkpoint " + file + " has " + savedGroups
                         + " parameter groups, the optimizer " + groups.size());
             }
-            double[] lrs = new double[savedGroups];
-            double[] wds = new double[savedGroups];
+            // Every hyper-parameter the optimizer has; lr and weight_decay are required (files
+            // from before per-group options carry only those two), the others keep their value when absent.
+            List<Map<String, Object>> options = new ArrayList<>();
             for (int i = 0; i < savedGroups; i++) {
-                lrs[i] = parseDouble(file, meta, "optimizer.group." + i + ".lr");
-                wds[i] = parseDouble(file, meta, "optimizer.group." + i + ".weight_decay");
+                Map<String, Object> o = new LinkedHashMap<>();
+                for (Map.Entry<String, Object> e : groups.get(i).options().entrySet()) {
+                    String key = "optimizer.group." + i + "." + e.getKey();
+                    boolean required = e.getKey().equals(ParamGroup.LR) || e.getKey().equals(ParamGroup.WEIGHT_DECAY);
+                    if (!required && !meta.containsKey(key)) {
+                        continue;
+                    }
+                    o.put(e.getKey(), e.getValue() instanceof Boolean ? parseBoolean(file, meta, key) : parseDouble(file, meta, key));
+                }
+                options.add(o);
             }
             long step = parseLong(file, meta, "step");
             long schedStep = -1;
@@ -249,8 +260,14 @@ public final class TrainingCheckpoint {
             }
             // After the scheduler: the saved values are what the step ran with, whatever set them.
             for (int i = 0; i < savedGroups; i++) {
-                groups.get(i).setLr(lrs[i]);
-                groups.get(i).setWeightDecay(wds[i]);
+                ParamGroup g = groups.get(i);
+                options.get(i).forEach((k, v) -> {
+                    if (v instanceof Boolean b) {
+                        g.set(k, b);
+                    } else {
+                        g.set(k, (Double) v);
+                    }
+                });
             }
             rng.forEach((name, s) -> generators.get(name).restore(s));
             return new Restored(file, step, extra, warnings);
@@ -281,6 +298,14 @@ public final class TrainingCheckpoint {
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException("checkpoint " + file + ": '" + key + "' = '" + v + "' is not a number", e);
         }
+    }
+
+    private static boolean parseBoolean(Path file, Map<String, String> meta, String key) {
+        String v = require(file, meta, key);
+        if (!v.equals("true") && !v.equals("false")) {
+            throw new IllegalArgumentException("checkpoint " + file + ": '" + key + "' = '" + v + "' is not true or false");
+        }
+        return Boolean.parseBoolean(v);
     }
 
     private static Generator.State parseGenerator(Path file, Map<String, String> meta, String name) {

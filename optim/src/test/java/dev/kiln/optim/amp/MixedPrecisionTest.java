@@ -11,7 +11,7 @@ import dev.kiln.autograd.Var;
 import dev.kiln.nn.Linear;
 import dev.kiln.nn.loss.Losses;
 import dev.kiln.nn.transformer.Gpt;
-import dev.kiln.optim.Adam;
+import dev.kiln.optim.AdamW;
 import dev.kiln.optim.Optimizer;
 import dev.kiln.tensor.DType;
 import dev.kiln.tensor.Tensor;
@@ -53,7 +53,7 @@ class MixedPrecisionTest {
     @Test
     void overflowSkipsTheStepHalvesTheScaleAndLeavesParametersUntouched() {
         Linear lin = new Linear(4, 2, true, new Generator(3));
-        Optimizer opt = Adam.adamW(lin.parameters(), 1e-3, 0.01);
+        Optimizer opt = AdamW.builder(lin.parameters()).lr(1e-3).weightDecay(0.01).build();
         DynamicLossScaler scaler = new DynamicLossScaler(65536, 2, 0.5, 2000);
         float[] before = lin.weight.value().toFloatArray();
         Var out = lin.forward(Var.constant(Tensor.randn(new Generator(4), 5, 4)));
@@ -71,8 +71,8 @@ class MixedPrecisionTest {
     void cleanStepsUnscaleGradientsAndGrowTheScaleAfterTheInterval() {
         Linear lin = new Linear(4, 2, true, new Generator(5));
         Linear ref = new Linear(4, 2, true, new Generator(5));
-        Optimizer opt = Adam.adamW(lin.parameters(), 1e-2, 0.0);
-        Optimizer refOpt = Adam.adamW(ref.parameters(), 1e-2, 0.0);
+        Optimizer opt = AdamW.builder(lin.parameters()).lr(1e-2).weightDecay(0.0).build();
+        Optimizer refOpt = AdamW.builder(ref.parameters()).lr(1e-2).weightDecay(0.0).build();
         DynamicLossScaler scaler = new DynamicLossScaler(1024, 2, 0.5, 3);
         Tensor x = Tensor.randn(new Generator(6), 5, 4);
         for (int step = 1; step <= 6; step++) {
@@ -131,7 +131,7 @@ class MixedPrecisionTest {
     /** Mean loss of the last 5 of 60 AdamW steps of a tiny GPT on a repeating sequence. */
     private static double trainGpt(DType autocast) {
         Gpt gpt = new Gpt(new Gpt.Config(16, 32, 2, 32, 4, 2, 64, true, true), new Generator(8));
-        Optimizer opt = Adam.adamW(gpt.parameters(), 3e-3, 0.01);
+        Optimizer opt = AdamW.builder(gpt.parameters()).lr(3e-3).weightDecay(0.01).build();
         DynamicLossScaler scaler = autocast == DType.F16 ? new DynamicLossScaler() : null;
         long[] data = new long[33];
         for (int i = 0; i < data.length; i++) {

@@ -8,9 +8,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.kiln.autograd.Var;
 import dev.kiln.nn.Linear;
 import dev.kiln.nn.io.Safetensors;
-import dev.kiln.optim.Adam;
+import dev.kiln.optim.AdamW;
 import dev.kiln.optim.LrSchedule;
 import dev.kiln.optim.LrScheduler;
+import dev.kiln.optim.OneCycle;
+import dev.kiln.optim.ParamGroup;
 import dev.kiln.optim.SGD;
 import dev.kiln.tensor.Tensor;
 import dev.kiln.tensor.random.Generator;
@@ -30,7 +32,7 @@ class CheckpointStoreTest {
     /** A model + optimizer + scheduler + generator with some training history. */
     private static final class Setup {
         final Linear model = new Linear(4, 3, true, new Generator(1));
-        final Adam opt = Adam.adamW(model.parameters(), 1e-2, 0.05);
+        final AdamW opt = AdamW.builder(model.parameters()).lr(1e-2).weightDecay(0.05).build();
         final LrScheduler sched = new LrScheduler(opt, LrSchedule.cosine(10, 1e-4));
         final Generator rng = new Generator(99);
         final TrainingCheckpoint ckpt = new TrainingCheckpoint(model, opt).scheduler(sched).generator("noise", rng);
@@ -84,6 +86,31 @@ class CheckpointStoreTest {
         assertArrayEquals(a.flat(), b.flat(), 0f);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> r.extraLong("missing"));
         assertTrue(e.getMessage().contains("missing") && e.getMessage().contains(f.toString()), e.getMessage());
+    }
+
+    @Test
+    void perGroupHyperParametersRoundTrip(@TempDir Path tmp) throws IOException {
+        Path f = tmp.resolve("groups.ckpt");
+        Linear a = new Linear(3, 2, true, new Generator(5));
+        SGD sgdA = SGD.builder(new ParamGroup(List.of(a.weight)).momentum(0.9).nesterov(true),
+                new ParamGroup(List.of(a.bias)).dampening(0.2)).lr(0.1).build();
+        LrScheduler schedA = new LrScheduler(sgdA, OneCycle.builder(0.2, 20).build()); // cycles momentum
+        for (int s = 0; s < 3; s++) {
+            schedA.step();
+        }
+        sgdA.paramGroups().get(1).set(ParamGroup.MAXIMIZE, true);
+        new TrainingCheckpoint(a, sgdA).scheduler(schedA).save(f, 3, Map.of());
+
+        Linear b = new Linear(3, 2, true, new Generator(6));
+        SGD sgdB = SGD.builder(new ParamGroup(List.of(b.weight)).momentum(0.9).nesterov(true),
+                new ParamGroup(List.of(b.bias)).dampening(0.2)).lr(0.1).build();
+        LrScheduler schedB = new LrScheduler(sgdB, OneCycle.builder(0.2, 20).build());
+        new TrainingCheckpoint(b, sgdB).scheduler(schedB).load(f);
+        for (int i = 0; i < 2; i++) {
+            assertEquals(sgdA.paramGroups().get(i).options(), sgdB.paramGroups().get(i).options(), "group " + i);
+        }
+        assertTrue(sgdB.paramGroups().get(1).getBoolean(ParamGroup.MAXIMIZE));
+        assertTrue(sgdB.paramGroups().get(0).getDouble(ParamGroup.MOMENTUM) < 0.95, "the cycled momentum came back");
     }
 
     private static void flipByte(Path f, long pos) throws IOException {
@@ -168,8 +195,8 @@ class CheckpointStoreTest {
         assertTrue(e.getMessage().contains("Adam"), e.getMessage());
 
         Linear other = new Linear(5, 3, true, new Generator(1));
-        TrainingCheckpoint wrongShape = new TrainingCheckpoint(other, Adam.adamW(other.parameters(), 1e-2, 0.05))
-                .scheduler(new LrScheduler(Adam.adamW(other.parameters(), 1e-2, 0), LrSchedule.constant()))
+        TrainingCheckpoint wrongShape = new TrainingCheckpoint(other, AdamW.builder(other.parameters()).lr(1e-2).weightDecay(0.05).build())
+                .scheduler(new LrScheduler(AdamW.builder(other.parameters()).lr(1e-2).weightDecay(0).build(), LrSchedule.constant()))
                 .generator("noise", new Generator(3));
         e = assertThrows(IllegalArgumentException.class, () -> wrongShape.load(f));
         assertTrue(e.getMessage().contains("shape"), e.getMessage());

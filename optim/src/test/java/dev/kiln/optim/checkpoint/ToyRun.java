@@ -6,7 +6,7 @@ import dev.kiln.nn.Dropout;
 import dev.kiln.nn.Linear;
 import dev.kiln.nn.Sequential;
 import dev.kiln.nn.loss.Losses;
-import dev.kiln.optim.Adam;
+import dev.kiln.optim.AdamW;
 import dev.kiln.optim.LrSchedule;
 import dev.kiln.optim.LrScheduler;
 import dev.kiln.optim.train.Trainer;
@@ -31,7 +31,7 @@ final class ToyRun {
     private static final int CLASSES = 4;
 
     final Sequential model;
-    final Adam optimizer;
+    final AdamW optimizer;
     final LrScheduler scheduler;
     final Trainer<int[]> trainer;
     final TrainingCheckpoint checkpoint;
@@ -52,7 +52,7 @@ final class ToyRun {
         Generator data = new Generator(1);
         xs = Tensor.randn(data, EXAMPLES, IN);
         ys = Tensor.randint(data, 0, CLASSES, EXAMPLES);
-        optimizer = Adam.adamW(model.parameters(), 3e-3, 0.1);
+        optimizer = AdamW.builder(model.parameters()).lr(3e-3).weightDecay(0.1).build();
         scheduler = new LrScheduler(optimizer, LrSchedule.warmupCosine(4, TOTAL_STEPS, 1e-4));
         trainer = Trainer.builder(optimizer, (int[] idx) -> {
             try (Tensor ix = Tensor.fromArray(toLongs(idx), idx.length)) {

@@ -16,7 +16,7 @@ import dev.kiln.nn.Pool2d;
 import dev.kiln.nn.Sequential;
 import dev.kiln.nn.loss.Losses;
 import dev.kiln.nn.transformer.Gpt;
-import dev.kiln.optim.Adam;
+import dev.kiln.optim.AdamW;
 import dev.kiln.optim.GradClip;
 import dev.kiln.optim.Optimizer;
 import dev.kiln.optim.SGD;
@@ -103,7 +103,7 @@ class CheckedDeviceTrainingTest {
 
         @Override
         public Optimizer optimizer(Module m) {
-            return Adam.adamW(m.parameters(), 3e-3, 0.1);
+            return AdamW.builder(m.parameters()).lr(3e-3).weightDecay(0.1).build();
         }
 
         @Override
@@ -138,7 +138,7 @@ class CheckedDeviceTrainingTest {
 
         @Override
         public Optimizer optimizer(Module m) {
-            return new SGD(m.parameters(), 0.05, 0.9, 1e-4);
+            return SGD.builder(m.parameters()).lr(0.05).momentum(0.9).weightDecay(1e-4).build();
         }
 
         @Override

@@ -9,7 +9,7 @@ import dev.kiln.nn.Activation;
 import dev.kiln.nn.Linear;
 import dev.kiln.nn.Sequential;
 import dev.kiln.nn.loss.Losses;
-import dev.kiln.optim.Adam;
+import dev.kiln.optim.AdamW;
 import dev.kiln.optim.LrSchedule;
 import dev.kiln.optim.LrScheduler;
 import dev.kiln.optim.Optimizer;
@@ -44,7 +44,7 @@ class ReadmeTrainingLoopTest {
         double first = 0, last = 0;
         // ---- begin README example
         Sequential model = new Sequential(new Linear(20, 64, true, gen), Activation.gelu(), new Linear(64, 3, true, gen));
-        Optimizer opt = Adam.adamW(model.parameters(), 3e-3, 0.01);
+        Optimizer opt = AdamW.builder(model.parameters()).lr(3e-3).weightDecay(0.01).build();
         LrScheduler schedule = new LrScheduler(opt, LrSchedule.warmupCosine(5, 60, 1e-4));
         DynamicLossScaler scaler = new DynamicLossScaler();
         Trainer<Batch> trainer = Trainer.<Batch>builder(opt, b -> {

@@ -10,7 +10,7 @@ import dev.kiln.nn.Activation;
 import dev.kiln.nn.Linear;
 import dev.kiln.nn.Sequential;
 import dev.kiln.nn.loss.Losses;
-import dev.kiln.optim.Adam;
+import dev.kiln.optim.AdamW;
 import dev.kiln.optim.LrSchedule;
 import dev.kiln.optim.LrScheduler;
 import dev.kiln.optim.Optimizer;
@@ -103,17 +103,17 @@ class GradientAccumulationTest {
 
     @Test
     void accumulatedSgdEqualsOneBigBatch() {
-        compare("sgd", m -> new SGD(m.parameters(), 0.1, 0.9, 1e-3), false);
+        compare("sgd", m -> SGD.builder(m.parameters()).lr(0.1).momentum(0.9).weightDecay(1e-3).build(), false);
     }
 
     @Test
     void accumulatedAdamWEqualsOneBigBatch() {
-        compare("adamw", m -> Adam.adamW(m.parameters(), 1e-2, 0.1), false);
+        compare("adamw", m -> AdamW.builder(m.parameters()).lr(1e-2).weightDecay(0.1).build(), false);
     }
 
     @Test
     void accumulatedAdamWWithClippingAndScheduleEqualsOneBigBatch() {
-        compare("adamw+clip+schedule", m -> Adam.adamW(m.parameters(), 1e-2, 0.1), true);
+        compare("adamw+clip+schedule", m -> AdamW.builder(m.parameters()).lr(1e-2).weightDecay(0.1).build(), true);
     }
 
     @Test
@@ -136,8 +136,8 @@ class GradientAccumulationTest {
     void lossScalingHookIsCalledInOrderAndAPowerOfTwoScaleChangesNothing() {
         Sequential plain = mlp();
         Sequential scaled = mlp();
-        Optimizer plainOpt = Adam.adamW(plain.parameters(), 1e-2, 0.1);
-        Optimizer scaledOpt = Adam.adamW(scaled.parameters(), 1e-2, 0.1);
+        Optimizer plainOpt = AdamW.builder(plain.parameters()).lr(1e-2).weightDecay(0.1).build();
+        Optimizer scaledOpt = AdamW.builder(scaled.parameters()).lr(1e-2).weightDecay(0.1).build();
         DynamicLossScaler scaler = new DynamicLossScaler(1024, 2, 0.5, 2);
         List<String> calls = new ArrayList<>();
         LossScaling inner = LossScaling.of(scaler);

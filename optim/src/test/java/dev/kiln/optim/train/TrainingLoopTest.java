@@ -11,7 +11,7 @@ import dev.kiln.nn.Dropout;
 import dev.kiln.nn.Linear;
 import dev.kiln.nn.Sequential;
 import dev.kiln.nn.loss.Losses;
-import dev.kiln.optim.Adam;
+import dev.kiln.optim.AdamW;
 import dev.kiln.optim.LrSchedule;
 import dev.kiln.optim.LrScheduler;
 import dev.kiln.optim.amp.DynamicLossScaler;
@@ -133,7 +133,7 @@ class TrainingLoopTest {
             Generator data = new Generator(1);
             Tensor xs = Tensor.randn(data, EXAMPLES, IN);
             Tensor ys = Tensor.randint(data, 0, CLASSES, EXAMPLES);
-            Adam opt = Adam.adamW(model.parameters(), 5e-3, 0.1);
+            AdamW opt = AdamW.builder(model.parameters()).lr(5e-3).weightDecay(0.1).build();
             LrScheduler sched = new LrScheduler(opt, LrSchedule.warmupCosine(3, 3 * epochs, 1e-4));
             Trainer<int[]> trainer = Trainer.builder(opt, (int[] idx) -> {
                 long[] l = new long[idx.length];
@@ -273,7 +273,7 @@ class TrainingLoopTest {
             int micro = shapes[run][1];
             Generator init = new Generator(9);
             Sequential model = new Sequential(new Linear(IN, 8, true, init), Activation.tanh(), new Linear(8, CLASSES, true, init));
-            Trainer<int[]> trainer = Trainer.builder(Adam.adamW(model.parameters(), 1e-2, 0.1), (int[] r) -> Losses.crossEntropy(
+            Trainer<int[]> trainer = Trainer.builder(AdamW.builder(model.parameters()).lr(1e-2).weightDecay(0.1).build(), (int[] r) -> Losses.crossEntropy(
                     model.forward(Var.constant(xs.narrow(0, r[0], r[1]).contiguous())), ys.narrow(0, r[0], r[1]).contiguous()))
                     .accumulationSteps(accumulation).build();
             List<int[]> ranges = new ArrayList<>();
