@@ -225,7 +225,7 @@ public final class TrainBench implements Callable<Integer> {
         return new Workload("sequences/s", 64, () -> {
             try (TensorScope _ = TensorScope.open()) {
                 opt.zeroGrad();
-                Var last = lstm.forward(Var.constant(x)).hN().reshape(64, 64);
+                Var last = lstm.forwardWithState(Var.constant(x)).hN().reshape(64, 64);
                 Losses.mseLoss(head.forward(last), Var.constant(y)).backward();
                 opt.step();
             }
