@@ -198,8 +198,8 @@ public final class TrainBench implements Callable<Integer> {
 
     private static Workload cnn() {
         Generator g = new Generator(2);
-        Sequential model = new Sequential(new Conv2d(1, 32, 3, 1, 0, 1, 1, true, g), Activation.relu(), Pool2d.max(2),
-                new Conv2d(32, 64, 3, 1, 0, 1, 1, true, g), Activation.relu(), Pool2d.max(2), new Flatten(),
+        Sequential model = new Sequential(Conv2d.builder(1, 32, 3).generator(g).build(), Activation.relu(), Pool2d.max(2),
+                Conv2d.builder(32, 64, 3).generator(g).build(), Activation.relu(), Pool2d.max(2), new Flatten(),
                 new Linear(1600, 128, true, g), Activation.relu(), new Linear(128, 10, true, g));
         Optimizer opt = new SGD(model.parameters(), 0.01, 0.9, 0);
         Tensor x = Tensor.randn(g, 64, 1, 28, 28);
