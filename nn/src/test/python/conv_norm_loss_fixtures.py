@@ -75,6 +75,36 @@ def convolutions(out_dir):
     w.close()
 
 
+def conv_shapes(out_dir):
+    """(d) Rectangular kernel/stride/padding/dilation, groups, padding='same'/'valid', unbatched input."""
+    g = torch.Generator().manual_seed(13)
+    w = Writer(os.path.join(out_dir, "conv_shapes.txt"),
+               "Conv2d/Conv1d rectangular (kh, kw), padding same (odd and even) and valid, unbatched input", SCRIPT)
+    cases = [
+        ("rect_kernel", nn.Conv2d(3, 4, (2, 3)), (2, 3, 5, 6)),
+        ("rect_all", nn.Conv2d(4, 6, (3, 2), stride=(2, 1), padding=(1, 2), dilation=(1, 2), groups=2), (2, 4, 7, 6)),
+        # odd effective kernels (3, 5): the same zeros on both sides
+        ("same_odd", nn.Conv2d(2, 3, (3, 5), padding="same"), (2, 2, 5, 6)),
+        # even kernels (2, 4): totals 1 and 3, the extra zero at the bottom and the right
+        ("same_even", nn.Conv2d(2, 4, (2, 4), padding="same", groups=2), (1, 2, 5, 4)),
+        # dilation*(k-1) = (3, 4): odd in height, even in width
+        ("same_dilated_mixed", nn.Conv2d(3, 3, (2, 3), padding="same", dilation=(3, 2), groups=3), (1, 3, 6, 7)),
+        ("valid", nn.Conv2d(2, 2, 3, stride=(1, 2), padding="valid"), (1, 2, 5, 6)),
+        # unbatched [C, H, W] -> [OC, OH, OW]
+        ("unbatched", nn.Conv2d(3, 2, (3, 2), stride=(1, 2), padding=(1, 0)), (3, 5, 6)),
+        ("unbatched_same", nn.Conv2d(2, 2, 4, padding="same", bias=False), (2, 5, 5)),
+        # unbatched [C, L] -> [OC, OL]
+        ("conv1d_unbatched", nn.Conv1d(3, 4, 3, stride=2, padding=1), (3, 9)),
+        ("conv1d_unbatched_same_even", nn.Conv1d(2, 2, 4, padding="same"), (2, 6)),
+        ("conv1d_valid", nn.Conv1d(2, 3, 3, padding="valid"), (2, 2, 6)),
+    ]
+    for prefix, module, shape in cases:
+        module = module.double()
+        load_f32(module, g)
+        conv_case(w, prefix, module, randn(g, *shape), g)
+    w.close()
+
+
 def batchnorm(out_dir):
     """(b) BatchNorm2d: two training steps (momentum 0.1), then eval; BatchNorm1d with momentum=None."""
     g = torch.Generator().manual_seed(11)
@@ -208,6 +238,7 @@ def main():
     os.makedirs(out_dir, exist_ok=True)
     torch.use_deterministic_algorithms(True)
     convolutions(out_dir)
+    conv_shapes(out_dir)
     batchnorm(out_dir)
     losses(out_dir)
 

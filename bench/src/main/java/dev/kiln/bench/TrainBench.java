@@ -199,8 +199,8 @@ public final class TrainBench implements Callable<Integer> {
 
     private static Workload cnn() {
         Generator g = new Generator(2);
-        Sequential model = new Sequential(new Conv2d(1, 32, 3, 1, 0, 1, 1, true, g), Activation.relu(), Pool2d.max(2),
-                new Conv2d(32, 64, 3, 1, 0, 1, 1, true, g), Activation.relu(), Pool2d.max(2), new Flatten(),
+        Sequential model = new Sequential(Conv2d.builder(1, 32, 3).generator(g).build(), Activation.relu(), Pool2d.max(2),
+                Conv2d.builder(32, 64, 3).generator(g).build(), Activation.relu(), Pool2d.max(2), new Flatten(),
                 new Linear(1600, 128, true, g), Activation.relu(), new Linear(128, 10, true, g));
         Optimizer opt = SGD.builder(model.parameters()).lr(0.01).momentum(0.9).weightDecay(0).build();
         Tensor x = Tensor.randn(g, 64, 1, 28, 28);
@@ -226,7 +226,7 @@ public final class TrainBench implements Callable<Integer> {
         return new Workload("sequences/s", 64, () -> {
             try (TensorScope _ = TensorScope.open()) {
                 opt.zeroGrad();
-                Var last = lstm.forward(Var.constant(x)).hN().reshape(64, 64);
+                Var last = lstm.forwardWithState(Var.constant(x)).hN().reshape(64, 64);
                 Losses.mseLoss(head.forward(last), Var.constant(y)).backward();
                 opt.step();
             }

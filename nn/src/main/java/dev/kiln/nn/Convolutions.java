@@ -52,6 +52,19 @@ public final class Convolutions {
         return Functional.conv2d(x, weight, bias, 1, 1, totalH / 2, totalW / 2, dilationH, dilationW, groups);
     }
 
+    /**
+     * Validates torch's string padding for {@code op}: returns {@code "same"} or {@code "valid"}.
+     *
+     * @throws IllegalArgumentException for any other string (or null)
+     */
+    static String paddingMode(String op, String mode) {
+        if (!"same".equals(mode) && !"valid".equals(mode)) {
+            throw new IllegalArgumentException(op + ": padding must be \"same\" or \"valid\" (or numbers), got "
+                    + (mode == null ? "null" : "\"" + mode + "\""));
+        }
+        return mode;
+    }
+
     private static void check1d(Var x, Var weight) {
         if (x.value().rank() != 3) {
             throw new IllegalArgumentException("conv1d: input must be 3-D [N, C, L], got shape " + x.shape());

@@ -154,37 +154,72 @@ public abstract class Module {
 
     // ---------------------------------------------------------------- state dict
 
-    /** Parameters then buffers of the whole tree, by dotted name (the tensors themselves, not copies). */
+    /**
+     * Parameters and buffers of the whole tree, by dotted name (the tensors themselves, not copies),
+     * in torch's order: each module's parameters, then its buffers, then its children's entries.
+     */
     public final Map<String, Tensor> stateDict() {
         Map<String, Tensor> out = new LinkedHashMap<>();
-        namedParameters().forEach((n, p) -> out.put(n, p.value()));
-        out.putAll(namedBuffers());
+        collectState("", out);
         return out;
+    }
+
+    private void collectState(String prefix, Map<String, Tensor> out) {
+        parameters.forEach((n, p) -> out.put(prefix + n, p.value()));
+        buffers.forEach((n, b) -> out.put(prefix + n, b));
+        children.forEach((n, m) -> m.collectState(prefix + n + ".", out));
+    }
+
+    /**
+     * {@link #stateDict()} with {@code prefix} in front of every key (torch's
+     * {@code state_dict(prefix='encoder.')}), e.g. to save a sub-module under the name it has in a
+     * bigger model. {@link StateDicts#stripPrefix} undoes it.
+     */
+    public final Map<String, Tensor> stateDict(String prefix) {
+        return StateDicts.addPrefix(stateDict(), prefix);
     }
 
     /**
      * Copies {@code state} into this module's parameters and buffers, in place (optimizers keep
-     * their references). With {@code strict}, the keys must match exactly; in every mode a shape
-     * mismatch is an error, and nothing is modified unless every check passes.
+     * their references), as torch's {@code load_state_dict}. With {@code strict}, the keys must
+     * match exactly, and missing and unexpected keys are reported together; without it they are
+     * only returned. In every mode a shape mismatch and a null key or value are errors that name the
+     * key, and nothing is modified unless every check passes. To load a checkpoint whose keys carry
+     * a prefix (a wrapper's {@code module.}), pass it through {@link StateDicts#stripPrefix} first.
      *
      * @return the keys this module expected but {@code state} lacked, and the unexpected keys
      *     (both empty when strict succeeds)
+     * @throws IllegalArgumentException listing every problem found
      */
     public final LoadResult loadStateDict(Map<String, Tensor> state, boolean strict) {
+        String where = "loadStateDict (" + getClass().getSimpleName() + "): ";
+        if (state == null) {
+            throw new IllegalArgumentException(where + "state must not be null");
+        }
         Map<String, Tensor> own = stateDict();
         List<String> missing = new ArrayList<>();
         List<String> unexpected = new ArrayList<>();
+        List<String> nullValues = new ArrayList<>();
         for (String k : own.keySet()) {
             if (!state.containsKey(k)) {
                 missing.add(k);
             }
         }
-        for (String k : state.keySet()) {
-            if (!own.containsKey(k)) {
-                unexpected.add(k);
+        for (Map.Entry<String, Tensor> e : state.entrySet()) {
+            if (e.getKey() == null) {
+                throw new IllegalArgumentException(where + "the state dict has a null key");
+            }
+            if (e.getValue() == null) {
+                nullValues.add(e.getKey());
+            }
+            if (!own.containsKey(e.getKey())) {
+                unexpected.add(e.getKey());
             }
         }
         List<String> problems = new ArrayList<>();
+        if (!nullValues.isEmpty()) {
+            problems.add("null tensors for keys " + nullValues);
+        }
         if (strict && !missing.isEmpty()) {
             problems.add("missing keys " + missing);
         }
@@ -199,8 +234,7 @@ public abstract class Module {
             }
         }
         if (!problems.isEmpty()) {
-            throw new IllegalArgumentException("loadStateDict (" + getClass().getSimpleName() + "): "
-                    + String.join("; ", problems));
+            throw new IllegalArgumentException(where + String.join("; ", problems));
         }
         for (Map.Entry<String, Tensor> e : own.entrySet()) {
             Tensor src = state.get(e.getKey());

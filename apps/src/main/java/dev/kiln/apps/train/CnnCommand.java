@@ -153,8 +153,8 @@ public final class CnnCommand implements Callable<Integer> {
     static Sequential model(int h, int w, Generator g) {
         int flat = 64 * (((h - 2) / 2 - 2) / 2) * (((w - 2) / 2 - 2) / 2);
         return new Sequential(
-                new Conv2d(1, 32, 3, 1, 0, 1, 1, true, g), Activation.relu(), Pool2d.max(2),
-                new Conv2d(32, 64, 3, 1, 0, 1, 1, true, g), Activation.relu(), Pool2d.max(2),
+                Conv2d.builder(1, 32, 3).generator(g).build(), Activation.relu(), Pool2d.max(2),
+                Conv2d.builder(32, 64, 3).generator(g).build(), Activation.relu(), Pool2d.max(2),
                 new Flatten(), new Linear(flat, 128, true, g), Activation.relu(), new Linear(128, 10, true, g));
     }
 

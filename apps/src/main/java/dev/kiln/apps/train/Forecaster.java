@@ -36,7 +36,7 @@ final class Forecaster extends Module {
     Var forward(Var x) {
         int b = x.shape().size(0);
         int t = x.shape().size(1);
-        Var out = rnn instanceof LSTM lstm ? lstm.forward(x).output() : ((GRU) rnn).forward(x).output();
+        Var out = rnn.forward(x); // [B, T, H]: the output sequence
         Var last = out.narrow(1, t - 1, 1).reshape(b, rnn.hiddenSize);
         return head.forward(last).add(x.narrow(1, t - 1, 1).reshape(b, 1));
     }

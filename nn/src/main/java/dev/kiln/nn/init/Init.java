@@ -10,21 +10,19 @@ import dev.kiln.tensor.random.Generator;
  * {@code fanOut = out * prod(k)}.
  *
  * <p>Randomness comes from an explicit {@link Generator}; layers constructed without one use
- * {@link #globalGenerator()}, which {@link #manualSeed} resets (torch.manual_seed).
+ * {@link Generator#defaultGenerator()}, which {@link Generator#manualSeed} resets (torch.manual_seed).
  */
 public final class Init {
     private Init() {}
 
-    private static Generator global = new Generator(0);
-
-    /** The generator layers use when none is given. */
-    public static synchronized Generator globalGenerator() {
-        return global;
+    /** The generator layers use when none is given: {@link Generator#defaultGenerator()}. */
+    public static Generator globalGenerator() {
+        return Generator.defaultGenerator();
     }
 
-    /** Resets {@link #globalGenerator()} to a fresh stream for {@code seed}. */
-    public static synchronized void manualSeed(long seed) {
-        global = new Generator(seed);
+    /** {@link Generator#manualSeed(long)}: restarts the default generator at {@code seed}. */
+    public static void manualSeed(long seed) {
+        Generator.manualSeed(seed);
     }
 
     /** Which fan a Kaiming initializer preserves the variance of. */

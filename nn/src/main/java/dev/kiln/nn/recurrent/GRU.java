@@ -26,13 +26,13 @@ public final class GRU extends RecurrentLayer {
         super(Recurrence.Mode.GRU, inputSize, hiddenSize, options, g);
     }
 
-    /** Runs from a zero state. */
-    public RnnOutput forward(Var input) {
-        return forward(input, null);
+    /** Runs from a zero state; the output sequence and the final h (torch's {@code gru(x)}). */
+    public RnnOutput forwardWithState(Var input) {
+        return forwardWithState(input, null);
     }
 
-    /** Runs from {@code h0}, or zeros when it is null. */
-    public RnnOutput forward(Var input, Var h0) {
+    /** Runs from {@code h0}, or zeros when it is null: torch's {@code gru(x, h0)}. */
+    public RnnOutput forwardWithState(Var input, Var h0) {
         Recurrence.Sequence s = runLayers(input, h0, null);
         return new RnnOutput(s.output(), s.hN());
     }

@@ -11,6 +11,8 @@ import dev.kiln.tensor.random.Generator;
  *
  * <p>Input [T, N, in] ([N, T, in] with batchFirst, or [T, in] unbatched); h0 and c0
  * [layers * directions, N, H] ([layers * directions, H] unbatched), zeros when not given.
+ * {@link #forward(Var)} returns the output sequence only (so an LSTM fits a {@code Sequential});
+ * {@link #forwardWithState} returns the output and the final states.
  */
 public final class LSTM extends RecurrentLayer {
     public LSTM(int inputSize, int hiddenSize) {
@@ -26,13 +28,13 @@ public final class LSTM extends RecurrentLayer {
         super(Recurrence.Mode.LSTM, inputSize, hiddenSize, options, g);
     }
 
-    /** Runs from zero states. */
-    public LstmOutput forward(Var input) {
-        return forward(input, null, null);
+    /** Runs from zero states; the output sequence and the final h and c (torch's {@code lstm(x)}). */
+    public LstmOutput forwardWithState(Var input) {
+        return forwardWithState(input, null, null);
     }
 
-    /** Runs from the given states; either may be null (zeros). */
-    public LstmOutput forward(Var input, Var h0, Var c0) {
+    /** Runs from the given states, either of which may be null (zeros): torch's {@code lstm(x, (h0, c0))}. */
+    public LstmOutput forwardWithState(Var input, Var h0, Var c0) {
         Recurrence.Sequence s = runLayers(input, h0, c0);
         return new LstmOutput(s.output(), s.hN(), s.cN());
     }

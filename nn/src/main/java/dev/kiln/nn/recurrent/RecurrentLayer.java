@@ -1,7 +1,7 @@
 package dev.kiln.nn.recurrent;
 
 import dev.kiln.autograd.Var;
-import dev.kiln.nn.Module;
+import dev.kiln.nn.UnaryModule;
 import dev.kiln.nn.init.Init;
 import dev.kiln.tensor.Tensor;
 import dev.kiln.tensor.random.Generator;
@@ -15,8 +15,15 @@ import java.util.List;
  * {@code weight_hh_l{k}[_reverse]} [G*H, H], {@code bias_ih_l{k}[_reverse]},
  * {@code bias_hh_l{k}[_reverse]} [G*H], registered in torch's order) and all initialised
  * U(-1/sqrt(H), 1/sqrt(H)); the input checks; and the batch-first / unbatched layouts.
+ *
+ * <p><b>Two ways to call one.</b> torch's recurrent layers return a tuple {@code (output, h_n)},
+ * which is why they do not fit {@code nn.Sequential}. Here every recurrent layer is a
+ * {@link UnaryModule}: {@link #forward(Var)} returns only the output sequence, so
+ * {@code new Sequential(new LSTM(8, 16, opts), new Linear(16, 4))} works and keeps torch's
+ * parameter names ({@code 0.weight_ih_l0}, ...). The final states (and initial states) are
+ * {@code forwardWithState} on each subclass, which returns the whole record.
  */
-public abstract sealed class RecurrentLayer extends Module permits RNN, LSTM, GRU {
+public abstract sealed class RecurrentLayer extends UnaryModule permits RNN, LSTM, GRU {
     public final int inputSize;
     public final int hiddenSize;
     public final int numLayers;
@@ -66,6 +73,16 @@ public abstract sealed class RecurrentLayer extends Module permits RNN, LSTM, GR
     /** 2 when bidirectional, else 1. */
     public final int directions() {
         return bidirectional ? 2 : 1;
+    }
+
+    /**
+     * Runs from zero states and returns the last layer's hidden state at every step ([T, N, D*H],
+     * [N, T, D*H] batch-first, [T, D*H] unbatched): torch's {@code layer(x)[0]}, what a
+     * {@link dev.kiln.nn.Sequential} passes on. {@code forwardWithState} also returns the final states.
+     */
+    @Override
+    public final Var forward(Var input) {
+        return runLayers(input, null, null).output();
     }
 
     /** The parameters in torch's flat order (per layer, per direction: w_ih, w_hh[, b_ih, b_hh]). */

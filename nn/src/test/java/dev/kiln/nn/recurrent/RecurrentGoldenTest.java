@@ -83,16 +83,16 @@ class RecurrentGoldenTest {
         Var hN;
         Var cN = null;
         if (layer instanceof LSTM lstm) {
-            LstmOutput out = lstm.forward(x, h0, c0);
+            LstmOutput out = lstm.forwardWithState(x, h0, c0);
             output = out.output();
             hN = out.hN();
             cN = out.cN();
         } else if (layer instanceof GRU gru) {
-            RnnOutput out = gru.forward(x, h0);
+            RnnOutput out = gru.forwardWithState(x, h0);
             output = out.output();
             hN = out.hN();
         } else {
-            RnnOutput out = ((RNN) layer).forward(x, h0);
+            RnnOutput out = ((RNN) layer).forwardWithState(x, h0);
             output = out.output();
             hN = out.hN();
         }

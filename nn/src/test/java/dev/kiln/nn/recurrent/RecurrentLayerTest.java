@@ -74,15 +74,15 @@ class RecurrentLayerTest {
     @Test
     void badInputsAreRejectedWithClearMessages() {
         LSTM lstm = new LSTM(5, 4, RecurrentOptions.defaults().numLayers(2), new Generator(6));
-        assertMessage(() -> lstm.forward(v(2, 3, 4, 5)), "input must have 3 dimensions", "[2, 3, 4, 5]");
-        assertMessage(() -> lstm.forward(v(7, 3, 6)), "input.size(-1) must equal input_size 5", "[7, 3, 6]");
-        assertMessage(() -> lstm.forward(v(7, 3, 5), v(2, 2, 4), null), "h0 must have shape [2, 3, 4]", "[2, 2, 4]");
-        assertMessage(() -> lstm.forward(v(7, 3, 5), v(2, 3, 4), v(1, 3, 4)), "c0 must have shape [2, 3, 4]", "[1, 3, 4]");
-        assertMessage(() -> lstm.forward(v(7, 5), v(2, 1, 4), null), "h0 must have shape [2, 4]", "unbatched");
-        assertMessage(() -> lstm.forward(Var.constant(Tensor.zeros(DType.F64, 7, 3, 5))), "input dtype F64", "F32");
-        assertMessage(() -> lstm.forward(v(0, 3, 5)), "at least one time step", "[0, 3, 5]");
+        assertMessage(() -> lstm.forwardWithState(v(2, 3, 4, 5)), "input must have 3 dimensions", "[2, 3, 4, 5]");
+        assertMessage(() -> lstm.forwardWithState(v(7, 3, 6)), "input.size(-1) must equal input_size 5", "[7, 3, 6]");
+        assertMessage(() -> lstm.forwardWithState(v(7, 3, 5), v(2, 2, 4), null), "h0 must have shape [2, 3, 4]", "[2, 2, 4]");
+        assertMessage(() -> lstm.forwardWithState(v(7, 3, 5), v(2, 3, 4), v(1, 3, 4)), "c0 must have shape [2, 3, 4]", "[1, 3, 4]");
+        assertMessage(() -> lstm.forwardWithState(v(7, 5), v(2, 1, 4), null), "h0 must have shape [2, 4]", "unbatched");
+        assertMessage(() -> lstm.forwardWithState(Var.constant(Tensor.zeros(DType.F64, 7, 3, 5))), "input dtype F64", "F32");
+        assertMessage(() -> lstm.forwardWithState(v(0, 3, 5)), "at least one time step", "[0, 3, 5]");
         GRU batchFirst = new GRU(5, 4, RecurrentOptions.defaults().batchFirst(true), new Generator(7));
-        assertMessage(() -> batchFirst.forward(v(3, 7, 5), v(1, 7, 4)), "h0 must have shape [1, 3, 4]", "[1, 7, 4]");
+        assertMessage(() -> batchFirst.forwardWithState(v(3, 7, 5), v(1, 7, 4)), "h0 must have shape [1, 3, 4]", "[1, 7, 4]");
         assertMessage(() -> new RNN(0, 4), "inputSize and hiddenSize must be positive", "0");
         assertMessage(() -> RecurrentOptions.defaults().numLayers(0), "numLayers must be at least 1", "0");
         assertMessage(() -> RecurrentOptions.defaults().dropout(1.5), "dropout must be in [0, 1]", "1.5");
@@ -97,27 +97,27 @@ class RecurrentLayerTest {
         LSTM dropped = new LSTM(5, 6, two.dropout(0.5), new Generator(9));
         dropped.loadStateDict(plain.stateDict(), true);
         Var x = v(4, 3, 5);
-        float[] reference = plain.forward(x).output().value().toFloatArray();
+        float[] reference = plain.forwardWithState(x).output().value().toFloatArray();
 
         dropped.eval();
         assertFalse(dropped.isTraining());
-        assertArrayEquals(reference, dropped.forward(x).output().value().toFloatArray(), "eval mode must not drop");
+        assertArrayEquals(reference, dropped.forwardWithState(x).output().value().toFloatArray(), "eval mode must not drop");
 
         dropped.train();
-        float[] trained = dropped.forward(x).output().value().toFloatArray();
+        float[] trained = dropped.forwardWithState(x).output().value().toFloatArray();
         assertFalse(java.util.Arrays.equals(reference, trained), "training mode must drop between the layers");
 
         // The same seed gives the same masks.
         LSTM again = new LSTM(5, 6, two.dropout(0.5), new Generator(9));
         again.loadStateDict(plain.stateDict(), true);
-        assertArrayEquals(trained, again.forward(x).output().value().toFloatArray());
+        assertArrayEquals(trained, again.forwardWithState(x).output().value().toFloatArray());
 
         // Nothing is dropped after the last layer (torch's semantics): one layer is unaffected in training.
         GRU one = new GRU(5, 6, RecurrentOptions.defaults(), new Generator(10));
         GRU oneDropped = new GRU(5, 6, RecurrentOptions.defaults().dropout(0.9), new Generator(11));
         oneDropped.loadStateDict(one.stateDict(), true);
-        assertArrayEquals(one.forward(x).output().value().toFloatArray(),
-                oneDropped.forward(x).output().value().toFloatArray());
+        assertArrayEquals(one.forwardWithState(x).output().value().toFloatArray(),
+                oneDropped.forwardWithState(x).output().value().toFloatArray());
     }
 
     @Test
@@ -130,7 +130,7 @@ class RecurrentLayerTest {
         LSTM lstm = new LSTM(5, 6, RecurrentOptions.defaults(), g);
         LSTMCell lstmCell = new LSTMCell(5, 6, true, g);
         lstmCell.loadStateDict(cellState(lstm), true);
-        LstmOutput lo = lstm.forward(x, h0, c0);
+        LstmOutput lo = lstm.forwardWithState(x, h0, c0);
         LstmState st = new LstmState(h0.squeeze(0), c0.squeeze(0));
         List<Var> steps = new ArrayList<>();
         for (int t = 0; t < 4; t++) {
@@ -157,8 +157,8 @@ class RecurrentLayerTest {
             gs.add(hg);
             rs.add(hr);
         }
-        assertClose(Var.stack(gs, 0).value(), gru.forward(x, h0).output().value());
-        assertClose(Var.stack(rs, 0).value(), rnn.forward(x, h0).output().value());
+        assertClose(Var.stack(gs, 0).value(), gru.forwardWithState(x, h0).output().value());
+        assertClose(Var.stack(rs, 0).value(), rnn.forwardWithState(x, h0).output().value());
 
         // Unbatched cell input [in] with no state.
         Var unbatched = gruCell.forward(x.narrow(0, 0, 1).narrow(1, 0, 1).reshape(5), null);
@@ -171,8 +171,8 @@ class RecurrentLayerTest {
                 new Generator(13));
         Var x = v(6, 5);
         Var h0 = v(4, 4);
-        RnnOutput single = gru.forward(x, h0);
-        RnnOutput batch = gru.forward(x.unsqueeze(0), h0.unsqueeze(1));
+        RnnOutput single = gru.forwardWithState(x, h0);
+        RnnOutput batch = gru.forwardWithState(x.unsqueeze(0), h0.unsqueeze(1));
         assertArrayEquals(new int[] {6, 8}, single.output().value().shape().toArray());
         assertArrayEquals(new int[] {4, 4}, single.hN().value().shape().toArray());
         assertClose(batch.output().squeeze(0).value(), single.output().value());

@@ -36,8 +36,18 @@ import java.util.Objects;
  * <p><b>Transcendentals</b> use {@link StrictMath}, so normals are identical on every JVM and CPU,
  * not only across runs on one machine.
  *
+ * <p><b>The default generator.</b> {@link #defaultGenerator()} is the one process-wide stream that
+ * layers draw their initial weights from when no generator is passed (torch's default CPU
+ * generator); {@link #manualSeed(long)} rewinds it to the start of a seed's stream, as
+ * {@code torch.manual_seed} does, so {@code manualSeed(s)} followed by the same constructions gives
+ * the same weights. It starts at seed {@value #DEFAULT_SEED}.
+ *
  * <p>Not thread-safe: one generator must not be used by two threads at once (a single fill call
- * may itself use several threads). Give each thread its own generator via {@link #split()}.
+ * may itself use several threads). Give each thread its own generator via {@link #split()}. This
+ * holds for the default generator too: {@link #defaultGenerator()} and {@link #manualSeed(long)}
+ * may be called from any thread, but draws from the shared instance (constructing layers without an
+ * explicit generator) must not overlap; build models on one thread, or pass each thread its own
+ * generator.
  */
 public final class Generator {
     /**
@@ -69,9 +79,33 @@ public final class Generator {
     /** Normals cost a log, a sqrt, a sin and a cos per pair on top: smaller chunks suffice. */
     private static final int GRAIN_NORMAL_BLOCKS = 128;
 
+    /** The seed of the default generator before any {@link #manualSeed(long)}. */
+    public static final long DEFAULT_SEED = 0;
+
+    private static final Generator DEFAULT = new Generator(DEFAULT_SEED);
+
     private long seed;
     private long offset;
     private long splits;
+
+    /**
+     * The process-wide generator that layers use when none is given (torch's default generator).
+     * Always the same instance; {@link #manualSeed(long)} rewinds it in place, so a reference held
+     * across a reseed follows the new stream.
+     */
+    public static Generator defaultGenerator() {
+        return DEFAULT;
+    }
+
+    /**
+     * Restarts {@link #defaultGenerator()} at the beginning of {@code seed}'s stream (offset 0, no
+     * splits), like {@code torch.manual_seed(seed)}: it is then identical to {@code new Generator(seed)}.
+     */
+    public static void manualSeed(long seed) {
+        synchronized (DEFAULT) { // publishes the new state to threads that draw next
+            DEFAULT.restore(new State(seed, 0, 0));
+        }
+    }
 
     /** A generator at the start of the stream of {@code seed}. */
     public Generator(long seed) {

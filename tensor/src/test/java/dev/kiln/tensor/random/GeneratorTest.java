@@ -59,6 +59,29 @@ class GeneratorTest {
         assertNotEquals(Arrays.toString(drawAll(new Generator(42))), Arrays.toString(drawAll(new Generator(43))));
     }
 
+    @Test
+    void manualSeedRewindsTheDefaultGeneratorInPlace() {
+        Generator shared = Generator.defaultGenerator();
+        assertTrue(shared == Generator.defaultGenerator(), "defaultGenerator() must always be the same instance");
+        try {
+            Generator.manualSeed(7);
+            shared.split(); // a reseed also forgets splits, as torch.manual_seed does
+            long[] first = drawAll(shared);
+            Generator.manualSeed(7);
+            assertEquals(new Generator.State(7, 0, 0), shared.state());
+            shared.split();
+            assertArrayEquals(first, drawAll(shared), "same seed -> same stream");
+            Generator fresh = new Generator(7);
+            fresh.split();
+            assertArrayEquals(first, drawAll(fresh), "manualSeed(s) makes it new Generator(s)");
+            Generator.manualSeed(8);
+            shared.split();
+            assertNotEquals(Arrays.toString(first), Arrays.toString(drawAll(shared)), "different seed -> different stream");
+        } finally {
+            Generator.manualSeed(Generator.DEFAULT_SEED); // back to the start-up state for later tests
+        }
+    }
+
     /** One of everything, as bit patterns, so the comparison is exact. */
     private static long[] drawAll(Generator g) {
         float[] u = new float[37];
