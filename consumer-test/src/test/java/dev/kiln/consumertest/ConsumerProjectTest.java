@@ -27,8 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Kiln as a dependency, the way a user meets it: the packaged library jars, their POMs, kiln-parent
- * and kiln-bom are installed (maven-install-plugin's install-file, one Maven run) into a temporary
- * local repository; an outside Maven project that imports kiln-bom and declares every published
+ * and kiln-bom are installed into a temporary local repository; an outside Maven project that imports kiln-bom and declares every published
  * artifact without a version is built offline against it; the README's {@code TrainStep} example,
  * copied verbatim, runs on the class path and on the module path and must print finite, falling
  * losses; without {@code --add-modules jdk.incubator.vector} it must fail naming that flag.
@@ -104,13 +103,7 @@ class ConsumerProjectTest {
 
     private void buildAndRunConsumer(Path tmp, Path repo) throws Exception {
 
-        Path installer = Files.createDirectories(tmp.resolve("installer"));
-        Files.writeString(installer.resolve("pom.xml"), installerPom());
-        maven(installer, repo, "validate");
-        for (String artifact : PUBLISHED.keySet()) {
-            assertTrue(Files.isRegularFile(repo.resolve("dev/kiln/" + artifact + "/" + version + "/" + artifact + "-" + version + ".jar")),
-                    artifact + " installed into the temporary repository");
-        }
+        install(repo);
 
         Path project = Files.createDirectories(tmp.resolve("consumer"));
         Files.writeString(project.resolve("pom.xml"), consumerPom());
@@ -186,37 +179,24 @@ class ConsumerProjectTest {
         }
     }
 
-    /** A throwaway POM whose validate phase runs install-file for kiln-parent, kiln-bom and each library. */
-    private String installerPom() {
-        StringBuilder executions = new StringBuilder();
-        executions.append(installFile("parent", root.resolve("pom.xml"), root.resolve("pom.xml"), "pom"));
-        executions.append(installFile("bom", root.resolve("bom/pom.xml"), root.resolve("bom/pom.xml"), "pom"));
+    /**
+     * Puts kiln-parent's and kiln-bom's POMs and each library's jar and POM where {@code mvn install}
+     * would (group/artifact/version/artifact-version.ext). Copied rather than run through
+     * maven-install-plugin: a plain {@code mvn verify} never downloads that plugin, so on a fresh
+     * machine it would not be there for an offline run.
+     */
+    private void install(Path repo) throws IOException {
+        installFile(repo, "kiln-parent", root.resolve("pom.xml"), "pom");
+        installFile(repo, "kiln-bom", root.resolve("bom/pom.xml"), "pom");
         for (Map.Entry<String, String[]> e : PUBLISHED.entrySet()) {
-            executions.append(installFile(e.getKey(), libraryJar(e.getKey()), root.resolve(e.getValue()[0]).resolve("pom.xml"), "jar"));
+            installFile(repo, e.getKey(), root.resolve(e.getValue()[0]).resolve("pom.xml"), "pom");
+            installFile(repo, e.getKey(), libraryJar(e.getKey()), "jar");
         }
-        return """
-                <project xmlns="http://maven.apache.org/POM/4.0.0">
-                  <modelVersion>4.0.0</modelVersion>
-                  <groupId>example</groupId>
-                  <artifactId>install-kiln</artifactId>
-                  <version>1</version>
-                  <packaging>pom</packaging>
-                  <build><plugins><plugin>
-                    <groupId>org.apache.maven.plugins</groupId>
-                    <artifactId>maven-install-plugin</artifactId>
-                    <version>3.1.2</version>
-                    <executions>%s</executions>
-                  </plugin></plugins></build>
-                </project>
-                """.formatted(executions);
     }
 
-    private static String installFile(String id, Path file, Path pom, String packaging) {
-        return """
-                <execution><id>%s</id><phase>validate</phase><goals><goal>install-file</goal></goals>
-                  <configuration><file>%s</file><pomFile>%s</pomFile><packaging>%s</packaging></configuration>
-                </execution>
-                """.formatted(id, file, pom, packaging);
+    private void installFile(Path repo, String artifact, Path file, String extension) throws IOException {
+        Path dir = Files.createDirectories(repo.resolve("dev/kiln").resolve(artifact).resolve(version));
+        Files.copy(file, dir.resolve(artifact + "-" + version + "." + extension));
     }
 
     /** What a user writes: the BOM imported once, every published artifact without a version. */

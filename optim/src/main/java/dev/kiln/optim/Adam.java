@@ -7,7 +7,7 @@ import dev.kiln.tensor.ops.FusedStep;
 import java.util.List;
 
 /**
- * Adam (Kingma & Ba) and AdamW (Loshchilov & Hutter, decoupled weight decay), with the AMSGrad
+ * Adam (Kingma &amp; Ba) and AdamW (Loshchilov &amp; Hutter, decoupled weight decay), with the AMSGrad
  * option, as torch.optim.Adam / AdamW: bias-corrected first and second moments, one fused pass
  * per parameter. Adam's weight decay is added to the gradient; AdamW's shrinks the parameter by
  * {@code lr * weightDecay} before the update.
