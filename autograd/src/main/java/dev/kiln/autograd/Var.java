@@ -320,7 +320,7 @@ public final class Var {
     /** Zero gradient everywhere (piecewise constant). */
     public Var sign() { return ElementwiseOps.sign(this); }
     public Var squeeze() { return ShapeOps.squeezeAll(this); }
-    /** Transpose of a matrix (rank <= 2). */
+    /** Transpose of a matrix (rank &lt;= 2). */
     public Var t() { return value.rank() < 2 ? this : transpose(0, 1); }
     public Var tril(int diagonal) { return ShapeOps.triangle(this, diagonal, true); }
     public Var triu(int diagonal) { return ShapeOps.triangle(this, diagonal, false); }

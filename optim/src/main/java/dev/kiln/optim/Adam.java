@@ -7,7 +7,7 @@ import dev.kiln.tensor.ops.FusedStep;
 import java.util.List;
 
 /**
- * Adam (Kingma & Ba) as torch.optim.Adam: bias-corrected first and second moments, the AMSGrad
+ * Adam (Kingma &amp; Ba) as torch.optim.Adam: bias-corrected first and second moments, the AMSGrad
  * option, weight decay added to the gradient (L2; see {@link AdamW} for decoupled decay), one
  * fused pass per parameter.
  *

@@ -5,7 +5,7 @@ import dev.kiln.tensor.Tensor;
 import java.util.List;
 
 /**
- * AdamW (Loshchilov & Hutter) as torch.optim.AdamW: Adam whose weight decay is decoupled from
+ * AdamW (Loshchilov &amp; Hutter) as torch.optim.AdamW: Adam whose weight decay is decoupled from
  * the gradient, shrinking each parameter by {@code lr * weightDecay} before the Adam update.
  * torch's defaults: lr 1e-3, betas (0.9, 0.999), eps 1e-8, weight decay 0.01, no AMSGrad.
  *

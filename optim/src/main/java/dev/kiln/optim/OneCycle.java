@@ -3,7 +3,7 @@ package dev.kiln.optim;
 import java.util.OptionalDouble;
 
 /**
- * torch OneCycleLR (Smith & Topin): the lr rises from {@code maxLr / divFactor} to {@code maxLr}
+ * torch OneCycleLR (Smith &amp; Topin): the lr rises from {@code maxLr / divFactor} to {@code maxLr}
  * over the first {@code pctStart} of {@code totalSteps}, then falls to {@code initial /
  * finalDivFactor} at step {@code totalSteps - 1}; with {@code threePhase} it first falls back to
  * the initial lr and only then anneals to the minimum. With {@code cycleMomentum} (torch's default)

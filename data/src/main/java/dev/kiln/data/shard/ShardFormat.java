@@ -49,7 +49,7 @@ public final class ShardFormat {
             return bytes;
         }
 
-        /** UINT16 when every id of a {@code vocabSize}-token vocabulary fits 16 bits (vocabSize <= 65,536), else UINT32. */
+        /** UINT16 when every id of a {@code vocabSize}-token vocabulary fits 16 bits (vocabSize &lt;= 65,536), else UINT32. */
         public static TokenType forVocabulary(int vocabSize) {
             if (vocabSize <= 0) {
                 throw new IllegalArgumentException("TokenType.forVocabulary: vocabSize must be > 0, got " + vocabSize);

@@ -8,7 +8,7 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * JSON Lines (gzipped or not), streamed: one JSON object per line, parsed by {@link Json} (strict
+ * JSON Lines (gzipped or not), streamed: one JSON object per line, parsed by {@link JsonFiles} (strict
  * RFC 8259). Blank lines are passed over silently. A line that is not valid UTF-8 (under the
  * default {@link Utf8Policy#REPORT}), not valid JSON, not an object, or longer than the limit is a
  * counted skip naming the line and column; reading goes on with the next line.

@@ -109,7 +109,7 @@ public final class WordVocabulary {
         return out;
     }
 
-    /** The token of {@code id}: "<pad>", "<unk>" or a word. */
+    /** The token of {@code id}: {@code "<pad>"}, {@code "<unk>"} or a word. */
     public String word(long id) {
         return id == PAD ? "<pad>" : id == UNKNOWN ? "<unk>" : words.get((int) id - 2);
     }

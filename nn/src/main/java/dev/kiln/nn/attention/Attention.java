@@ -12,7 +12,7 @@ import dev.kiln.tensor.Tensor;
  * <p>Shapes: q [B, H, Tq, D], k and v [B, Hkv, Tk, D] with H a multiple of Hkv (grouped-query
  * attention: query head h reads kv head h / (H / Hkv)); the result is [B, H, Tq, D].
  * Causal masking aligns the queries to the end of the keys, as a KV cache needs: query i sees
- * keys j <= i + (Tk - Tq). A key-padding mask is BOOL [B, Tk], true where a key must be ignored.
+ * keys j &lt;= i + (Tk - Tq). A key-padding mask is BOOL [B, Tk], true where a key must be ignored.
  * A query row with every key masked gives 0 from the fused kernel (and NaN from the reference,
  * as the unfused computation does in PyTorch).
  */

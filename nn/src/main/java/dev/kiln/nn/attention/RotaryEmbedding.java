@@ -7,7 +7,7 @@ import dev.kiln.tensor.Tensor;
  * Rotary position embedding (RoPE, Su et al. 2021) in the "rotate half" layout used by GPT-NeoX
  * and Hugging Face's LLaMA: for a head vector x of even size D split into halves (x1, x2),
  * {@code rope(x, p) = x * cos(p * theta) + (-x2, x1) * sin(p * theta)} with frequencies
- * {@code theta_i = base^(-2i / D)} for i < D/2, each used by both halves.
+ * {@code theta_i = base^(-2i / D)} for i &lt; D/2, each used by both halves.
  *
  * <p>The cos/sin tables for positions [0, maxPositions) are computed once in double and stored
  * as F32 constants; {@link #apply} takes a position offset so a KV cache can rotate new tokens

@@ -24,7 +24,28 @@ import java.lang.foreign.MemorySegment;
 public final class CpuBackend implements Backend {
     public static final CpuBackend INSTANCE = new CpuBackend();
 
-    private CpuBackend() {}
+    private CpuBackend() {
+        requireVectorApi();
+    }
+
+    /**
+     * Fails the first tensor op, not some later matmul deep in a kernel, when the JVM was started
+     * without the incubator module. Throws an Error rather than an exception: a static initializer
+     * rethrows an Error as is, so the flag is on the first line of the trace instead of under an
+     * ExceptionInInitializerError.
+     */
+    private static void requireVectorApi() {
+        try {
+            Class.forName("jdk.incubator.vector.FloatVector", false, CpuBackend.class.getClassLoader());
+        } catch (ClassNotFoundException e) {
+            NoClassDefFoundError error = new NoClassDefFoundError("Kiln's CPU kernels need the Vector API module"
+                    + " jdk.incubator.vector, which this JVM did not load: start java with"
+                    + " --add-modules jdk.incubator.vector (Maven Surefire: argLine; Gradle: jvmArgs or"
+                    + " applicationDefaultJvmArgs)");
+            error.initCause(e);
+            throw error;
+        }
+    }
 
     @Override
     public Device device() {

@@ -27,7 +27,7 @@ public final class DoubleGemm {
     private DoubleGemm() {}
 
     /**
-     * c[cOff + j] = Σ_{p<k} a[aOff + p·aStep] · b[bOff + p·bRow + j·bCol] for j in [0, n).
+     * c[cOff + j] = Σ_{p&lt;k} a[aOff + p·aStep] · b[bOff + p·bRow + j·bCol] for j in [0, n).
      *
      * @param aStep stride between consecutive elements of A's row
      * @param bRow stride between B's rows (consecutive p)
