@@ -36,7 +36,7 @@ public final class KilnCli {
 
     /** The configured command, for {@link #main} and for in-process tests. */
     public static CommandLine commandLine() {
-        return new CommandLine(new KilnCli());
+        return HelpLayout.install(new CommandLine(new KilnCli()));
     }
 
     /** Kiln's version from the jar manifest's {@code Implementation-Version}. */

@@ -41,6 +41,70 @@ class KilnCliTest {
         assertTrue(r.out().contains("./kiln test"), r.out());
     }
 
+    /** Every command's help, depth first: the command's name path and its usage text. */
+    private static java.util.Map<String, String> allHelp(CommandLine cl, String name, java.util.Map<String, String> into) {
+        into.put(name, cl.getUsageMessage(CommandLine.Help.Ansi.OFF));
+        for (var e : cl.getSubcommands().entrySet()) {
+            if (!e.getKey().equals("help")) {
+                allHelp(e.getValue(), name + " " + e.getKey(), into);
+            }
+        }
+        return into;
+    }
+
+    @Test
+    void helpNeverBreaksALineInsideAPath() {
+        java.util.Map<String, String> help = allHelp(KilnCli.commandLine(), "kiln", new java.util.LinkedHashMap<>());
+        assertTrue(help.keySet().containsAll(java.util.List.of("kiln train cnn", "kiln train gpt", "kiln eval", "kiln data fetch")),
+                help.keySet().toString());
+        // the paths users copy from the help, each of which picocli's own wrapping used to split somewhere
+        java.util.List<String> paths = java.util.List.of("~/.kiln/data", "runs/<app>-<yyyyMMdd-HHmmss>", "model.safetensors",
+                "RUN_DIR/eval", "DIR/tokenizer.json", "metrics.jsonl", "curves.png");
+        java.util.regex.Pattern pathEnd = java.util.regex.Pattern.compile("\\S+[/\\-]|\\S*/\\.");
+        for (var e : help.entrySet()) {
+            String text = e.getValue();
+            String joined = text.replaceAll("\\s*\\R\\s*", "");
+            for (String p : paths) {
+                if (joined.contains(p)) {
+                    assertTrue(text.contains(p), e.getKey() + " --help breaks " + p + " across lines:\n" + text);
+                }
+            }
+            java.util.List<String> lines = text.lines().toList();
+            for (int i = 0; i + 1 < lines.size(); i++) {
+                String[] words = lines.get(i).strip().split("\\s+");
+                String last = words[words.length - 1];
+                String next = lines.get(i + 1).strip();
+                boolean pathLike = pathEnd.matcher(last).matches(); // "~/.", "runs/<app>-", "DIR/": a path cut short
+                assertTrue(!pathLike || next.isEmpty() || !Character.isLetterOrDigit(next.charAt(0)),
+                        e.getKey() + " --help line " + (i + 1) + " ends inside a path: '" + last + "' / '" + next + "'");
+                assertTrue(lines.get(i).length() <= HelpLayout.WIDTH, e.getKey() + " line too wide: " + lines.get(i));
+            }
+        }
+    }
+
+    @Test
+    void evalHelpNamesEveryAppItEvaluates() {
+        Run r = run("eval", "--help");
+        assertEquals(0, r.exitCode(), r.err());
+        for (String app : new String[] {"cnn", "rnn", "gpt", "seq2seq", "classify"}) {
+            assertTrue(r.out().contains(app), app + " missing from kiln eval --help:\n" + r.out());
+        }
+    }
+
+    @Test
+    void countsAreSingularForOne() {
+        assertEquals("1 epoch", Plural.of(1, "epoch"));
+        assertEquals("2 epochs", Plural.of(2, "epoch"));
+        assertEquals("0 steps", Plural.of(0, "step"));
+        assertEquals("1 entry", Plural.of(1, "entry", "entries"));
+    }
+
+    @Test
+    void wrappingBreaksOnlyAtSpaces() {
+        assertEquals(java.util.List.of("default: $KILN_DATA or", "~/.kiln/data)."), HelpLayout.wrap("default: $KILN_DATA or ~/.kiln/data).", 24));
+        assertEquals(java.util.List.of("  aligned    columns"), HelpLayout.wrap("  aligned    columns", 40));
+    }
+
     @Test
     void noSubcommandIsAUsageError() {
         Run r = run();

@@ -1,5 +1,6 @@
 package dev.kiln.apps.data;
 
+import dev.kiln.apps.Plural;
 import dev.kiln.apps.train.RunDirectory;
 import dev.kiln.data.clean.CleaningPipeline;
 import dev.kiln.data.clean.FilterReport;
@@ -154,8 +155,9 @@ public final class PrepCommand implements Callable<Integer> {
 
     private int run(List<RawCorpora.Source> sources, List<String> corpora, Path root, Path dir, PrintWriter stdout) throws IOException {
         long start = System.nanoTime();
-        stdout.printf(Locale.ROOT, "kiln data prep: %s (%d files under %s) -> %s, %d threads%n",
-                String.join(" + ", corpora), sources.size(), root, dir, threads);
+        stdout.printf(Locale.ROOT, "kiln data prep: %s (%s under %s) -> %s, %s%n",
+                String.join(" + ", corpora), Plural.of(sources.size(), "file"), root, dir,
+                Plural.of(threads, "thread"));
         stdout.flush();
         StageClock clock = new StageClock("read+parse", "clean", "exact hash", "minhash", "dedup index", "write jsonl",
                 "bpe word count", "bpe merges", "encode", "write shards");

@@ -1,5 +1,6 @@
 package dev.kiln.apps.eval;
 
+import dev.kiln.apps.Plural;
 import dev.kiln.tensor.Device;
 import dev.kiln.apps.data.DataCommand;
 import dev.kiln.apps.train.FashionMnist;
@@ -130,8 +131,8 @@ public final class CrossValidationCommand implements Callable<Integer> {
             labels[i] = (int) all.get(i)[1].toLongArray()[0];
         }
         List<Fold> split = StratifiedKFold.shuffled(folds, seed).split(labels);
-        stdout.printf(Locale.ROOT, "kiln eval cv cnn: %d images, %d stratified folds, %d epoch(s) per fold, %d threads%n",
-                n, folds, epochs, threads);
+        stdout.printf(Locale.ROOT, "kiln eval cv cnn: %d images, %d stratified folds, %s per fold, %s%n",
+                n, folds, Plural.of(epochs, "epoch"), Plural.of(threads, "thread"));
         stdout.flush();
         double[] accuracy = new double[split.size()];
         List<List<String>> rows = new ArrayList<>();

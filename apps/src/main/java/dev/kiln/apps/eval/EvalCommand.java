@@ -19,17 +19,18 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code kiln eval RUN_DIR}: rebuilds the model of a training run (cnn, rnn, gpt; seq2seq from its
- * predictions.tsv), scores it on that app's held-out data and writes report.md, report.html and
+ * {@code kiln eval RUN_DIR}: rebuilds the model of a training run (cnn, rnn, gpt, classify; seq2seq
+ * from its predictions.tsv), scores it on that app's held-out data and writes report.md, report.html and
  * report.json (plus PNGs) into RUN_DIR/eval or {@code --out}.
  */
 @Command(name = "eval", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Evaluate a training run on its app's held-out data and write a report.",
-            "Reads RUN_DIR/model.safetensors and config.json (seq2seq: predictions.tsv); writes report.md,",
-            "report.html, report.json and its images into RUN_DIR/eval or --out."},
+            "Runs of kiln train cnn, rnn, gpt, seq2seq and classify. Reads RUN_DIR/model.safetensors and config.json"
+                + " (seq2seq: predictions.tsv); writes report.md, report.html, report.json and its images into"
+                + " RUN_DIR/eval or --out."},
         subcommands = CrossValidationCommand.class)
 public final class EvalCommand implements Callable<Integer> {
-    @Parameters(index = "0", arity = "0..1", paramLabel = "RUN_DIR", description = "A run directory of kiln train cnn|rnn|gpt|seq2seq, or its model.safetensors.")
+    @Parameters(index = "0", arity = "0..1", paramLabel = "RUN_DIR", description = "A run directory of kiln train cnn, rnn, gpt, seq2seq or classify, or its model.safetensors.")
     Path run;
 
     @Option(names = "--data-dir", paramLabel = "DIR", description = "The data root, as in kiln data (default: $KILN_DATA or ~/.kiln/data).")

@@ -16,6 +16,8 @@ import java.util.List;
 /** {@code kiln eval} of a {@code kiln train rnn} run on the Seattle test windows, against persistence. */
 final class ForecastEvaluation {
     static final int WORST = 10;
+    /** Hours in forecast.png: a week is long enough to see the daily cycle, short enough to see each hour. */
+    static final int PLOT_HOURS = 168;
     private static final int BATCH = 512;
 
     private ForecastEvaluation() {}
@@ -59,7 +61,7 @@ final class ForecastEvaluation {
         return report(predict(model, series, limit), run);
     }
 
-    static Report report(Outputs o, RunFiles run) {
+    static Report report(Outputs o, RunFiles run) throws IOException {
         int n = o.truth().length;
         Report r = new Report("kiln eval: " + run.metadata().getOrDefault("model", "rnn") + " on " + n + " test hours");
         r.metric("app", "rnn").metric("examples", n)
@@ -73,6 +75,12 @@ final class ForecastEvaluation {
                 .metric("persistence_r2", RegressionMetrics.r2Score(o.truth(), o.persistence()));
         r.section("Baseline").add(new Report.Paragraph("Persistence forecasts the next hour as the last observed hour;"
                 + " errors are in the data's degrees, MAPE is a fraction (sklearn's convention)."));
+        if (n > 0) {
+            ReportImages.forecastPlot(run.out().resolve("forecast.png"), o.truth(), o.model(), o.persistence(),
+                    o.firstTargetHour(), PLOT_HOURS);
+            r.section("Forecast").add(new Report.Image("forecast.png", "model and persistence against the actual temperature, first "
+                    + Math.min(PLOT_HOURS, n) + (Math.min(PLOT_HOURS, n) == 1 ? " test hour" : " test hours")));
+        }
         Integer[] order = new Integer[n];
         for (int i = 0; i < n; i++) {
             order[i] = i;

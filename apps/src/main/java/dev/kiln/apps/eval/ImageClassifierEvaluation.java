@@ -169,7 +169,8 @@ final class ImageClassifierEvaluation {
             if (data != null) {
                 Tensor[] ex = data.test().get(i);
                 pixels.add(ex[0].toFloatArray());
-                captions.add(String.format(Locale.ROOT, "#%d %s→%s", i, shorten(names.get(yTrue[i])), shorten(names.get(yPred[i]))));
+                // One fact per line keeps each column as narrow as the image: "#12", "Shirt →", "T-shirt/top".
+                captions.add(String.format(Locale.ROOT, "#%d\n%s →\n%s", i, shorten(names.get(yTrue[i])), shorten(names.get(yPred[i]))));
             }
         }
         errors.add(new Report.Paragraph("Worst-scored test images (lowest probability of the true class):"));
@@ -182,7 +183,7 @@ final class ImageClassifierEvaluation {
     }
 
     private static String shorten(String s) {
-        return s.length() > 8 ? s.substring(0, 7) + "." : s;
+        return s.length() > 14 ? s.substring(0, 13) + "…" : s;
     }
 
     /** The off-diagonal cells of {@code counts} with the most examples, largest first (ties: row, then column). */

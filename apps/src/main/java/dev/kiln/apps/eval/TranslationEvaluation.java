@@ -80,8 +80,50 @@ final class TranslationEvaluation {
             ErrorRate.Result s = scores.get(order[k]);
             rows.add(List.of(p.source(), String.join(" / ", p.references()), p.hypothesis(), Integer.toString(s.edits())));
         }
-        r.section("Error analysis").add(new Report.Table(List.of("word", "references", "predicted", "edits"), rows));
+        List<Report.Block> errors = r.section("Error analysis");
+        errors.add(new Report.Table(List.of("word", "references", "predicted", "edits"), rows));
+        ErrorsByLength byLength = errorsByLength(predictions, scores);
+        ReportImages.errorByLength(run.out().resolve("error_by_length.png"), "error rates by word length (greedy)",
+                "word length (characters)", byLength.lengths(), byLength.per(), byLength.wer());
+        errors.add(new Report.Image("error_by_length.png", "phone and word error rates by the length of the spelled word"));
+        List<List<String>> lengthRows = new ArrayList<>();
+        for (int i = 0; i < byLength.lengths().length; i++) {
+            lengthRows.add(List.of(Integer.toString(byLength.lengths()[i]), Integer.toString(byLength.words()[i]),
+                    ReportWriter.format(byLength.per()[i]), ReportWriter.format(byLength.wer()[i])));
+        }
+        errors.add(new Report.Table(List.of("word length", "words", "per", "wer"), lengthRows));
         return r;
+    }
+
+    /** Per spelled-word length (ascending, lengths present only): words, PER (edits over reference phones), WER. */
+    record ErrorsByLength(int[] lengths, int[] words, double[] per, double[] wer) {}
+
+    static ErrorsByLength errorsByLength(List<Prediction> predictions, List<ErrorRate.Result> scores) {
+        java.util.TreeMap<Integer, long[]> byLength = new java.util.TreeMap<>(); // words, edits, reference phones, wrong words
+        for (int i = 0; i < predictions.size(); i++) {
+            ErrorRate.Result s = scores.get(i);
+            long[] acc = byLength.computeIfAbsent(predictions.get(i).source().codePointCount(0, predictions.get(i).source().length()),
+                    _ -> new long[4]);
+            acc[0]++;
+            acc[1] += s.edits();
+            acc[2] += s.referenceLength();
+            acc[3] += s.edits() > 0 ? 1 : 0;
+        }
+        int k = byLength.size();
+        int[] lengths = new int[k];
+        int[] words = new int[k];
+        double[] per = new double[k];
+        double[] wer = new double[k];
+        int i = 0;
+        for (var e : byLength.entrySet()) {
+            long[] acc = e.getValue();
+            lengths[i] = e.getKey();
+            words[i] = (int) acc[0];
+            per[i] = acc[2] == 0 ? (acc[1] == 0 ? 0 : 1) : acc[1] / (double) acc[2]; // no reference phones: any output is all wrong
+            wer[i] = acc[3] / (double) acc[0];
+            i++;
+        }
+        return new ErrorsByLength(lengths, words, per, wer);
     }
 
     private static List<String> phones(String s) {

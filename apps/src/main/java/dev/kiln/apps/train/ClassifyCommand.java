@@ -1,5 +1,6 @@
 package dev.kiln.apps.train;
 
+import dev.kiln.apps.Plural;
 import dev.kiln.apps.train.SpamBatches.Batch;
 import dev.kiln.apps.train.SpamBatches.Encoded;
 import dev.kiln.data.io.AtomicFiles;
@@ -306,9 +307,10 @@ public final class ClassifyCommand implements Callable<Integer> {
                     + " vocabulary %d words (min count %d) + pad + unk; %d tokens max, mean batch length %.0f%n",
                     seed, train.size(), val.size(), test.size(), vocab.size() - 2, minCount, maxTokens, meanLength);
             stdout.printf(Locale.ROOT, "model: %d params (%d outside the embeddings; %d layers, width %d, %d heads, mlp %d,"
-                    + " dropout %s), AdamW lr %.3g warm-up %d + cosine, batch %d, %d epochs = %d steps, %d threads%n",
+                    + " dropout %s), AdamW lr %.3g warm-up %d + cosine, batch %d, %s = %s, %s%n",
                     model.parameterCount(), model.nonEmbeddingParameters(), layers, width, heads, model.config.feedForward(),
-                    dropout, lr, warm, batchSize, epochs, totalSteps, common.threads);
+                    dropout, lr, warm, batchSize, Plural.of(epochs, "epoch"), Plural.of(totalSteps, "step"),
+                    Plural.of(common.threads, "thread"));
             stdout.println("run directory: " + run.dir().path());
             stdout.flush();
 

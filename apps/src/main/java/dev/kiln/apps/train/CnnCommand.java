@@ -1,5 +1,6 @@
 package dev.kiln.apps.train;
 
+import dev.kiln.apps.Plural;
 import dev.kiln.autograd.NoGrad;
 import dev.kiln.autograd.Var;
 import dev.kiln.data.Batch;
@@ -248,9 +249,10 @@ public final class CnnCommand implements Callable<Integer> {
                 }
             }
             stdout.printf(Locale.ROOT, "kiln train cnn: %d train / %d test images %dx%d (mean %.4f, std %.4f), %d params,"
-                    + " %s lr %.3g %s, batch %d, %d epochs = %d steps, %d threads%n",
+                    + " %s lr %.3g %s, batch %d, %s = %s, %s%n",
                     train.size(), data.test().size(), h, w, data.mean(), data.std(), model.parameterCount(),
-                    optimizer, peakLr, schedule, batchSize, epochs, totalSteps, common.threads);
+                    optimizer, peakLr, schedule, batchSize, Plural.of(epochs, "epoch"), Plural.of(totalSteps, "step"),
+                    Plural.of(common.threads, "thread"));
             stdout.println("run directory: " + run.dir().path());
             stdout.flush();
 
@@ -281,8 +283,8 @@ public final class CnnCommand implements Callable<Integer> {
             summary.put("step_time_fractions", times.fractions());
             run.write(summary);
 
-            stdout.printf(Locale.ROOT, "done in %s: test accuracy %.2f%% after %d epochs; training %.0f images/s%n",
-                    ProgressLine.duration(wallSeconds), 100 * last.accuracy(), epochs, imagesPerSecond);
+            stdout.printf(Locale.ROOT, "done in %s: test accuracy %.2f%% after %s; training %.0f images/s%n",
+                    ProgressLine.duration(wallSeconds), 100 * last.accuracy(), Plural.of(epochs, "epoch"), imagesPerSecond);
             stdout.println("time per step: " + times.describe());
             stdout.println("metrics: " + run.dir().metrics());
             stdout.println("curves:  " + run.dir().plot());

@@ -1,5 +1,6 @@
 package dev.kiln.apps.train;
 
+import dev.kiln.apps.Plural;
 import dev.kiln.apps.KilnCli;
 import dev.kiln.apps.data.DataCommand;
 import java.io.IOException;
@@ -50,7 +51,7 @@ public final class DemoCommand implements Callable<Integer> {
         boolean real = !synthetic && ensureFashionMnist(root, out);
         if (real) {
             args.addAll(List.of("--data-dir", root.toString()));
-            out.println("kiln demo: training the reference ConvNet on Fashion-MNIST for " + epochs + " epoch(s)");
+            out.println("kiln demo: training the reference ConvNet on Fashion-MNIST for " + Plural.of(epochs, "epoch"));
         } else {
             Path tmp = Files.createTempDirectory("kiln-demo-data");
             SyntheticIdx.write(tmp.resolve("fashion-mnist"), 6000, 1000, 1);

@@ -1,5 +1,6 @@
 package dev.kiln.apps.train;
 
+import dev.kiln.apps.Plural;
 import dev.kiln.data.io.JsonFiles;
 import dev.kiln.data.io.MalformedDataException;
 import dev.kiln.data.vocab.CharVocabulary;
@@ -48,9 +49,9 @@ import picocli.CommandLine.Spec;
  * continues {@code --prompt} with temperature / top-k / top-p sampling ({@link TokenSampler}).
  */
 @Command(name = "gpt", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Train a character-level GPT on the Brown corpus, then sample text from it.",
-            "Writes metrics.jsonl, curves.png, model.safetensors (vocabulary in its metadata), vocab.json,",
-            "config.json and checkpoints/ into the run directory (tokenizer.json instead of vocab.json with --tokenizer bpe)."},
+        description = {"Train a character-level GPT on the Brown corpus, then sample text from it. Writes metrics.jsonl, curves.png,"
+            + " model.safetensors (vocabulary in its metadata), vocab.json (tokenizer.json with --tokenizer bpe), config.json,"
+            + " sample.txt and checkpoints/ into the run directory."},
         footer = {"", "Settings can also come from --config file.json or file.yaml ({\"steps\": 300, \"lr\": 0.002, ...});",
             "flags given on the command line override the file."})
 public final class GptCommand implements Callable<Integer> {
@@ -310,11 +311,11 @@ public final class GptCommand implements Callable<Integer> {
             }
             stdout.printf(Locale.ROOT, "kiln train gpt: %d train / %d validation documents (%d / %d %s), vocabulary %d,"
                     + " %d params (%d layers, width %d, %d heads, mlp %d, context %d), AdamW lr %.3g warm-up %d + cosine,"
-                    + " batch %d x %d, %d steps, %d threads%n",
+                    + " batch %d x %d, %s, %s%n",
                     corpus.trainDocs(), corpus.valDocs(), corpus.train().length, corpus.val().length, corpus.vocab().unit(),
                     corpus.vocab().size(),
                     model.parameterCount(), layers, width, heads, model.config.dFeedForward(), context, lr, warm,
-                    batchSize, context, steps, common.threads);
+                    batchSize, context, Plural.of(steps, "step"), Plural.of(common.threads, "thread"));
             stdout.println("run directory: " + run.dir().path());
             stdout.flush();
 
@@ -357,8 +358,8 @@ public final class GptCommand implements Callable<Integer> {
             summary.put("train_tokens_per_s", round(tokensPerSecond, 1));
             run.write(summary);
 
-            stdout.printf(Locale.ROOT, "done in %s: %d steps, train loss %.4f, validation loss %.4f (perplexity %.2f, was %.2f);"
-                    + " training %.0f tokens/s%n", ProgressLine.duration(wallSeconds), steps, lastLoss, last.loss(),
+            stdout.printf(Locale.ROOT, "done in %s: %s, train loss %.4f, validation loss %.4f (perplexity %.2f, was %.2f);"
+                    + " training %.0f tokens/s%n", ProgressLine.duration(wallSeconds), Plural.of(steps, "step"), lastLoss, last.loss(),
                     last.perplexity(), first.perplexity(), tokensPerSecond);
             if (sampleLength > 0) {
                 stdout.printf(Locale.ROOT, "sample (temperature %s, top-k %d, top-p %s, seed %d):%n", temperature, topK, topP, seed);
@@ -370,6 +371,8 @@ public final class GptCommand implements Callable<Integer> {
             stdout.println("model:   " + run.dir().model());
             stdout.println("vocab:   " + vocabFile);
             stdout.println("config:  " + run.dir().config());
+            stdout.println(sampleLength > 0 ? "sample:  " + run.dir().path().resolve("sample.txt") : "sample:  none (--sample-length 0)");
+            stdout.println("checkpoints: " + run.checkpoints().directory());
             stdout.flush();
             return 0;
         } catch (UncheckedIOException e) {

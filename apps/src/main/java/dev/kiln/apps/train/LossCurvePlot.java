@@ -1,19 +1,15 @@
 package dev.kiln.apps.train;
 
+import dev.kiln.apps.plot.LineChart;
 import java.awt.Color;
+import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import org.knowm.xchart.BitmapEncoder;
-import org.knowm.xchart.XYChart;
-import org.knowm.xchart.XYChartBuilder;
-import org.knowm.xchart.XYSeries;
-import org.knowm.xchart.style.Styler;
-import org.knowm.xchart.style.markers.SeriesMarkers;
 
 /**
- * Training and validation loss against steps in one PNG chart (XChart, off-screen): the training
+ * Training and validation loss against steps in one PNG chart ({@link LineChart}, off-screen): the training
  * loss per step with its moving average, and the validation loss at each evaluation as points on
  * a line. For runs counted in steps rather than epochs ({@code kiln train gpt}); {@link TrainingPlot}
  * draws the epoch-based ones.
@@ -54,37 +50,28 @@ public final class LossCurvePlot {
 
     /** Writes the PNG to {@code file} (the name must end in .png). */
     public void save(Path file) throws IOException {
-        String name = file.toString();
-        if (!name.endsWith(".png")) {
+        if (!file.toString().endsWith(".png")) {
             throw new IllegalArgumentException("LossCurvePlot.save: file must end in .png, got " + file);
         }
-        System.setProperty("java.awt.headless", "true");
-        XYChart c = new XYChartBuilder().width(WIDTH).height(HEIGHT).title(title)
-                .xAxisTitle("step").yAxisTitle("loss (nats per token)").build();
-        var st = c.getStyler();
-        st.setChartBackgroundColor(Color.WHITE);
-        st.setPlotBackgroundColor(Color.WHITE);
-        st.setLegendPosition(Styler.LegendPosition.InsideNE);
-        st.setXAxisDecimalPattern("#0");
-        st.setYAxisDecimalPattern("#0.###");
-        if (train.isEmpty() && val.isEmpty()) {
-            c.addSeries("training loss", new double[] {0}, new double[] {0}).setMarker(SeriesMarkers.NONE);
-        }
+        BufferedImage img = LineChart.canvas(WIDTH, HEIGHT);
+        chart().render(img);
+        LineChart.savePng(img, file);
+    }
+
+    /** The chart {@link #save} draws: whole-step ticks on x, from step 0 to the last. */
+    LineChart chart() {
+        double last = Math.max(trainX.isEmpty() ? 0 : trainX.getLast(), valX.isEmpty() ? 0 : valX.getLast());
+        LineChart c = new LineChart(title, "step", "loss (nats per token)").integerX().xRange(0, Math.max(1, last));
         if (!train.isEmpty()) {
-            XYSeries raw = c.addSeries("training loss per step", trainX, train);
-            raw.setMarker(SeriesMarkers.NONE);
-            raw.setLineColor(new Color(160, 190, 230));
-            XYSeries avg = c.addSeries("moving average (" + smoothing + " steps)", trainX,
-                    TrainingPlot.movingAverage(train, smoothing));
-            avg.setMarker(SeriesMarkers.NONE);
-            avg.setLineColor(new Color(20, 70, 160));
+            c.add(new LineChart.Series("training loss per step", TrainingPlot.array(trainX), TrainingPlot.array(train),
+                    new Color(160, 190, 230), true, false));
+            c.add(new LineChart.Series("moving average (" + TrainingPlot.steps(smoothing) + ")", TrainingPlot.array(trainX),
+                    TrainingPlot.array(TrainingPlot.movingAverage(train, smoothing)), new Color(20, 70, 160), true, false));
         }
         if (!val.isEmpty()) {
-            XYSeries v = c.addSeries("validation loss", valX, val);
-            v.setMarker(SeriesMarkers.CIRCLE);
-            v.setLineColor(new Color(200, 80, 20));
-            v.setMarkerColor(new Color(200, 80, 20));
+            c.add(new LineChart.Series("validation loss", TrainingPlot.array(valX), TrainingPlot.array(val),
+                    new Color(200, 80, 20), true, true));
         }
-        BitmapEncoder.saveBitmap(c, name, BitmapEncoder.BitmapFormat.PNG);
+        return c;
     }
 }

@@ -7,7 +7,8 @@ import java.util.function.LongSupplier;
 
 /**
  * Training progress: step, epoch, loss, learning rate, throughput, model-FLOPs utilisation and
- * ETA. On a terminal ({@link #live}) one line is redrawn in place at most every 200 ms; otherwise
+ * ETA. On a terminal ({@link #live}) one line, led by a progress bar and percent, is redrawn in
+ * place at most every 200 ms; otherwise
  * (a pipe, a file, a CI log) a plain line is printed every {@code logEvery} steps and at the last
  * step. The loss and throughput shown are averages over the steps since the previous line.
  *
@@ -15,6 +16,7 @@ import java.util.function.LongSupplier;
  */
 public final class ProgressLine {
     private static final long REDRAW_NANOS = 200_000_000L;
+    private static final int BAR_CELLS = 20;
 
     private final PrintWriter out;
     private final boolean live;
@@ -89,7 +91,7 @@ public final class ProgressLine {
         double rate = unitsSincePrint / seconds;
         String line = format(step, epoch, lossSum / lossCount, lr, rate, (now - start) / 1e9);
         if (live) {
-            out.print("\r" + line + "\u001b[K");
+            out.print("\r" + bar(step, totalSteps) + " " + line + "\u001b[K");
             lineShown = true;
         } else {
             out.println(line);
@@ -130,6 +132,14 @@ public final class ProgressLine {
         double eta = step >= totalSteps ? 0 : elapsedSeconds / step * (totalSteps - step);
         sb.append(" | ").append(step >= totalSteps ? "elapsed " + duration(elapsedSeconds) : "ETA " + duration(eta));
         return sb.toString();
+    }
+
+    /** {@code [######              ]  30%}: the live line's progress bar, 20 cells, percent rounded down. */
+    static String bar(long step, long total) {
+        long done = total <= 0 ? 0 : Math.min(step, total);
+        int percent = total <= 0 ? 0 : (int) (100 * done / total);
+        int cells = total <= 0 ? 0 : (int) (BAR_CELLS * done / total);
+        return "[" + "#".repeat(cells) + " ".repeat(BAR_CELLS - cells) + "] " + String.format(Locale.ROOT, "%3d%%", percent);
     }
 
     /** {@code 4m05s}, {@code 1h02m}, {@code 12s}. */

@@ -1,5 +1,6 @@
 package dev.kiln.apps.train;
 
+import dev.kiln.apps.Plural;
 import dev.kiln.autograd.NoGrad;
 import dev.kiln.autograd.Var;
 import dev.kiln.data.Batch;
@@ -226,9 +227,9 @@ public final class RnnCommand implements Callable<Integer> {
                     + " %d train / %d validation / %d test windows of %d hours%n",
                     data.values().length, data.mean(), data.std(), train.size(), validation.size(), test.size(), window);
             stdout.printf(Locale.ROOT, "model: %s %dx%d + linear head, %d params; adam lr %.3g %s, batch %d,"
-                    + " %d epochs = %d steps, clip %s, %d threads%n",
-                    cell, layers, hidden, model.parameterCount(), lr, schedule, batchSize, epochs, totalSteps,
-                    clip > 0 ? Double.toString(clip) : "off", common.threads);
+                    + " %s = %s, clip %s, %s%n",
+                    cell, layers, hidden, model.parameterCount(), lr, schedule, batchSize, Plural.of(epochs, "epoch"),
+                    Plural.of(totalSteps, "step"), clip > 0 ? Double.toString(clip) : "off", Plural.of(common.threads, "thread"));
             stdout.println("run directory: " + run.dir().path());
             stdout.flush();
 
@@ -262,8 +263,8 @@ public final class RnnCommand implements Callable<Integer> {
             summary.put("train_windows_per_s", round(windows[0] / (trainNanos[0] / 1e9), 1)); // this process's steps
             run.write(summary);
 
-            stdout.printf(Locale.ROOT, "done in %s: %d test hours, error in degrees%n",
-                    ProgressLine.duration(wallSeconds), test.size());
+            stdout.printf(Locale.ROOT, "done in %s: %s, error in degrees%n",
+                    ProgressLine.duration(wallSeconds), Plural.of(test.size(), "test hour"));
             stdout.printf(Locale.ROOT, "  %-12s MAE %.3f  RMSE %.3f%n", cell, result.mae(), result.rmse());
             stdout.printf(Locale.ROOT, "  %-12s MAE %.3f  RMSE %.3f%n", "persistence", persistenceTest.mae(),
                     persistenceTest.rmse());

@@ -1,5 +1,6 @@
 package dev.kiln.apps.train;
 
+import dev.kiln.apps.Plural;
 import dev.kiln.apps.train.G2pPairs.Pair;
 import dev.kiln.data.io.AtomicFiles;
 import dev.kiln.data.io.JsonFiles;
@@ -314,9 +315,9 @@ public final class Seq2seqCommand implements Callable<Integer> {
                     split.train().size(), split.validation().size(), split.test().size(), train.size(),
                     letters.size() - LETTER_SPECIALS.size(), phones.size() - PHONE_SPECIALS.size());
             stdout.printf(Locale.ROOT, "model: %d params (encoder %d + decoder %d layers, width %d, %d heads, mlp %d, max length %d);"
-                    + " AdamW lr %.3g warm-up %d + cosine, batch %d, %d steps (%.2f epochs), %d threads%n",
+                    + " AdamW lr %.3g warm-up %d + cosine, batch %d, %s (%.2f epochs), %s%n",
                     model.parameterCount(), encoderLayers, decoderLayers, width, heads, model.config.dFeedForward(), maxLen, lr, warm,
-                    batchSize, steps, (double) steps / batchesPerEpoch, common.threads);
+                    batchSize, Plural.of(steps, "step"), (double) steps / batchesPerEpoch, Plural.of(common.threads, "thread"));
             stdout.println("run directory: " + run.dir().path());
             stdout.flush();
 

@@ -1,18 +1,16 @@
 package dev.kiln.apps.train;
 
+import dev.kiln.apps.plot.LineChart;
 import java.awt.Color;
+import java.awt.Graphics2D;
+import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import org.knowm.xchart.BitmapEncoder;
-import org.knowm.xchart.XYChart;
-import org.knowm.xchart.XYChartBuilder;
-import org.knowm.xchart.XYSeries;
-import org.knowm.xchart.style.markers.SeriesMarkers;
 
 /**
- * The curves of a run as one PNG (XChart, drawn off-screen): training loss per step and its moving
+ * The curves of a run as one PNG (a {@link LineChart} pair, drawn off-screen): training loss per step and its moving
  * average on the left, evaluation accuracy per epoch on the right, both against epochs (fractional
  * for steps). Collect points as training goes, {@link #save} at the end (or after each epoch).
  */
@@ -77,57 +75,58 @@ public final class TrainingPlot {
 
     /** Writes the PNG to {@code file} (the name must end in .png). */
     public void save(Path file) throws IOException {
-        String name = file.toString();
-        if (!name.endsWith(".png")) {
+        if (!file.toString().endsWith(".png")) {
             throw new IllegalArgumentException("TrainingPlot.save: file must end in .png, got " + file);
         }
-        System.setProperty("java.awt.headless", "true"); // never open a display, even when one exists
-        BitmapEncoder.saveBitmap(List.of(lossChart(), accuracyChart()), 1, 2, name, BitmapEncoder.BitmapFormat.PNG);
+        BufferedImage img = LineChart.canvas(2 * WIDTH, HEIGHT);
+        render(img);
+        LineChart.savePng(img, file);
     }
 
-    private XYChart lossChart() {
-        XYChart c = new XYChartBuilder().width(WIDTH).height(HEIGHT).title(title)
-                .xAxisTitle("epoch").yAxisTitle("training loss").build();
-        style(c, org.knowm.xchart.style.Styler.LegendPosition.InsideNE);
+    /** Draws both charts side by side on {@code img} (2 x 600 by 420 pixels for {@link #save}). */
+    List<LineChart.Layout> render(BufferedImage img) {
+        Graphics2D g = img.createGraphics();
+        try {
+            int half = img.getWidth() / 2;
+            return List.of(lossChart().draw(g, 0, 0, half, img.getHeight()),
+                    accuracyChart().draw(g, half, 0, img.getWidth() - half, img.getHeight()));
+        } finally {
+            g.dispose();
+        }
+    }
+
+    private LineChart lossChart() {
+        LineChart c = axes(new LineChart(title, "epoch", "training loss"), LineChart.Legend.TOP_RIGHT);
         if (!loss.isEmpty()) {
-            XYSeries raw = c.addSeries("loss per step", lossX, loss);
-            raw.setMarker(SeriesMarkers.NONE);
-            raw.setLineColor(new Color(160, 190, 230));
-            XYSeries avg = c.addSeries("moving average (" + smoothing + " steps)", lossX, movingAverage(loss, smoothing));
-            avg.setMarker(SeriesMarkers.NONE);
-            avg.setLineColor(new Color(20, 70, 160));
-        } else {
-            c.addSeries("loss per step", new double[] {0}, new double[] {0}).setMarker(SeriesMarkers.NONE);
+            c.add(new LineChart.Series("loss per step", array(lossX), array(loss), new Color(160, 190, 230), true, false));
+            c.add(new LineChart.Series("moving average (" + steps(smoothing) + ")", array(lossX),
+                    array(movingAverage(loss, smoothing)), new Color(20, 70, 160), true, false));
         }
         return c;
     }
 
-    private XYChart accuracyChart() {
-        XYChart c = new XYChartBuilder().width(WIDTH).height(HEIGHT).title(accuracyLabel)
-                .xAxisTitle("epoch").yAxisTitle(accuracyAxis).build();
-        style(c, rising ? org.knowm.xchart.style.Styler.LegendPosition.InsideSE
-                : org.knowm.xchart.style.Styler.LegendPosition.InsideNE);
-        List<Double> percent = accuracy.stream().map(a -> accuracyScale * a).toList();
-        XYSeries s = accuracy.isEmpty()
-                ? c.addSeries(accuracyLabel, new double[] {0}, new double[] {0})
-                : c.addSeries(accuracyLabel, accuracyX, percent);
-        s.setMarker(SeriesMarkers.CIRCLE);
-        s.setLineColor(new Color(200, 80, 20));
-        s.setMarkerColor(new Color(200, 80, 20));
+    private LineChart accuracyChart() {
+        LineChart c = axes(new LineChart(accuracyLabel, "epoch", accuracyAxis),
+                rising ? LineChart.Legend.BOTTOM_RIGHT : LineChart.Legend.TOP_RIGHT);
+        if (!accuracy.isEmpty()) {
+            double[] scaled = accuracy.stream().mapToDouble(a -> accuracyScale * a).toArray();
+            c.add(new LineChart.Series(accuracyLabel, array(accuracyX), scaled, new Color(200, 80, 20), true, true));
+        }
         return c;
     }
 
-    /** White background, x from 0 to the last whole epoch, so both charts share their x axis. */
-    private void style(XYChart c, org.knowm.xchart.style.Styler.LegendPosition legend) {
-        var st = c.getStyler();
-        st.setChartBackgroundColor(Color.WHITE);
-        st.setPlotBackgroundColor(Color.WHITE);
-        st.setLegendPosition(legend);
-        st.setXAxisMin(0.0);
+    /** Whole-epoch ticks, x from 0 to the last whole epoch, so both charts share their x axis. */
+    private LineChart axes(LineChart c, LineChart.Legend legend) {
         double last = Math.max(lossX.isEmpty() ? 0 : lossX.getLast(), accuracyX.isEmpty() ? 0 : accuracyX.getLast());
-        st.setXAxisMax(Math.max(1, Math.ceil(last - 1e-9)));
-        st.setXAxisTickMarkSpacingHint(110); // fractional-epoch labels such as "2.25" need room
-        st.setYAxisDecimalPattern("#0.###");
+        return c.integerX().xRange(0, Math.max(1, Math.ceil(last - 1e-9))).legend(legend);
+    }
+
+    static String steps(int n) {
+        return n == 1 ? "1 step" : n + " steps";
+    }
+
+    static double[] array(List<Double> values) {
+        return values.stream().mapToDouble(Double::doubleValue).toArray();
     }
 
     /** Trailing mean over up to {@code window} points. */

@@ -110,7 +110,10 @@ class CnnCommandTest {
     @Test
     void sameSeedGivesTheSameLosses() throws IOException {
         String[] args = {"--epochs", "1", "--limit-train", "96", "--limit-test", "20", "--batch-size", "32", "--seed", "5"};
-        assertEquals(0, train(root.resolve("seedA"), args).exitCode());
+        Run a = train(root.resolve("seedA"), args);
+        assertEquals(0, a.exitCode());
+        assertFalse(a.out().contains(" 1 epochs"), a.out());
+        assertTrue(a.out().contains(" 1 epoch = ") && a.out().contains("after 1 epoch;"), a.out());
         assertEquals(0, train(root.resolve("seedB"), args).exitCode());
         assertEquals(losses(root.resolve("seedA")), losses(root.resolve("seedB")));
     }

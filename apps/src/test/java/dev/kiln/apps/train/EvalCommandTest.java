@@ -91,6 +91,22 @@ class EvalCommandTest {
         assertArrayEquals(new byte[] {(byte) 0x89, 'P', 'N', 'G'}, Arrays.copyOf(png, 4), file.toString());
     }
 
+    /** A PNG that ImageIO reads back, with more than one colour in it, and linked from report.md. */
+    private static void assertReportImage(Path reportDir, String name) throws IOException {
+        Path file = reportDir.resolve(name);
+        assertPng(file);
+        java.awt.image.BufferedImage img = javax.imageio.ImageIO.read(file.toFile());
+        assertTrue(img != null && img.getWidth() > 100 && img.getHeight() > 100, name + " unreadable or tiny");
+        java.util.Set<Integer> colours = new java.util.HashSet<>();
+        for (int y = 0; y < img.getHeight(); y += 3) {
+            for (int x = 0; x < img.getWidth(); x += 3) {
+                colours.add(img.getRGB(x, y));
+            }
+        }
+        assertTrue(colours.size() > 3, name + " is blank: " + colours.size() + " colours");
+        assertTrue(Files.readString(reportDir.resolve("report.md")).contains("(" + name + ")"), name + " not linked from report.md");
+    }
+
     @Test
     void cnnReportMatchesAccuracyAndLogLossRecomputedImageByImage() throws IOException {
         Path runDir = root.resolve("cnn");
@@ -190,6 +206,7 @@ class EvalCommandTest {
         assertEquals(abs / n, number(m, "mae"), 1e-4);
         assertEquals(Math.sqrt(sq / n), number(m, "rmse"), 1e-4);
         assertEquals(persistenceAbs / n, number(m, "persistence_mae"), 1e-9);
+        assertReportImage(report, "forecast.png");
     }
 
     @Test
@@ -271,6 +288,7 @@ class EvalCommandTest {
         assertEquals(number(summary, "greedy_bleu"), number(m, "bleu"), 1e-9);
         assertEquals(number(summary, "greedy_per"), number(m, "per"), 1e-9);
         assertTrue(Files.isRegularFile(runDir.resolve("report.json")), "the app's own report.json is left alone");
+        assertReportImage(runDir.resolve("eval"), "error_by_length.png");
     }
 
     @Test

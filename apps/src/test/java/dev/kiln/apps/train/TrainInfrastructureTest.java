@@ -50,8 +50,29 @@ class TrainInfrastructureTest {
         p.step(2, 0, 3.0, 0.1, 10); // 20 images in 0.25 s = 80 images/s, 80 GFLOP/s of 10 = 800% MFU
         p.println("epoch done");
         String s = sw.toString();
-        assertTrue(s.startsWith("\rstep 2/100 | epoch 1/1 | loss 2.0000 | lr 1.00e-01 | 80 images/s | MFU 800.0% | ETA 12s\u001b[K\n"), s);
+        assertTrue(s.startsWith("\r[                    ]   2% step 2/100 | epoch 1/1 | loss 2.0000 | lr 1.00e-01 | 80 images/s"
+                + " | MFU 800.0% | ETA 12s\u001b[K\n"), s);
         assertTrue(s.endsWith("epoch done\n".replace("\n", System.lineSeparator())), s);
+    }
+
+    @Test
+    void liveBarFillsOneCellPerFivePercent() {
+        assertEquals("[                    ]   0%", ProgressLine.bar(0, 10));
+        assertEquals("[##########          ]  50%", ProgressLine.bar(5, 10));
+        assertEquals("[#############       ]  66%", ProgressLine.bar(2, 3)); // rounded down: 100% only when done
+        assertEquals("[####################] 100%", ProgressLine.bar(10, 10));
+        assertEquals("[####################] 100%", ProgressLine.bar(12, 10));
+    }
+
+    @Test
+    void plainLogLinesHaveNoBarNorEscapes() {
+        StringWriter sw = new StringWriter();
+        AtomicLong now = new AtomicLong();
+        ProgressLine p = new ProgressLine(new PrintWriter(sw), false, 1, 2, 1, "images", 0, 0, now::get);
+        now.addAndGet(1_000_000_000L);
+        p.step(1, 0, 1.0, 0.1, 10);
+        p.finish();
+        assertEquals("step 1/2 | epoch 1/1 | loss 1.0000 | lr 1.00e-01 | 10 images/s | ETA 1s" + System.lineSeparator(), sw.toString());
     }
 
     @Test
