@@ -64,7 +64,12 @@ public final class EvalCommand implements Callable<Integer> {
         if (out != null) {
             Files.createDirectories(out);
         }
-        RunFiles files = RunFiles.read(run, out);
+        RunFiles files;
+        try {
+            files = RunFiles.read(run, out);
+        } catch (IllegalArgumentException e) { // RUN_DIR names no model: a usage error, like a RUN_DIR that does not exist
+            throw new ParameterException(spec.commandLine(), e.getMessage(), e);
+        }
         Path root = DataCommand.root(dataDir);
         int saved = Device.CPU.setThreads(threads);
         Report report;

@@ -274,7 +274,7 @@ public final class ClassifyCommand implements Callable<Integer> {
                     }
                 }
             };
-            TrainingLoop<Batch> loop = TrainingLoop.builder(trainer, batches).epochs(epochs)
+            TrainingLoop<Batch> loop = run.loop(trainer, batches).epochs(epochs)
                     .evaluator(() -> {
                         lastVal[0] = SpamEvaluation.evaluate(model, val);
                         Map<String, Object> m = new LinkedHashMap<>();
@@ -283,7 +283,7 @@ public final class ClassifyCommand implements Callable<Integer> {
                         m.put("val_f1", lastVal[0].counts().f1());
                         return m;
                     })
-                    .metrics(run.metrics()).listener(listener)
+                    .listener(listener)
                     .checkpoints(DropoutGenerators.register(new TrainingCheckpoint(model, opt).scheduler(scheduler), model),
                             run.checkpoints())
                     .checkpointEachEpoch(true).build();

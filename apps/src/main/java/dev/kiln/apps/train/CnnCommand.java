@@ -234,8 +234,8 @@ public final class CnnCommand implements Callable<Integer> {
                     }
                 }
             };
-            TrainingLoop<Batch> loop = TrainingLoop.builder(trainer, new DataLoaderSource<>(trainLoader)).epochs(epochs)
-                    .evaluator(() -> evaluate(model, testLoader).asMetrics()).metrics(run.metrics()).listener(listener)
+            TrainingLoop<Batch> loop = run.loop(trainer, new DataLoaderSource<>(trainLoader)).epochs(epochs)
+                    .evaluator(() -> evaluate(model, testLoader).asMetrics()).listener(listener)
                     .checkpoints(new TrainingCheckpoint(model, opt).scheduler(scheduler), run.checkpoints())
                     .checkpointEachEpoch(true).build();
             run.start(loop, stdout);

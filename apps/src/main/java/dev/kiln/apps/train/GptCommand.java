@@ -291,9 +291,9 @@ public final class GptCommand implements Callable<Integer> {
                     }
                 }
             };
-            TrainingLoop<Windows> loop = TrainingLoop.builder(trainer, windows).maxSteps(steps)
+            TrainingLoop<Windows> loop = run.loop(trainer, windows).maxSteps(steps)
                     .evaluator(() -> GptWindows.evaluate(model, corpus.val(), evalStarts, batchSize, context).asMetrics()).evalEachEpoch(false)
-                    .evalAtStart(true).evalEverySteps(evalEvery).evalAtEnd(true).metrics(run.metrics()).listener(listener)
+                    .evalAtStart(true).evalEverySteps(evalEvery).evalAtEnd(true).listener(listener)
                     .checkpoints(new TrainingCheckpoint(model, opt).scheduler(scheduler).generator("data", dataGen),
                             run.checkpoints())
                     .checkpointEverySteps(checkpointEvery).build();

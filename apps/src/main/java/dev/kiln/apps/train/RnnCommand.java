@@ -210,8 +210,8 @@ public final class RnnCommand implements Callable<Integer> {
                     }
                 }
             };
-            TrainingLoop<Batch> loop = TrainingLoop.builder(trainer, new DataLoaderSource<>(trainLoader)).epochs(epochs)
-                    .evaluator(() -> evaluate(model, valLoader, data.std()).asMetrics("val_")).metrics(run.metrics())
+            TrainingLoop<Batch> loop = run.loop(trainer, new DataLoaderSource<>(trainLoader)).epochs(epochs)
+                    .evaluator(() -> evaluate(model, valLoader, data.std()).asMetrics("val_"))
                     .listener(listener).checkpoints(new TrainingCheckpoint(model, opt).scheduler(scheduler), run.checkpoints())
                     .checkpointEachEpoch(true).build();
             run.start(loop, stdout);

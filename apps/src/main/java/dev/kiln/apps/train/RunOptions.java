@@ -2,6 +2,7 @@ package dev.kiln.apps.train;
 
 import dev.kiln.tensor.Device;
 import dev.kiln.apps.data.DataCommand;
+import dev.kiln.optim.train.NonFiniteLossPolicy;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -31,6 +32,23 @@ public final class RunOptions {
             + " the data order, generators, optimizer and schedule resume exactly).")
     boolean resume;
 
+    @Option(names = "--force", description = "Start a new run in a non-empty --out: deletes what kiln train wrote there"
+            + " (checkpoints/, eval/, metrics, model, plots, reports); other files are left alone.")
+    boolean force;
+
+    @Option(names = "--on-nonfinite", paramLabel = "POLICY", description = "When a step's loss is NaN or infinite: stop"
+            + " (exit 1, naming the step; the last good checkpoint stays) or warn (say so once and train on)."
+            + " Default: ${DEFAULT-VALUE}.")
+    OnNonFinite onNonFinite = OnNonFinite.stop;
+
+    /** The values of {@code --on-nonfinite}. */
+    public enum OnNonFinite { stop, warn }
+
+    /** The loop's policy for {@code --on-nonfinite} (warn: the loop trains on, {@link TrainingRun} says so). */
+    NonFiniteLossPolicy nonFiniteLoss() {
+        return onNonFinite == OnNonFinite.warn ? NonFiniteLossPolicy.CONTINUE : NonFiniteLossPolicy.STOP;
+    }
+
     /** Applies {@code --config} (flags given on the command line win). */
     void applyConfig(CommandSpec spec) throws IOException {
         if (config != null) {
@@ -41,14 +59,15 @@ public final class RunOptions {
     /**
      * The settings a run records in config.json: every option of {@code spec} (flags, config file
      * and defaults already applied) keyed by its long name without dashes, in declaration order;
-     * help, version, {@code --config} itself and {@code --resume} left out. Numbers, booleans and strings stay as
+     * help, version, {@code --config} itself, {@code --resume}, {@code --force} and {@code --verbose} left out. Numbers, booleans and strings stay as
      * they are, enums by name, anything else (paths) as text. Callers add what the data decided.
      */
     static Map<String, Object> settings(CommandSpec spec) {
         Map<String, Object> s = new LinkedHashMap<>();
         for (OptionSpec o : spec.options()) {
             String name = o.longestName().replaceFirst("^-+", "");
-            if (o.usageHelp() || o.versionHelp() || name.equals("config") || name.equals("resume")) {
+            if (o.usageHelp() || o.versionHelp() || name.equals("config") || name.equals("resume")
+                    || name.equals("force") || name.equals("verbose")) {
                 continue;
             }
             Object v = o.getValue();

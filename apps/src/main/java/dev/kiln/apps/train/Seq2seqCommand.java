@@ -290,9 +290,9 @@ public final class Seq2seqCommand implements Callable<Integer> {
                     }
                 }
             };
-            TrainingLoop<G2pPairs.Batch> loop = TrainingLoop.builder(trainer, batches).maxSteps(steps)
+            TrainingLoop<G2pPairs.Batch> loop = run.loop(trainer, batches).maxSteps(steps)
                     .evaluator(() -> Map.of("val_loss", G2pPairs.validationLoss(model, val, valBatches))).evalEachEpoch(false)
-                    .evalAtStart(true).evalEverySteps(evalEvery).evalAtEnd(true).metrics(run.metrics()).listener(listener)
+                    .evalAtStart(true).evalEverySteps(evalEvery).evalAtEnd(true).listener(listener)
                     .checkpoints(DropoutGenerators.register(new TrainingCheckpoint(model, opt).scheduler(scheduler), model),
                             run.checkpoints())
                     .checkpointEverySteps(evalEvery).build();
