@@ -90,8 +90,8 @@ public final class EvalCommand implements Callable<Integer> {
                     case "rnn" -> "seattle-temps";
                     default -> "brown";
                 };
-                stderr.println("kiln eval: data not found: " + e.getMessage());
-                stderr.println("fetch it with:  ./kiln data fetch " + set + (dataDir != null ? " --data-dir " + dataDir : ""));
+                stderr.println("kiln eval: data not found: " + e.getMessage() + "; fetch it with: ./kiln data fetch " + set
+                        + (dataDir != null ? " --data-dir " + dataDir : ""));
                 stderr.flush();
                 return 1;
             }

@@ -137,8 +137,8 @@ public final class ClassifyCommand implements Callable<Integer> {
         try {
             corpus = SpamCorpus.read(dir, limitPerGroup);
         } catch (SpamCorpus.MissingException e) {
-            stderr.println("kiln train classify: the SpamAssassin corpus was not found: " + e.getMessage());
-            stderr.println("fetch it with:  " + common.fetchCommand("spam-assassin"));
+            stderr.println("kiln train classify: the SpamAssassin corpus was not found: " + e.getMessage()
+                    + "; fetch it with: " + common.fetchCommand("spam-assassin"));
             stderr.flush();
             return 1;
         }

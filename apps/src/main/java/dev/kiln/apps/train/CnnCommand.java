@@ -122,8 +122,8 @@ public final class CnnCommand implements Callable<Integer> {
         try {
             data = FashionMnist.read(dir, limitTrain, limitTest);
         } catch (FashionMnist.MissingException e) {
-            stderr.println("kiln train cnn: Fashion-MNIST not found: " + e.getMessage());
-            stderr.println("fetch it with:  " + common.fetchCommand("fashion-mnist"));
+            stderr.println("kiln train cnn: Fashion-MNIST not found: " + e.getMessage()
+                    + "; fetch it with: " + common.fetchCommand("fashion-mnist"));
             stderr.flush();
             return 1;
         }

@@ -164,8 +164,8 @@ public final class GptCommand implements Callable<Integer> {
         try {
             docs = BrownText.read(dir, limitDocs);
         } catch (BrownText.MissingException e) {
-            stderr.println("kiln train gpt: the Brown corpus was not found: " + e.getMessage());
-            stderr.println("fetch it with:  " + common.fetchCommand("brown"));
+            stderr.println("kiln train gpt: the Brown corpus was not found: " + e.getMessage()
+                    + "; fetch it with: " + common.fetchCommand("brown"));
             stderr.flush();
             return 1;
         }

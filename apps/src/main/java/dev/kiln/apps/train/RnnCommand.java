@@ -106,8 +106,8 @@ public final class RnnCommand implements Callable<Integer> {
         try {
             data = HourlySeries.read(dir, window);
         } catch (HourlySeries.MissingException e) {
-            stderr.println("kiln train rnn: Seattle temperatures not found: " + e.getMessage());
-            stderr.println("fetch them with:  " + common.fetchCommand("seattle-temps"));
+            stderr.println("kiln train rnn: Seattle temperatures not found: " + e.getMessage()
+                    + "; fetch them with: " + common.fetchCommand("seattle-temps"));
             stderr.flush();
             return 1;
         } catch (HourlySeries.TooShortException e) {

@@ -4,12 +4,15 @@ import dev.kiln.tensor.Device;
 import dev.kiln.apps.data.DataCommand;
 import dev.kiln.optim.train.NonFiniteLossPolicy;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 
 /**
  * The options every {@code kiln train} app shares (a picocli mixin): where the data is, where the
@@ -49,10 +52,54 @@ public final class RunOptions {
         return onNonFinite == OnNonFinite.warn ? NonFiniteLossPolicy.CONTINUE : NonFiniteLossPolicy.STOP;
     }
 
-    /** Applies {@code --config} (flags given on the command line win). */
+    /**
+     * Applies {@code --config} (flags given on the command line win), then checks {@code --out},
+     * {@code --resume} and {@code --force} against each other and the disk, so that a reused run
+     * directory is refused before any data is read.
+     *
+     * @throws ParameterException as {@link #checkOut} says
+     */
     void applyConfig(CommandSpec spec) throws IOException {
         if (config != null) {
             ConfigFile.apply(config, spec);
+        }
+        try {
+            checkOut(spec.qualifiedName() + ": ");
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage());
+        }
+    }
+
+    /**
+     * Refuses {@code --resume} with {@code --force}, an {@code --out} that is a file, and a new run
+     * (no {@code --resume}) in a non-empty {@code --out} without {@code --force}; messages start
+     * with {@code cmd}.
+     *
+     * @throws IllegalArgumentException naming the path and what to do
+     */
+    void checkOut(String cmd) throws IOException {
+        if (resume && force) {
+            throw new IllegalArgumentException(cmd + "--resume continues the run in --out and --force replaces it: give one");
+        }
+        if (out == null) {
+            return;
+        }
+        if (Files.exists(out) && !Files.isDirectory(out)) {
+            throw new IllegalArgumentException(cmd + out + ": --out exists and is not a directory");
+        }
+        List<String> found = RunDirectory.contents(out);
+        if (resume || found.isEmpty()) {
+            return;
+        }
+        String listing = found.size() <= 4 ? String.join(", ", found)
+                : String.join(", ", found.subList(0, 4)) + " and " + (found.size() - 4) + " more";
+        if (!force) {
+            throw new IllegalArgumentException(cmd + out + ": the run directory is not empty (" + listing + "); add --resume"
+                    + " to continue that run or --force to replace it");
+        }
+        if (!RunDirectory.looksLikeRun(out)) {
+            throw new IllegalArgumentException(cmd + out + ": --force replaces runs only, and this directory holds no run"
+                    + " (no config.json, metrics.jsonl or checkpoints/, but " + listing + "); choose an empty or new --out");
         }
     }
 

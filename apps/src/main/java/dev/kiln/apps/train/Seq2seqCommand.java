@@ -158,8 +158,8 @@ public final class Seq2seqCommand implements Callable<Integer> {
             try {
                 lexicon = Cmudict.read(dir, keepStress);
             } catch (Cmudict.MissingException e) {
-                stderr.println("kiln train seq2seq: CMUdict was not found: " + e.getMessage());
-                stderr.println("fetch it with:  " + common.fetchCommand("cmudict") + "   (or try --synthetic 2000)");
+                stderr.println("kiln train seq2seq: CMUdict was not found: " + e.getMessage()
+                        + "; fetch it with: " + common.fetchCommand("cmudict") + " (or try --synthetic 2000)");
                 stderr.flush();
                 return 1;
             }

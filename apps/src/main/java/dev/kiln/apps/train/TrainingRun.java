@@ -16,7 +16,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.LocalDateTime;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -71,15 +70,10 @@ final class TrainingRun implements AutoCloseable {
      * @throws java.nio.file.AccessDeniedException when the run directory is not writable
      */
     static TrainingRun open(RunOptions common, String app, int keepCheckpoints) throws IOException {
-        String cmd = "kiln train " + app + ": ";
-        if (common.resume && common.force) {
-            throw new IllegalArgumentException(cmd + "--resume continues the run in --out and --force replaces it: give one");
-        }
-        if (common.out != null && Files.exists(common.out) && !Files.isDirectory(common.out)) {
-            throw new IllegalArgumentException(cmd + common.out + ": --out exists and is not a directory");
-        }
-        if (!common.resume && common.out != null) {
-            refuseOrClear(cmd, common.out, common.force);
+        common.checkOut("kiln train " + app + ": "); // again: applyConfig checked before the data was read
+        if (!common.resume && common.force && common.out != null && !RunDirectory.contents(common.out).isEmpty()) {
+            // a new run never mixes with an old one: its checkpoints would be resumed, its metrics appended to
+            RunDirectory.clearRun(common.out);
         }
         if (common.resume) {
             if (common.out == null) {
@@ -95,29 +89,6 @@ final class TrainingRun implements AutoCloseable {
             throw new AccessDeniedException(dir.path().toString(), null, "the run directory is not writable");
         }
         return new TrainingRun(dir, common, app, keepCheckpoints);
-    }
-
-    /**
-     * A new run never mixes with an old one (its checkpoints would be resumed into the wrong run,
-     * its metrics appended to): refuses a non-empty {@code out}, or with {@code force} deletes the
-     * old run's files, and only those.
-     */
-    private static void refuseOrClear(String cmd, Path out, boolean force) throws IOException {
-        List<String> found = RunDirectory.contents(out);
-        if (found.isEmpty()) {
-            return;
-        }
-        String listing = found.size() <= 4 ? String.join(", ", found)
-                : String.join(", ", found.subList(0, 4)) + " and " + (found.size() - 4) + " more";
-        if (!force) {
-            throw new IllegalArgumentException(cmd + out + ": the run directory is not empty (" + listing + "); add --resume"
-                    + " to continue that run or --force to replace it");
-        }
-        if (!RunDirectory.looksLikeRun(out)) {
-            throw new IllegalArgumentException(cmd + out + ": --force replaces runs only, and this directory holds no run"
-                    + " (no config.json, metrics.jsonl or checkpoints/, but " + listing + "); choose an empty or new --out");
-        }
-        RunDirectory.clearRun(out);
     }
 
     RunDirectory dir() {

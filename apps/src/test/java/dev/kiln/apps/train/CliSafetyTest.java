@@ -100,6 +100,9 @@ class CliSafetyTest {
         String line = again.errorLine();
         assertTrue(line.startsWith("kiln train cnn: " + out + ": the run directory is not empty ("), line);
         assertTrue(line.contains("--resume") && line.contains("--force"), line);
+        Run beforeData = run("train", "cnn", "--data-dir", root.resolve("nowhere").toString(), "--out", out.toString());
+        assertEquals(2, beforeData.exitCode(), beforeData.err());
+        assertEquals(line, beforeData.errorLine(), "refused before the (missing) data is read");
 
         Run forced = train(out, "--force");
         assertEquals(0, forced.exitCode(), forced.out() + forced.err());
@@ -163,6 +166,14 @@ class CliSafetyTest {
         } finally {
             Files.setPosixFilePermissions(locked, PosixFilePermissions.fromString("rwxr-xr-x"));
         }
+    }
+
+    @Test
+    void missingDataIsOneLineWithTheFetchCommand() {
+        Path nowhere = root.resolve("nowhere");
+        Run r = run("train", "cnn", "--data-dir", nowhere.toString(), "--out", root.resolve("no-data").toString());
+        assertEquals(1, r.exitCode(), r.err());
+        assertTrue(r.errorLine().endsWith("; fetch it with: ./kiln data fetch fashion-mnist --data-dir " + nowhere), r.err());
     }
 
     @Test
