@@ -81,6 +81,23 @@ def serialize(tensors, metadata):
     return struct.pack("<Q", len(text)) + text + b"".join(blobs)
 
 
+def crc32c(data):
+    """CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), bit by bit: the checksum Kiln stores
+    for model files under "kiln.data_crc32c" (an independent reference for java.util.zip.CRC32C)."""
+    crc = 0xFFFFFFFF
+    for b in data:
+        crc ^= b
+        for _ in range(8):
+            crc = (crc >> 1) ^ (0x82F63B78 if crc & 1 else 0)
+    return crc ^ 0xFFFFFFFF
+
+
+def data_section(tensors):
+    """The data section serialize() writes (tensors in data order), for the checksum."""
+    items = sorted(tensors.items(), key=lambda kv: (-RANK[DTYPES[kv[1].dtype][0]], kv[0].encode("utf-8")))
+    return b"".join(tensor_bytes(t) for _, t in items)
+
+
 def values_text(file_name, tensors, metadata):
     lines = ["# kiln safetensors fixture: the contents of " + file_name + " (written by safetensors_fixtures.py,"
              " torch " + torch.__version__ + ")",
@@ -148,6 +165,11 @@ def main():
 
     # No metadata at all: no "__metadata__" entry in the header.
     write("no_metadata", {"x": torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64)}, None)
+
+    # A Kiln model file: the data section's CRC32C in the metadata (Safetensors.saveModule).
+    assert crc32c(b"123456789") == 0xE3069283  # the published CRC-32C check value
+    model = {"fc.weight": torch.randn(3, 2), "fc.bias": torch.randn(3), "steps": torch.tensor([5], dtype=torch.int64)}
+    write("checksum", model, {"format": "pt", "kiln.data_crc32c": format(crc32c(data_section(model)), "08x")})
 
 
 if __name__ == "__main__":

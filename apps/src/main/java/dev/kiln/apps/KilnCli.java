@@ -6,11 +6,18 @@ import dev.kiln.apps.train.DemoCommand;
 import dev.kiln.apps.train.TrainCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ScopeType;
 
 /**
  * The {@code kiln} command: the entry point the {@code ./kiln} launcher runs for every command
  * except {@code bench} and {@code test}, which the launcher handles itself (they live in another
  * jar and in Maven). A command without a subcommand is a usage error (exit code 2).
+ *
+ * <p>Every failure is one line on standard error, {@code kiln <command>: <path>: <problem>}, with
+ * exit code 1, or 2 for a usage error: an option or argument that is wrong before anything runs
+ * (a bad value, a non-empty {@code --out} without {@code --resume} or {@code --force}, a RUN_DIR
+ * with no model). {@code --verbose}, accepted by every command, adds the Java stack trace.
  */
 @Command(
         name = "kiln",
@@ -27,6 +34,9 @@ import picocli.CommandLine.Command;
             "KILN_JAVA_OPTS (extra JVM flags)."
         })
 public final class KilnCli {
+    @Option(names = CliErrors.VERBOSE, scope = ScopeType.INHERIT, description = "On an error, also print the Java stack trace.")
+    boolean verbose;
+
     /** Used when the classes do not come from the built jar (tests, IDE runs). */
     static final String FALLBACK_VERSION = "0.1.0-SNAPSHOT";
 
@@ -36,7 +46,10 @@ public final class KilnCli {
 
     /** The configured command, for {@link #main} and for in-process tests. */
     public static CommandLine commandLine() {
-        return HelpLayout.install(new CommandLine(new KilnCli()));
+        CliErrors errors = new CliErrors();
+        return HelpLayout.install(new CommandLine(new KilnCli()))
+                .setExecutionExceptionHandler(errors)
+                .setParameterExceptionHandler(errors);
     }
 
     /** Kiln's version from the jar manifest's {@code Implementation-Version}. */

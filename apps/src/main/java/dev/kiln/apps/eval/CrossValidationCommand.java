@@ -110,8 +110,8 @@ public final class CrossValidationCommand implements Callable<Integer> {
             FashionMnist read = FashionMnist.read(DataCommand.root(dataDir).resolve("fashion-mnist"), limit, 1);
             data = read;
         } catch (FashionMnist.MissingException e) {
-            stderr.println("kiln eval cv: Fashion-MNIST not found: " + e.getMessage());
-            stderr.println("fetch it with:  ./kiln data fetch fashion-mnist" + (dataDir != null ? " --data-dir " + dataDir : ""));
+            stderr.println("kiln eval cv: Fashion-MNIST not found: " + e.getMessage() + "; fetch it with: ./kiln data fetch"
+                    + " fashion-mnist" + (dataDir != null ? " --data-dir " + dataDir : ""));
             stderr.flush();
             return 1;
         }

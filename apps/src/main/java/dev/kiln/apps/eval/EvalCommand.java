@@ -65,7 +65,12 @@ public final class EvalCommand implements Callable<Integer> {
         if (out != null) {
             Files.createDirectories(out);
         }
-        RunFiles files = RunFiles.read(run, out);
+        RunFiles files;
+        try {
+            files = RunFiles.read(run, out);
+        } catch (IllegalArgumentException e) { // RUN_DIR names no model: a usage error, like a RUN_DIR that does not exist
+            throw new ParameterException(spec.commandLine(), e.getMessage(), e);
+        }
         Path root = DataCommand.root(dataDir);
         int saved = Device.CPU.setThreads(threads);
         Report report;
@@ -86,8 +91,8 @@ public final class EvalCommand implements Callable<Integer> {
                     case "rnn" -> "seattle-temps";
                     default -> "brown";
                 };
-                stderr.println("kiln eval: data not found: " + e.getMessage());
-                stderr.println("fetch it with:  ./kiln data fetch " + set + (dataDir != null ? " --data-dir " + dataDir : ""));
+                stderr.println("kiln eval: data not found: " + e.getMessage() + "; fetch it with: ./kiln data fetch " + set
+                        + (dataDir != null ? " --data-dir " + dataDir : ""));
                 stderr.flush();
                 return 1;
             }

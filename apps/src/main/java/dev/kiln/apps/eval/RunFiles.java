@@ -6,7 +6,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 
 /**
  * What {@code kiln eval} reads from a training run directory: the checkpoint's metadata, the run's
@@ -20,14 +22,28 @@ import java.util.Map;
  * @param out the report directory (default RUN_DIR/eval)
  */
 record RunFiles(Path dir, Path model, Map<String, String> metadata, Map<String, Object> config, String app, Path out) {
-    /** Reads {@code runDir} (or the directory of a model.safetensors file) and detects the app. */
+    /**
+     * Reads {@code runDir} (or the directory of a model.safetensors file) and detects the app.
+     *
+     * @throws IllegalArgumentException when RUN_DIR names no model: a training checkpoint, or a
+     *     directory without model.safetensors (empty, or a run that did not finish)
+     * @throws dev.kiln.nn.io.SafetensorsFormatException for a truncated or corrupted model file
+     */
     @SuppressWarnings("unchecked")
     static RunFiles read(Path runDirOrModel, Path out) throws IOException {
         Path dir = Files.isRegularFile(runDirOrModel) ? runDirOrModel.toAbsolutePath().getParent() : runDirOrModel;
         if (!Files.isDirectory(dir)) {
             throw new IOException("kiln eval: RUN_DIR " + runDirOrModel + " is neither a run directory nor a model file");
         }
+        if (Files.isRegularFile(runDirOrModel) && runDirOrModel.getFileName().toString().endsWith(".ckpt")) {
+            throw new IllegalArgumentException("kiln eval: " + runDirOrModel + ": a training checkpoint, not a model; pass the"
+                    + " run directory, whose model.safetensors the finished run wrote (kiln train APP --out DIR --resume"
+                    + " finishes an interrupted run)");
+        }
         Path model = Files.isRegularFile(runDirOrModel) ? runDirOrModel : dir.resolve("model.safetensors");
+        if (!Files.isRegularFile(model) && !Files.isRegularFile(dir.resolve("predictions.tsv"))) {
+            throw new IllegalArgumentException("kiln eval: no model.safetensors in " + dir + " (" + holdings(dir) + ")");
+        }
         Map<String, String> metadata = new LinkedHashMap<>();
         if (Files.isRegularFile(model)) {
             try (Safetensors.Checkpoint c = Safetensors.load(model)) {
@@ -93,6 +109,22 @@ record RunFiles(Path dir, Path model, Map<String, String> metadata, Map<String, 
             throw new IOException(dir.resolve("config.json") + ": \"" + key + "\" must be a string, got " + config.get(key));
         }
         return s;
+    }
+
+    /** What a directory without a model holds, for the error that says so. */
+    private static String holdings(Path dir) throws IOException {
+        List<String> names;
+        try (Stream<Path> entries = Files.list(dir)) {
+            names = entries.map(p -> p.getFileName().toString() + (Files.isDirectory(p) ? "/" : "")).sorted().toList();
+        }
+        if (names.isEmpty()) {
+            return "the directory is empty";
+        }
+        if (names.contains("checkpoints/")) {
+            return "it holds checkpoints/: the run did not finish; kiln train APP --out " + dir + " --resume finishes it";
+        }
+        return "it holds " + (names.size() <= 4 ? String.join(", ", names)
+                : String.join(", ", names.subList(0, 4)) + " and " + (names.size() - 4) + " more");
     }
 
     void requireModel() throws IOException {

@@ -138,8 +138,8 @@ public final class ClassifyCommand implements Callable<Integer> {
         try {
             corpus = SpamCorpus.read(dir, limitPerGroup);
         } catch (SpamCorpus.MissingException e) {
-            stderr.println("kiln train classify: the SpamAssassin corpus was not found: " + e.getMessage());
-            stderr.println("fetch it with:  " + common.fetchCommand("spam-assassin"));
+            stderr.println("kiln train classify: the SpamAssassin corpus was not found: " + e.getMessage()
+                    + "; fetch it with: " + common.fetchCommand("spam-assassin"));
             stderr.flush();
             return 1;
         }
@@ -275,7 +275,7 @@ public final class ClassifyCommand implements Callable<Integer> {
                     }
                 }
             };
-            TrainingLoop<Batch> loop = TrainingLoop.builder(trainer, batches).epochs(epochs)
+            TrainingLoop<Batch> loop = run.loop(trainer, batches).epochs(epochs)
                     .evaluator(() -> {
                         lastVal[0] = SpamEvaluation.evaluate(model, val);
                         Map<String, Object> m = new LinkedHashMap<>();
@@ -284,7 +284,7 @@ public final class ClassifyCommand implements Callable<Integer> {
                         m.put("val_f1", lastVal[0].counts().f1());
                         return m;
                     })
-                    .metrics(run.metrics()).listener(listener)
+                    .listener(listener)
                     .checkpoints(DropoutGenerators.register(new TrainingCheckpoint(model, opt).scheduler(scheduler), model),
                             run.checkpoints())
                     .checkpointEachEpoch(true).build();

@@ -124,8 +124,8 @@ public final class CnnCommand implements Callable<Integer> {
         try {
             data = FashionMnist.read(dir, limitTrain, limitTest);
         } catch (FashionMnist.MissingException e) {
-            stderr.println("kiln train cnn: Fashion-MNIST not found: " + e.getMessage());
-            stderr.println("fetch it with:  " + common.fetchCommand("fashion-mnist"));
+            stderr.println("kiln train cnn: Fashion-MNIST not found: " + e.getMessage()
+                    + "; fetch it with: " + common.fetchCommand("fashion-mnist"));
             stderr.flush();
             return 1;
         }
@@ -236,8 +236,8 @@ public final class CnnCommand implements Callable<Integer> {
                     }
                 }
             };
-            TrainingLoop<Batch> loop = TrainingLoop.builder(trainer, new DataLoaderSource<>(trainLoader)).epochs(epochs)
-                    .evaluator(() -> evaluate(model, testLoader).asMetrics()).metrics(run.metrics()).listener(listener)
+            TrainingLoop<Batch> loop = run.loop(trainer, new DataLoaderSource<>(trainLoader)).epochs(epochs)
+                    .evaluator(() -> evaluate(model, testLoader).asMetrics()).listener(listener)
                     .checkpoints(new TrainingCheckpoint(model, opt).scheduler(scheduler), run.checkpoints())
                     .checkpointEachEpoch(true).build();
             run.start(loop, stdout);

@@ -165,8 +165,8 @@ public final class GptCommand implements Callable<Integer> {
         try {
             docs = BrownText.read(dir, limitDocs);
         } catch (BrownText.MissingException e) {
-            stderr.println("kiln train gpt: the Brown corpus was not found: " + e.getMessage());
-            stderr.println("fetch it with:  " + common.fetchCommand("brown"));
+            stderr.println("kiln train gpt: the Brown corpus was not found: " + e.getMessage()
+                    + "; fetch it with: " + common.fetchCommand("brown"));
             stderr.flush();
             return 1;
         }
@@ -292,9 +292,9 @@ public final class GptCommand implements Callable<Integer> {
                     }
                 }
             };
-            TrainingLoop<Windows> loop = TrainingLoop.builder(trainer, windows).maxSteps(steps)
+            TrainingLoop<Windows> loop = run.loop(trainer, windows).maxSteps(steps)
                     .evaluator(() -> GptWindows.evaluate(model, corpus.val(), evalStarts, batchSize, context).asMetrics()).evalEachEpoch(false)
-                    .evalAtStart(true).evalEverySteps(evalEvery).evalAtEnd(true).metrics(run.metrics()).listener(listener)
+                    .evalAtStart(true).evalEverySteps(evalEvery).evalAtEnd(true).listener(listener)
                     .checkpoints(new TrainingCheckpoint(model, opt).scheduler(scheduler).generator("data", dataGen),
                             run.checkpoints())
                     .checkpointEverySteps(checkpointEvery).build();

@@ -107,8 +107,8 @@ public final class RnnCommand implements Callable<Integer> {
         try {
             data = HourlySeries.read(dir, window);
         } catch (HourlySeries.MissingException e) {
-            stderr.println("kiln train rnn: Seattle temperatures not found: " + e.getMessage());
-            stderr.println("fetch them with:  " + common.fetchCommand("seattle-temps"));
+            stderr.println("kiln train rnn: Seattle temperatures not found: " + e.getMessage()
+                    + "; fetch them with: " + common.fetchCommand("seattle-temps"));
             stderr.flush();
             return 1;
         } catch (HourlySeries.TooShortException e) {
@@ -211,8 +211,8 @@ public final class RnnCommand implements Callable<Integer> {
                     }
                 }
             };
-            TrainingLoop<Batch> loop = TrainingLoop.builder(trainer, new DataLoaderSource<>(trainLoader)).epochs(epochs)
-                    .evaluator(() -> evaluate(model, valLoader, data.std()).asMetrics("val_")).metrics(run.metrics())
+            TrainingLoop<Batch> loop = run.loop(trainer, new DataLoaderSource<>(trainLoader)).epochs(epochs)
+                    .evaluator(() -> evaluate(model, valLoader, data.std()).asMetrics("val_"))
                     .listener(listener).checkpoints(new TrainingCheckpoint(model, opt).scheduler(scheduler), run.checkpoints())
                     .checkpointEachEpoch(true).build();
             run.start(loop, stdout);

@@ -159,8 +159,8 @@ public final class Seq2seqCommand implements Callable<Integer> {
             try {
                 lexicon = Cmudict.read(dir, keepStress);
             } catch (Cmudict.MissingException e) {
-                stderr.println("kiln train seq2seq: CMUdict was not found: " + e.getMessage());
-                stderr.println("fetch it with:  " + common.fetchCommand("cmudict") + "   (or try --synthetic 2000)");
+                stderr.println("kiln train seq2seq: CMUdict was not found: " + e.getMessage()
+                        + "; fetch it with: " + common.fetchCommand("cmudict") + " (or try --synthetic 2000)");
                 stderr.flush();
                 return 1;
             }
@@ -291,9 +291,9 @@ public final class Seq2seqCommand implements Callable<Integer> {
                     }
                 }
             };
-            TrainingLoop<G2pPairs.Batch> loop = TrainingLoop.builder(trainer, batches).maxSteps(steps)
+            TrainingLoop<G2pPairs.Batch> loop = run.loop(trainer, batches).maxSteps(steps)
                     .evaluator(() -> Map.of("val_loss", G2pPairs.validationLoss(model, val, valBatches))).evalEachEpoch(false)
-                    .evalAtStart(true).evalEverySteps(evalEvery).evalAtEnd(true).metrics(run.metrics()).listener(listener)
+                    .evalAtStart(true).evalEverySteps(evalEvery).evalAtEnd(true).listener(listener)
                     .checkpoints(DropoutGenerators.register(new TrainingCheckpoint(model, opt).scheduler(scheduler), model),
                             run.checkpoints())
                     .checkpointEverySteps(evalEvery).build();

@@ -2,12 +2,16 @@ package dev.kiln.apps.train;
 
 import dev.kiln.optim.checkpoint.CheckpointDirectory;
 import dev.kiln.optim.checkpoint.TrainingCheckpoint;
+import dev.kiln.optim.train.BatchSource;
 import dev.kiln.optim.train.MetricsSink;
+import dev.kiln.optim.train.NonFiniteLossPolicy;
 import dev.kiln.optim.train.StopOnShutdown;
+import dev.kiln.optim.train.Trainer;
 import dev.kiln.optim.train.TrainingLoop;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -16,14 +20,18 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * What every {@code kiln train} app does around its {@link TrainingLoop}: the run directory, its
+ * What every {@code kiln train} app does around its {@link TrainingLoop}: the run directory (a new
+ * run refuses a non-empty one unless {@code --force} clears the old run's files), its
  * {@code checkpoints/} folder, {@code --resume} (restore the newest checkpoint, keep the metrics
- * up to its step), the metrics log, and Ctrl-C (a {@link StopOnShutdown} held until {@link #close},
- * so the checkpoint and the last words are written before the JVM exits).
+ * up to its step), the metrics log, {@code --on-nonfinite warn}'s one warning, and Ctrl-C (a
+ * {@link StopOnShutdown} held until {@link #close}, so the checkpoint and the last words are
+ * written before the JVM exits). A NaN loss under the default {@code --on-nonfinite stop} ends the
+ * loop's fit with a {@link dev.kiln.optim.train.NonFiniteLossException}, which the command line
+ * reports as its one error line.
  *
- * <p>Use: {@link #open}, build the loop with {@link #metrics()} as its sink and
- * {@link #checkpoints()} as its directory, {@link #start}, {@code loop.fit()}, then
- * {@link #interrupted} or the app's own outputs; close.
+ * <p>Use: {@link #open}, build the loop from {@link #loop} (the metrics sink and the
+ * non-finite-loss policy set) with {@link #checkpoints()} as its directory, {@link #start},
+ * {@code loop.fit()}, then {@link #interrupted} or the app's own outputs; close.
  */
 final class TrainingRun implements AutoCloseable {
     /** The exit status of a run stopped by Ctrl-C (128 + SIGINT), as a shell reports it. */
@@ -36,12 +44,18 @@ final class TrainingRun implements AutoCloseable {
     private final boolean resume;
     private final String app;
     private final CheckpointDirectory checkpoints;
+    private final boolean warnNonFinite;
+    private final NonFiniteLossPolicy nonFiniteLoss;
     private MetricsLog log;
     private StopOnShutdown stop;
+    private PrintWriter out;
+    private boolean warnedNonFinite;
 
-    private TrainingRun(RunDirectory dir, boolean resume, String app, int keepCheckpoints) throws IOException {
+    private TrainingRun(RunDirectory dir, RunOptions common, String app, int keepCheckpoints) throws IOException {
         this.dir = dir;
-        this.resume = resume;
+        this.resume = common.resume;
+        this.warnNonFinite = common.onNonFinite == RunOptions.OnNonFinite.warn;
+        this.nonFiniteLoss = common.nonFiniteLoss();
         this.app = app;
         this.checkpoints = new CheckpointDirectory(dir.path().resolve("checkpoints"), keepCheckpoints);
     }
@@ -49,9 +63,18 @@ final class TrainingRun implements AutoCloseable {
     /**
      * The run directory of {@code app} ({@code --out}, else a new timestamped one).
      *
-     * @throws IllegalArgumentException with {@code --resume} but no {@code --out}, or no checkpoint in it
+     * @throws IllegalArgumentException with {@code --resume} but no {@code --out}, or no checkpoint in
+     *     it; with {@code --resume} and {@code --force}; for a new run in a non-empty directory
+     *     without {@code --force}, or in one that is not a run directory; for an {@code --out} that
+     *     is a file
+     * @throws java.nio.file.AccessDeniedException when the run directory is not writable
      */
     static TrainingRun open(RunOptions common, String app, int keepCheckpoints) throws IOException {
+        common.checkOut("kiln train " + app + ": "); // again: applyConfig checked before the data was read
+        if (!common.resume && common.force && common.out != null && !RunDirectory.contents(common.out).isEmpty()) {
+            // a new run never mixes with an old one: its checkpoints would be resumed, its metrics appended to
+            RunDirectory.clearRun(common.out);
+        }
         if (common.resume) {
             if (common.out == null) {
                 throw new IllegalArgumentException("kiln train " + app + ": --resume needs --out DIR, the run to continue");
@@ -61,15 +84,11 @@ final class TrainingRun implements AutoCloseable {
                 throw new IllegalArgumentException("kiln train " + app + ": --resume: no checkpoint in " + ckpts);
             }
         }
-        TrainingRun run = new TrainingRun(RunDirectory.create(common.out, app, LocalDateTime.now()), common.resume, app,
-                keepCheckpoints);
-        if (!common.resume) {
-            // a new run in an old directory: the old run's checkpoints must not be resumed into this one
-            for (Path p : run.checkpoints.checkpoints()) {
-                Files.delete(p);
-            }
+        RunDirectory dir = RunDirectory.create(common.out, app, LocalDateTime.now());
+        if (!Files.isWritable(dir.path())) { // fail now, not after the data is loaded and the first epoch is trained
+            throw new AccessDeniedException(dir.path().toString(), null, "the run directory is not writable");
         }
-        return run;
+        return new TrainingRun(dir, common, app, keepCheckpoints);
     }
 
     RunDirectory dir() {
@@ -80,9 +99,29 @@ final class TrainingRun implements AutoCloseable {
         return checkpoints;
     }
 
+    /** A loop builder with this run's metrics sink and {@code --on-nonfinite} policy. */
+    <B> TrainingLoop.Builder<B> loop(Trainer<B> trainer, BatchSource<B> source) {
+        return TrainingLoop.builder(trainer, source).metrics(metrics()).onNonFiniteLoss(nonFiniteLoss);
+    }
+
     /** The metrics log as the loop's sink (the log itself is opened by {@link #start}). */
     MetricsSink metrics() {
-        return r -> log.write(r);
+        return r -> {
+            warnIfNonFinite(r);
+            log.write(r);
+        };
+    }
+
+    /** {@code --on-nonfinite warn}: the first NaN or infinite step loss is reported once, then training goes on. */
+    private void warnIfNonFinite(Map<String, ?> record) {
+        if (warnNonFinite && !warnedNonFinite && "step".equals(record.get("kind")) && record.get("loss") instanceof Double loss
+                && !Double.isFinite(loss)) {
+            warnedNonFinite = true;
+            out.println();
+            out.println("warning: loss is " + loss + " at step " + record.get("step") + " (epoch "
+                    + (((Number) record.get("epoch")).longValue() + 1) + "); training goes on (--on-nonfinite warn)");
+            out.flush();
+        }
     }
 
     /** The log, after {@link #start}. */
@@ -97,6 +136,7 @@ final class TrainingRun implements AutoCloseable {
      * @return the checkpoint it resumed from, empty for a new run
      */
     Optional<TrainingCheckpoint.Restored> start(TrainingLoop<?> loop, PrintWriter out) throws IOException {
+        this.out = out;
         Optional<TrainingCheckpoint.Restored> restored = Optional.empty();
         if (resume) {
             restored = loop.resume();

@@ -11,6 +11,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
@@ -23,6 +24,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.zip.CRC32C;
 
 /**
  * Reads and writes <a href="https://github.com/huggingface/safetensors">safetensors</a> files, the
@@ -41,12 +43,26 @@ import java.util.concurrent.ThreadLocalRandom;
  * UTF-8, JSON, dtypes, shape against offsets, offsets tiling the data section exactly) and reports
  * problems as a {@link SafetensorsFormatException} naming the file.
  *
+ * <p><b>Checksum.</b> Model files Kiln writes ({@link #saveModule}, or {@link #save(Path, Map, Map,
+ * boolean)} asked to) carry a CRC32C of the data section in the metadata, under
+ * {@value #CHECKSUM_KEY} (8 lowercase hex digits). The format allows any string metadata, so other
+ * readers (the Python library) load such files unchanged. {@link #load} verifies the checksum
+ * when it is present and leaves the key out of the returned metadata, so a file that lost a bit
+ * on disk or in a copy says so instead of serving wrong weights. The checksum covers the tensor
+ * bytes only: the header is checked by parsing and validating it.
+ *
  * <p>Data moves in bulk through {@link MemorySegment} copies (byte-swapped only on a big-endian
  * host); nothing is boxed per element.
  */
 public final class Safetensors {
     /** Staging-buffer size for writing: big enough that a write costs one syscall per 4 MiB. */
     static final int CHUNK_BYTES = 4 << 20;
+
+    /** The metadata key of the data section's CRC32C (reserved: callers may not set it). */
+    public static final String CHECKSUM_KEY = "kiln.data_crc32c";
+
+    /** Placeholder written in the header and overwritten once the data's checksum is known. */
+    private static final String CHECKSUM_PLACEHOLDER = "00000000";
 
     private Safetensors() {}
 
@@ -71,13 +87,23 @@ public final class Safetensors {
     /**
      * Writes {@code tensors} (any dtype, any layout: non-contiguous views are written row-major)
      * and {@code metadata} (null or empty: no {@code __metadata__} entry) to {@code file},
-     * atomically replacing it if it exists.
+     * atomically replacing it if it exists; the bytes are the reference library's (no checksum).
      *
      * @throws IllegalArgumentException for a null or closed tensor, a null name or metadata
-     *     entry, the reserved name {@code __metadata__}, or a string that is not valid Unicode
+     *     entry, the reserved names {@code __metadata__} and {@value #CHECKSUM_KEY}, or a string
+     *     that is not valid Unicode
      * @throws IOException when writing fails (the previous file, if any, is left untouched)
      */
     public static void save(Path file, Map<String, Tensor> tensors, Map<String, String> metadata) throws IOException {
+        save(file, tensors, metadata, false);
+    }
+
+    /**
+     * {@link #save(Path, Map, Map)}, plus, when {@code checksum} is true, the data section's CRC32C
+     * in the metadata under {@value #CHECKSUM_KEY}, computed in the same pass that writes the data.
+     */
+    public static void save(Path file, Map<String, Tensor> tensors, Map<String, String> metadata, boolean checksum)
+            throws IOException {
         if (file == null) {
             throw new IllegalArgumentException("Safetensors.save: file must not be null");
         }
@@ -107,6 +133,15 @@ public final class Safetensors {
                             + e.getValue() + " has a null key or value");
                 }
             }
+            if (metadata.containsKey(CHECKSUM_KEY)) {
+                throw new IllegalArgumentException("Safetensors.save: metadata key '" + CHECKSUM_KEY
+                        + "' is reserved for the checksum (pass checksum=true to write one)");
+            }
+        }
+        if (checksum) {
+            Map<String, String> withSum = new LinkedHashMap<>(metadata == null ? Map.of() : metadata);
+            withSum.put(CHECKSUM_KEY, CHECKSUM_PLACEHOLDER);
+            metadata = withSum;
         }
         order.sort(SafetensorsHeader.DATA_ORDER);
         List<SafetensorsHeader.Entry> entries = new ArrayList<>(order.size());
@@ -118,6 +153,10 @@ public final class Safetensors {
             offset += bytes;
         }
         byte[] header = SafetensorsHeader.encode(entries, metadata == null || metadata.isEmpty() ? null : metadata);
+        // The key is followed by its string value; escaping makes this byte sequence occur nowhere else.
+        byte[] checksumField = ("\"" + CHECKSUM_KEY + "\":\"").getBytes(StandardCharsets.UTF_8);
+        long checksumAt = checksum ? 8 + indexOf(header, checksumField) + checksumField.length : -1;
+        CRC32C crc = checksum ? new CRC32C() : null;
 
         Path target = file.toAbsolutePath();
         Path dir = target.getParent();
@@ -131,7 +170,13 @@ public final class Safetensors {
                 writeFully(ch, prefix);
                 MemorySegment staging = arena.allocate(CHUNK_BYTES, 8);
                 for (SafetensorsHeader.Entry e : entries) {
-                    writeTensor(ch, tensors.get(e.name()), staging);
+                    writeTensor(ch, tensors.get(e.name()), staging, crc);
+                }
+                if (crc != null) {
+                    ByteBuffer hex = ByteBuffer.wrap(hex(crc.getValue()).getBytes(StandardCharsets.US_ASCII));
+                    while (hex.hasRemaining()) {
+                        ch.write(hex, checksumAt + hex.position());
+                    }
                 }
                 ch.force(true);
             }
@@ -160,11 +205,44 @@ public final class Safetensors {
         }
     }
 
-    private static void writeTensor(FileChannel ch, Tensor t, MemorySegment staging) throws IOException {
+    private static void writeTensor(FileChannel ch, Tensor t, MemorySegment staging, CRC32C crc) throws IOException {
         if (t.numel() == 0) {
             return;
         }
-        TensorBytes.stream(t, staging, (seg, n) -> writeFully(ch, seg.asSlice(0, n).asByteBuffer()));
+        TensorBytes.stream(t, staging, (seg, n) -> {
+            ByteBuffer chunk = seg.asSlice(0, n).asByteBuffer();
+            if (crc != null) {
+                crc.update(chunk.duplicate());
+            }
+            writeFully(ch, chunk);
+        });
+    }
+
+    private static int indexOf(byte[] haystack, byte[] needle) {
+        outer:
+        for (int i = 0; i + needle.length <= haystack.length; i++) {
+            for (int j = 0; j < needle.length; j++) {
+                if (haystack[i + j] != needle[j]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        throw new IllegalStateException("Safetensors.save: the checksum entry is missing from the encoded header");
+    }
+
+    private static String hex(long crc) {
+        return String.format("%08x", crc);
+    }
+
+    /** The CRC32C of {@code data}, through ByteBuffer views of at most 1 GiB (a view's size is an int). */
+    private static long crc32c(MemorySegment data) {
+        CRC32C crc = new CRC32C();
+        long size = data.byteSize();
+        for (long at = 0; at < size; at += 1L << 30) {
+            crc.update(data.asSlice(at, Math.min(1L << 30, size - at)).asByteBuffer());
+        }
+        return crc.getValue();
     }
 
     private static void writeFully(FileChannel ch, ByteBuffer b) throws IOException {
@@ -172,8 +250,6 @@ public final class Safetensors {
             ch.write(b);
         }
     }
-
-
 
     // ---------------------------------------------------------------- loading
 
@@ -194,8 +270,8 @@ public final class Safetensors {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ); Arena arena = Arena.ofConfined()) {
             long size = ch.size();
             if (size < 8) {
-                throw new SafetensorsFormatException(where, "the file has " + size + " bytes, fewer than the 8 of "
-                        + "the header length");
+                throw new SafetensorsFormatException(where, "the file is truncated or not a safetensors file (expected "
+                        + "at least 8 bytes for the header length, found " + size + ")");
             }
             ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
             readFully(ch, len, 0, where);
@@ -205,17 +281,32 @@ public final class Safetensors {
                         + " exceeds the limit of " + SafetensorsHeader.MAX_HEADER_BYTES + " bytes (corrupt file?)");
             }
             if (8 + n > size) {
-                throw new SafetensorsFormatException(where, "the header length " + n + " runs past the end of the "
-                        + "file (" + size + " bytes, so at most " + (size - 8) + " header bytes)");
+                throw new SafetensorsFormatException(where, "the file is truncated or not a safetensors file: its header "
+                        + "length " + n + " runs past the end of the file (expected at least " + (8 + n) + " bytes, found "
+                        + size + ")");
             }
             ByteBuffer header = ByteBuffer.allocate((int) n);
             readFully(ch, header, 8, where);
             long dataStart = 8 + n;
-            SafetensorsHeader.Parsed parsed = SafetensorsHeader.decode(header.array(), size - dataStart, where);
+            SafetensorsHeader.Parsed parsed = SafetensorsHeader.decode(header.array(), dataStart, size, where);
 
             MemorySegment data = size > dataStart
                     ? ch.map(FileChannel.MapMode.READ_ONLY, dataStart, size - dataStart, arena)
                     : MemorySegment.NULL;
+            Map<String, String> metadata = parsed.metadata() == null ? new LinkedHashMap<>()
+                    : new LinkedHashMap<>(parsed.metadata());
+            String stored = metadata.remove(CHECKSUM_KEY);
+            if (stored != null) {
+                if (!stored.matches("[0-9a-f]{8}")) {
+                    throw new SafetensorsFormatException(where, "metadata \"" + CHECKSUM_KEY + "\" must be 8 lowercase hex "
+                            + "digits, got \"" + stored + "\" (corrupt header?)");
+                }
+                String actual = hex(size > dataStart ? crc32c(data) : new CRC32C().getValue());
+                if (!actual.equals(stored)) {
+                    throw new SafetensorsFormatException(where, "checksum mismatch, the file is corrupted (expected CRC32C "
+                            + stored + ", got " + actual + ")");
+                }
+            }
             Map<String, Tensor> tensors = new LinkedHashMap<>();
             try {
                 for (SafetensorsHeader.Entry e : parsed.entries()) {
@@ -225,7 +316,6 @@ public final class Safetensors {
                 tensors.values().forEach(Tensor::close);
                 throw ex;
             }
-            Map<String, String> metadata = parsed.metadata() == null ? Map.of() : parsed.metadata();
             return new Checkpoint(Collections.unmodifiableMap(tensors), Collections.unmodifiableMap(metadata));
         }
     }
@@ -258,12 +348,15 @@ public final class Safetensors {
         saveModule(file, module, null);
     }
 
-    /** Saves {@code module.stateDict()} with {@code metadata} (for example {@code {"format": "pt"}}). */
+    /**
+     * Saves {@code module.stateDict()} with {@code metadata} (for example {@code {"format": "pt"}})
+     * and the data's {@linkplain #CHECKSUM_KEY checksum}, which {@link #load} verifies.
+     */
     public static void saveModule(Path file, Module module, Map<String, String> metadata) throws IOException {
         if (module == null) {
             throw new IllegalArgumentException("Safetensors.saveModule: module must not be null");
         }
-        save(file, module.stateDict(), metadata);
+        save(file, module.stateDict(), metadata, true);
     }
 
     /**

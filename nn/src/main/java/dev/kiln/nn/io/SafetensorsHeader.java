@@ -189,6 +189,15 @@ final class SafetensorsHeader {
      * whose message starts with {@code where} (the file).
      */
     static Parsed decode(byte[] header, long dataBytes, String where) throws SafetensorsFormatException {
+        return decode(header, 0, dataBytes, where);
+    }
+
+    /**
+     * {@link #decode(byte[], long, String)} for a file of {@code fileBytes} bytes whose data section
+     * starts at {@code dataStart}, so that a truncation is reported in the file's own byte counts.
+     */
+    static Parsed decode(byte[] header, long dataStart, long fileBytes, String where) throws SafetensorsFormatException {
+        long dataBytes = fileBytes - dataStart;
         String text;
         try {
             text = StandardCharsets.UTF_8.newDecoder()
@@ -235,7 +244,7 @@ final class SafetensorsHeader {
         } catch (IOException e) {
             throw new UncheckedIOException("safetensors: reading the header from memory failed", e);
         }
-        validateOffsets(entries, dataBytes, where);
+        validateOffsets(entries, dataStart, dataBytes, where);
         return new Parsed(entries, metadata);
     }
 
@@ -371,7 +380,7 @@ final class SafetensorsHeader {
      * order) and checks that they tile the data section exactly: no overlap, no hole, nothing past
      * the end and nothing left over.
      */
-    private static void validateOffsets(List<Entry> entries, long dataBytes, String where)
+    private static void validateOffsets(List<Entry> entries, long dataStart, long dataBytes, String where)
             throws SafetensorsFormatException {
         entries.sort(Comparator.comparingLong(Entry::begin).thenComparingLong(Entry::end));
         long expected = 0;
@@ -390,8 +399,8 @@ final class SafetensorsHeader {
             previous = e;
         }
         if (expected > dataBytes) {
-            throw new SafetensorsFormatException(where, "the file is truncated: the header describes " + expected
-                    + " bytes of tensor data but the file holds only " + dataBytes);
+            throw new SafetensorsFormatException(where, "the file is truncated (expected " + (dataStart + expected)
+                    + " bytes, found " + (dataStart + dataBytes) + ")");
         }
         if (expected < dataBytes) {
             throw new SafetensorsFormatException(where, "the data section holds " + dataBytes + " bytes but the "

@@ -79,6 +79,102 @@ class SafetensorsTest {
         }
     }
 
+    // ---------------------------------------------------------------- checksums
+
+    @Test
+    void theChecksumFixtureLoadsAndItsKeyIsLeftOutOfTheMetadata() throws IOException {
+        SafetensorsFixture f = SafetensorsFixture.load("checksum");
+        Path file = dir.resolve("checksum.safetensors");
+        Files.write(file, f.fileBytes());
+        try (Safetensors.Checkpoint c = Safetensors.load(file)) {
+            for (SafetensorsFixture.Expected e : f.tensors().values()) {
+                e.assertMatches(c.tensors().get(e.name()));
+            }
+            assertEquals(Map.of("format", "pt"), c.metadata());
+        }
+    }
+
+    @Test
+    void savingWithAChecksumReproducesThePythonChecksumFixture() throws IOException {
+        SafetensorsFixture f = SafetensorsFixture.load("checksum");
+        Map<String, String> metadata = new LinkedHashMap<>(f.metadata());
+        assertTrue(metadata.remove(Safetensors.CHECKSUM_KEY) != null, "the fixture carries the checksum");
+        try (TensorScope _ = TensorScope.open()) {
+            Map<String, Tensor> tensors = new LinkedHashMap<>();
+            f.tensors().forEach((n, e) -> tensors.put(n, e.toTensor()));
+            Path out = dir.resolve("kiln-checksum.safetensors");
+            Safetensors.save(out, tensors, metadata, true);
+            assertArrayEquals(f.fileBytes(), Files.readAllBytes(out), "Kiln's checksummed file differs from Python's");
+        }
+    }
+
+    @Test
+    void aFlippedDataByteIsReportedAsAChecksumMismatch() throws IOException {
+        byte[] good = SafetensorsFixture.load("checksum").fileBytes();
+        int dataStart = 8 + headerLength(good);
+        for (int at : new int[] {dataStart, dataStart + 13, good.length - 1}) {
+            byte[] bad = good.clone();
+            bad[at] ^= 0x10;
+            java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+            crc.update(bad, dataStart, bad.length - dataStart);
+            String stored = new String(good, 8, dataStart - 8, StandardCharsets.UTF_8)
+                    .replaceAll("(?s).*\"kiln\\.data_crc32c\":\"([0-9a-f]{8})\".*", "$1");
+            assertCorrupt(bad, "checksum mismatch, the file is corrupted (expected CRC32C " + stored + ", got "
+                    + String.format("%08x", crc.getValue()) + ")");
+        }
+    }
+
+    @Test
+    void aFileWithoutAChecksumIsNotChecked() throws IOException {
+        byte[] good = valid();
+        byte[] changed = good.clone();
+        changed[changed.length - 1] ^= 0x10; // a different but valid float: nothing to tell it from the original
+        Path file = write("unchecked.safetensors", changed);
+        try (Safetensors.Checkpoint c = Safetensors.load(file)) {
+            assertEquals(1, c.tensors().size());
+        }
+    }
+
+    @Test
+    void aMalformedChecksumEntryIsReported() throws IOException {
+        byte[] bad = SafetensorsFixture.load("checksum").fileBytes().clone();
+        String header = new String(bad, StandardCharsets.ISO_8859_1);
+        int at = header.indexOf("\"kiln.data_crc32c\":\"") + "\"kiln.data_crc32c\":\"".length();
+        bad[at] = 'Z';
+        assertCorrupt(bad, "must be 8 lowercase hex digits");
+    }
+
+    @Test
+    void saveModuleWritesAChecksumThatLoadVerifies() throws IOException {
+        try (TensorScope _ = TensorScope.open()) {
+            Path file = dir.resolve("mlp.safetensors");
+            Safetensors.saveModule(file, mlp(1), Map.of("format", "pt"));
+            byte[] bytes = Files.readAllBytes(file);
+            int dataStart = 8 + headerLength(bytes);
+            java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+            crc.update(bytes, dataStart, bytes.length - dataStart);
+            String header = new String(bytes, 8, dataStart - 8, StandardCharsets.UTF_8);
+            assertTrue(header.contains("\"kiln.data_crc32c\":\"" + String.format("%08x", crc.getValue()) + "\""), header);
+            try (Safetensors.Checkpoint c = Safetensors.load(file)) {
+                assertEquals(Map.of("format", "pt"), c.metadata());
+            }
+        }
+    }
+
+    @Test
+    void theChecksumKeyIsReservedAndAnEmptyFileCanCarryOne() throws IOException {
+        try (TensorScope _ = TensorScope.open()) {
+            Tensor t = Tensor.zeros(2);
+            assertMessage(IllegalArgumentException.class, "reserved for the checksum",
+                    () -> Safetensors.save(dir.resolve("x.safetensors"), Map.of("t", t), Map.of(Safetensors.CHECKSUM_KEY, "0")));
+            Path empty = dir.resolve("empty.safetensors");
+            Safetensors.save(empty, Map.of(), null, true);
+            try (Safetensors.Checkpoint c = Safetensors.load(empty)) {
+                assertTrue(c.tensors().isEmpty() && c.metadata().isEmpty());
+            }
+        }
+    }
+
     @Test
     void loadReturnsTensorsInTheReferenceDataOrder() throws IOException {
         // Independent statement of the reference order: dtype descending (I64, F64, F32, I32, BF16,
@@ -296,8 +392,11 @@ class SafetensorsTest {
         int n = headerLength(good);
         assertEquals(good.length, 8 + n + 8);
         int[] cuts = {0, 1, 7, 8, 9, 8 + n / 2, 8 + n - 1, 8 + n, 8 + n + 3, good.length - 1};
-        String[] expect = {"fewer than the 8", "fewer than the 8", "fewer than the 8", "runs past the end",
-            "runs past the end", "runs past the end", "runs past the end", "truncated", "truncated", "truncated"};
+        String[] expect = {"at least 8 bytes for the header length, found 0", "found 1", "found 7", "runs past the end",
+            "runs past the end", "runs past the end", "runs past the end",
+            "the file is truncated (expected " + good.length + " bytes, found " + (8 + n) + ")",
+            "the file is truncated (expected " + good.length + " bytes, found " + (8 + n + 3) + ")",
+            "the file is truncated (expected " + good.length + " bytes, found " + (good.length - 1) + ")"};
         for (int i = 0; i < cuts.length; i++) {
             assertCorrupt(Arrays.copyOf(good, cuts[i]), expect[i]);
         }

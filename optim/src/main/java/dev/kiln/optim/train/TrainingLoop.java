@@ -44,6 +44,12 @@ import java.util.function.Supplier;
  * as an uninterrupted run: same final weights, bit for bit. Evaluators must not draw from the
  * training's generators for this to hold.
  *
+ * <p><b>Divergence.</b> A step whose loss is NaN or infinite stops the fit with a
+ * {@link NonFiniteLossException} naming the step and epoch, after its record is written and
+ * before any evaluation or checkpoint, so the newest checkpoint is the last good one
+ * ({@link NonFiniteLossPolicy}; {@link Builder#onNonFiniteLoss} can say to continue instead). The
+ * check reads the loss the trainer already brought to the host for the record: no extra sync.
+ *
  * <p><b>Stopping.</b> {@link #requestStop} may be called from any thread; the loop finishes the
  * step in progress (and the epoch's bookkeeping when it was the epoch's last step), writes a
  * checkpoint when checkpoints are configured, and returns with {@link StopReason#INTERRUPTED}.
@@ -97,6 +103,7 @@ public final class TrainingLoop<B> {
     private final int checkpointEverySteps;
     private final boolean checkpointEachEpoch;
     private final Map<String, ExtraState> extraStates;
+    private final NonFiniteLossPolicy nonFiniteLoss;
 
     private volatile boolean stopRequested;
     private long epoch;
@@ -128,6 +135,7 @@ public final class TrainingLoop<B> {
         this.checkpointEverySteps = b.checkpointEverySteps;
         this.checkpointEachEpoch = b.checkpointEachEpoch;
         this.extraStates = Map.copyOf(b.extraStates);
+        this.nonFiniteLoss = b.nonFiniteLoss;
     }
 
     public static <B> Builder<B> builder(Trainer<B> trainer, BatchSource<B> source) {
@@ -197,6 +205,8 @@ public final class TrainingLoop<B> {
     /**
      * Trains until the epochs or the step budget are done, early stopping fires or a stop is
      * requested; writes a last checkpoint (when configured and not already written at that step).
+     *
+     * @throws NonFiniteLossException when a step's loss is NaN or infinite under {@link NonFiniteLossPolicy#STOP}
      */
     public Result fit() throws IOException {
         if (fitted) {
@@ -250,6 +260,9 @@ public final class TrainingLoop<B> {
                         l.onStep(r, epoch, micro, t1 - t0, t2 - t0, rec);
                     }
                     metrics.write(rec);
+                    if (!Double.isFinite(r.loss()) && nonFiniteLoss == NonFiniteLossPolicy.STOP) {
+                        throw new NonFiniteLossException(step, epoch, r.loss(), lastCheckpoint);
+                    }
                 } finally {
                     closeAll(micro);
                 }
@@ -417,6 +430,7 @@ public final class TrainingLoop<B> {
         private int checkpointEverySteps;
         private boolean checkpointEachEpoch;
         private final Map<String, ExtraState> extraStates = new LinkedHashMap<>();
+        private NonFiniteLossPolicy nonFiniteLoss = NonFiniteLossPolicy.STOP;
 
         private Builder(Trainer<B> trainer, BatchSource<B> source) {
             if (trainer == null || source == null) {
@@ -520,6 +534,15 @@ public final class TrainingLoop<B> {
 
         public Builder<B> checkpointEachEpoch(boolean each) {
             this.checkpointEachEpoch = each;
+            return this;
+        }
+
+        /** What to do when a step's loss is NaN or infinite (default {@link NonFiniteLossPolicy#STOP}). */
+        public Builder<B> onNonFiniteLoss(NonFiniteLossPolicy policy) {
+            if (policy == null) {
+                throw new IllegalArgumentException("TrainingLoop.onNonFiniteLoss: policy must not be null (STOP or CONTINUE)");
+            }
+            this.nonFiniteLoss = policy;
             return this;
         }
 
