@@ -200,12 +200,7 @@ public final class ClassifyCommand implements Callable<Integer> {
         List<Encoded> val = SpamBatches.encode(split.val(), vocab, maxTokens);
         List<Encoded> test = SpamBatches.encode(split.test(), vocab, maxTokens);
 
-        TrainingRun run;
-        try {
-            run = TrainingRun.open(common, "classify", 2);
-        } catch (IllegalArgumentException e) {
-            throw new ParameterException(spec.commandLine(), e.getMessage());
-        }
+        TrainingRun run = TrainingRun.open(spec, common, "classify", 2);
         AtomicFiles.writeString(run.dir().config(), JsonFiles.writePretty(settings(corpus, split, vocab)) + "\n");
         Path vocabFile = run.dir().path().resolve("vocab.json");
         AtomicFiles.writeString(vocabFile, JsonFiles.writePretty(ClassifyReport.vocabJson(vocab)) + "\n");

@@ -175,12 +175,7 @@ public final class CnnCommand implements Callable<Integer> {
         int w = data.width();
         check(h >= 10 && w >= 10, "images must be at least 10x10 for two conv+pool stages, got " + h + "x" + w);
         double peakLr = lr != null ? lr : optimizer == OptimizerKind.adamw ? ADAMW_LR : SGD_LR;
-        TrainingRun run;
-        try {
-            run = TrainingRun.open(common, "cnn", 2);
-        } catch (IllegalArgumentException e) {
-            throw new ParameterException(spec.commandLine(), e.getMessage());
-        }
+        TrainingRun run = TrainingRun.open(spec, common, "cnn", 2);
         Files.writeString(run.dir().config(), dev.kiln.data.io.JsonFiles.writePretty(settings(peakLr, data)) + "\n");
 
         Generator g = new Generator(seed);

@@ -225,12 +225,7 @@ public final class GptCommand implements Callable<Integer> {
     }
 
     private int train(GptCorpus corpus, PrintWriter stdout) throws IOException {
-        TrainingRun run;
-        try {
-            run = TrainingRun.open(common, "gpt", 2);
-        } catch (IllegalArgumentException e) {
-            throw new ParameterException(spec.commandLine(), e.getMessage());
-        }
+        TrainingRun run = TrainingRun.open(spec, common, "gpt", 2);
         Files.writeString(run.dir().config(), JsonFiles.writePretty(settings(corpus)) + "\n");
         Path vocabFile = corpus.vocab().save(run.dir().path());
 

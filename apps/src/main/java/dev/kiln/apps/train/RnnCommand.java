@@ -148,12 +148,7 @@ public final class RnnCommand implements Callable<Integer> {
     }
 
     private int train(HourlySeries data, PrintWriter stdout) throws IOException {
-        TrainingRun run;
-        try {
-            run = TrainingRun.open(common, "rnn", 2);
-        } catch (IllegalArgumentException e) {
-            throw new ParameterException(spec.commandLine(), e.getMessage());
-        }
+        TrainingRun run = TrainingRun.open(spec, common, "rnn", 2);
         Dataset<Tensor[]> train = data.train(limitTrain);
         Dataset<Tensor[]> validation = data.validation();
         Dataset<Tensor[]> test = data.test();

@@ -226,12 +226,7 @@ public final class Seq2seqCommand implements Callable<Integer> {
         List<Pair> train = G2pPairs.pairs(split.train(), letters, phones);
         List<Pair> val = G2pPairs.pairs(split.validation(), letters, phones);
 
-        TrainingRun run;
-        try {
-            run = TrainingRun.open(common, "seq2seq", 2);
-        } catch (IllegalArgumentException e) {
-            throw new ParameterException(spec.commandLine(), e.getMessage());
-        }
+        TrainingRun run = TrainingRun.open(spec, common, "seq2seq", 2);
         AtomicFiles.writeString(run.dir().config(), JsonFiles.writePretty(settings(lex, letters, phones, train.size(), maxLen)) + "\n");
 
         Generator g = new Generator(seed);

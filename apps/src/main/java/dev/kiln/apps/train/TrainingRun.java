@@ -18,6 +18,8 @@ import java.time.Duration;
 import java.time.LocalDateTime;
 import java.util.Map;
 import java.util.Optional;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParameterException;
 
 /**
  * What every {@code kiln train} app does around its {@link TrainingLoop}: the run directory (a new
@@ -63,13 +65,23 @@ final class TrainingRun implements AutoCloseable {
     /**
      * The run directory of {@code app} ({@code --out}, else a new timestamped one).
      *
-     * @throws IllegalArgumentException with {@code --resume} but no {@code --out}, or no checkpoint in
-     *     it; with {@code --resume} and {@code --force}; for a new run in a non-empty directory
-     *     without {@code --force}, or in one that is not a run directory; for an {@code --out} that
-     *     is a file
+     * <p>Argument errors: {@code --resume} but no {@code --out}, or no checkpoint in it;
+     * {@code --resume} with {@code --force}; a new run in a non-empty directory without
+     * {@code --force}, or in one that is not a run directory; an {@code --out} that is a file.
+     *
      * @throws java.nio.file.AccessDeniedException when the run directory is not writable
+     * @throws ParameterException for the argument errors above, as usage errors of {@code spec}'s
+     *     command (exit 2)
      */
-    static TrainingRun open(RunOptions common, String app, int keepCheckpoints) throws IOException {
+    static TrainingRun open(CommandSpec spec, RunOptions common, String app, int keepCheckpoints) throws IOException {
+        try {
+            return openChecked(common, app, keepCheckpoints);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage());
+        }
+    }
+
+    private static TrainingRun openChecked(RunOptions common, String app, int keepCheckpoints) throws IOException {
         common.checkOut("kiln train " + app + ": "); // again: applyConfig checked before the data was read
         if (!common.resume && common.force && common.out != null && !RunDirectory.contents(common.out).isEmpty()) {
             // a new run never mixes with an old one: its checkpoints would be resumed, its metrics appended to
