@@ -3,8 +3,6 @@ package dev.kiln.apps;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import jdk.incubator.vector.FloatVector;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
@@ -12,21 +10,13 @@ import picocli.CommandLine;
 /** The kiln command run in-process, with its stdout and stderr captured. */
 class KilnCliTest {
     /** Exit code and captured streams of one in-process run. */
-    private record Run(int exitCode, String out, String err) {}
-
-    private static Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cmd = KilnCli.commandLine();
-        cmd.setOut(new PrintWriter(out, true));
-        cmd.setErr(new PrintWriter(err, true));
-        int code = cmd.execute(args);
-        return new Run(code, out.toString(), err.toString());
+    private static CliRun run(String... args) {
+        return CliRun.of(args);
     }
 
     @Test
     void versionPrintsKilnAndJdkVersions() {
-        Run r = run("--version");
+        CliRun r = run("--version");
         assertEquals(0, r.exitCode(), r.err());
         assertTrue(r.out().startsWith("kiln " + KilnCli.version()), r.out());
         assertTrue(r.out().contains("JDK " + Runtime.version()), r.out());
@@ -34,7 +24,7 @@ class KilnCliTest {
 
     @Test
     void helpListsDoctorAndTheLauncherCommands() {
-        Run r = run("--help");
+        CliRun r = run("--help");
         assertEquals(0, r.exitCode(), r.err());
         assertTrue(r.out().contains("doctor"), r.out());
         assertTrue(r.out().contains("./kiln bench"), r.out());
@@ -84,7 +74,7 @@ class KilnCliTest {
 
     @Test
     void evalHelpNamesEveryAppItEvaluates() {
-        Run r = run("eval", "--help");
+        CliRun r = run("eval", "--help");
         assertEquals(0, r.exitCode(), r.err());
         for (String app : new String[] {"cnn", "rnn", "gpt", "seq2seq", "classify"}) {
             assertTrue(r.out().contains(app), app + " missing from kiln eval --help:\n" + r.out());
@@ -107,14 +97,14 @@ class KilnCliTest {
 
     @Test
     void noSubcommandIsAUsageError() {
-        Run r = run();
+        CliRun r = run();
         assertEquals(2, r.exitCode(), r.out() + r.err());
         assertTrue(r.err().contains("Missing required subcommand"), r.err());
     }
 
     @Test
     void doctorTextReportsThePreferredSpecies() {
-        Run r = run("doctor");
+        CliRun r = run("doctor");
         assertEquals(0, r.exitCode(), r.err());
         int bits = FloatVector.SPECIES_PREFERRED.vectorBitSize();
         int lanes = FloatVector.SPECIES_PREFERRED.length();
@@ -125,7 +115,7 @@ class KilnCliTest {
 
     @Test
     void doctorJsonIsOneObjectWithTheMainKeys() {
-        Run r = run("doctor", "--json");
+        CliRun r = run("doctor", "--json");
         assertEquals(0, r.exitCode(), r.err());
         String json = r.out().strip();
         assertEquals(1, r.out().lines().count(), r.out());

@@ -4,13 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.kiln.apps.KilnCli;
+import dev.kiln.apps.CliRun;
 import dev.kiln.data.io.JsonFiles;
 import dev.kiln.data.shard.ShardDataset;
 import dev.kiln.data.tokenize.BpeTokenizer;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -20,7 +18,6 @@ import java.util.Random;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * {@code kiln data prep} in-process on tiny generated corpora in the Brown and SpamAssassin
@@ -30,19 +27,11 @@ class PrepCommandTest {
     @TempDir
     static Path root;
 
-    private record Run(int exitCode, String out, String err) {}
-
     /** Brown documents as plain sentences (what the untagged text must read) by file name. */
     private static final Map<String, List<String>> BROWN = new java.util.LinkedHashMap<>();
 
-    private static Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cmd = KilnCli.commandLine();
-        cmd.setOut(new PrintWriter(out, true));
-        cmd.setErr(new PrintWriter(err, true));
-        int code = cmd.execute(args);
-        return new Run(code, out.toString(), err.toString());
+    private static CliRun run(String... args) {
+        return CliRun.of(args);
     }
 
     /** Sentences of distinct random pseudo-words, so no quality or repetition filter fires on them. */
@@ -136,7 +125,7 @@ class PrepCommandTest {
     @Test
     void preparesShardsThatDecodeToTheKeptDocuments() throws IOException {
         Path out = root.resolve("prep");
-        Run r = run("data", "prep", "--data-dir", root.resolve("data").toString(), "--out", out.toString(),
+        CliRun r = run("data", "prep", "--data-dir", root.resolve("data").toString(), "--out", out.toString(),
                 "--vocab-size", "400", "--threads", "2", "--val-fraction", "0.3");
         assertEquals(0, r.exitCode(), r.err());
         assertTrue(r.out().contains("exact duplicates removed: 1, near duplicates removed: 1"), r.out());
@@ -195,7 +184,7 @@ class PrepCommandTest {
 
         // same outputs on one thread, and reusing the tokenizer gives the same shards
         Path one = root.resolve("prep-1");
-        Run r1 = run("data", "prep", "--data-dir", root.resolve("data").toString(), "--out", one.toString(),
+        CliRun r1 = run("data", "prep", "--data-dir", root.resolve("data").toString(), "--out", one.toString(),
                 "--tokenizer", out.resolve("tokenizer.json").toString(), "--threads", "1", "--val-fraction", "0.3");
         assertEquals(0, r1.exitCode(), r1.err());
         assertArrayEquals(Files.readAllBytes(out.resolve("clean.jsonl")), Files.readAllBytes(one.resolve("clean.jsonl")));
@@ -206,7 +195,7 @@ class PrepCommandTest {
     @Test
     void missingDataNamesTheFetchCommand() throws IOException {
         Path empty = Files.createDirectories(root.resolve("empty"));
-        Run r = run("data", "prep", "--data-dir", empty.toString(), "--out", root.resolve("never").toString());
+        CliRun r = run("data", "prep", "--data-dir", empty.toString(), "--out", root.resolve("never").toString());
         assertEquals(1, r.exitCode());
         assertTrue(r.err().contains("./kiln data fetch brown --data-dir " + empty), r.err());
         assertTrue(r.err().contains("./kiln data fetch spam-assassin --data-dir " + empty), r.err());
@@ -215,7 +204,7 @@ class PrepCommandTest {
 
     @Test
     void badOptionsAreRefusedWithTheirValues() {
-        Run r = run("data", "prep", "--corpus", "wiki");
+        CliRun r = run("data", "prep", "--corpus", "wiki");
         assertEquals(2, r.exitCode());
         assertTrue(r.err().contains("--corpus must be one of [brown, spam-assassin] or all, got 'wiki'"), r.err());
     }

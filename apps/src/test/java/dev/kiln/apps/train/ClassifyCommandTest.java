@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.kiln.apps.KilnCli;
+import dev.kiln.apps.CliRun;
 import dev.kiln.autograd.NoGrad;
 import dev.kiln.data.io.JsonFiles;
 import dev.kiln.data.vocab.WordVocabulary;
@@ -12,8 +12,6 @@ import dev.kiln.nn.io.Safetensors;
 import dev.kiln.tensor.Tensor;
 import dev.kiln.tensor.random.Generator;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,7 +24,6 @@ import java.util.Random;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * {@code kiln train classify} run in-process on a small corpus of mail files in the
@@ -36,8 +33,6 @@ import picocli.CommandLine;
 class ClassifyCommandTest {
     @TempDir
     static Path root;
-
-    private record Run(int exitCode, String out, String err) {}
 
     private static final String[] HAM_WORDS = {"meeting", "patch", "kernel", "review", "lunch", "thanks", "build",
         "release", "branch", "commit", "tomorrow", "agenda"};
@@ -123,18 +118,12 @@ class ClassifyCommandTest {
                 + "--m" + i + "--\n";
     }
 
-    private static Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cmd = KilnCli.commandLine();
-        cmd.setOut(new PrintWriter(out, true));
-        cmd.setErr(new PrintWriter(err, true));
-        int code = cmd.execute(args);
-        return new Run(code, out.toString(), err.toString());
+    private static CliRun run(String... args) {
+        return CliRun.of(args);
     }
 
     /** A tiny model on the generated corpus with {@code extra} arguments appended. */
-    private static Run train(Path out, String... extra) {
+    private static CliRun train(Path out, String... extra) {
         List<String> args = new ArrayList<>(List.of("train", "classify", "--data-dir", root.resolve("data").toString(),
                 "--out", out.toString(), "--threads", "2", "--log-every", "5", "--layers", "1", "--width", "32",
                 "--heads", "2", "--max-tokens", "24", "--batch-size", "8", "--min-count", "1", "--val-fraction", "0.15",
@@ -160,7 +149,7 @@ class ClassifyCommandTest {
     @Test
     void trainsOnGeneratedMailAndWritesTheRunDirectory() throws IOException {
         Path out = root.resolve("run");
-        Run r = train(out, "--epochs", "6", "--lr", "0.005", "--warmup", "3");
+        CliRun r = train(out, "--epochs", "6", "--lr", "0.005", "--warmup", "3");
         assertEquals(0, r.exitCode(), r.out() + r.err());
 
         // the data: 4 groups of 24 read, the planted duplicates removed, a stratified split
@@ -273,7 +262,7 @@ class ClassifyCommandTest {
     void kilnEvalReportsTheRunsTestPredictions() throws IOException {
         Path out = root.resolve("evaluated");
         assertEquals(0, train(out, "--epochs", "2", "--seed", "4").exitCode());
-        Run e = run("eval", out.toString(), "--bootstrap", "200");
+        CliRun e = run("eval", out.toString(), "--bootstrap", "200");
         assertEquals(0, e.exitCode(), e.out() + e.err());
         for (String f : List.of("report.md", "report.html", "report.json", "confusion.png", "calibration.png")) {
             assertTrue(Files.isRegularFile(out.resolve("eval").resolve(f)), f);
@@ -308,8 +297,8 @@ class ClassifyCommandTest {
     @Test
     void sameSeedGivesTheSameRun() throws IOException {
         String[] args = {"--epochs", "2", "--seed", "9"};
-        Run a = train(root.resolve("seedA"), args);
-        Run b = train(root.resolve("seedB"), args);
+        CliRun a = train(root.resolve("seedA"), args);
+        CliRun b = train(root.resolve("seedB"), args);
         assertEquals(0, a.exitCode(), a.out() + a.err());
         assertEquals(0, b.exitCode(), b.out() + b.err());
         // Same split, batches, initial weights and dropout masks. The losses are compared to 1e-4, not
@@ -341,7 +330,7 @@ class ClassifyCommandTest {
 
     @Test
     void missingDataPrintsTheFetchCommand() {
-        Run r = run("train", "classify", "--data-dir", root.resolve("nowhere").toString(), "--out", root.resolve("never").toString());
+        CliRun r = run("train", "classify", "--data-dir", root.resolve("nowhere").toString(), "--out", root.resolve("never").toString());
         assertEquals(1, r.exitCode(), r.out() + r.err());
         assertTrue(r.err().contains("./kiln data fetch spam-assassin --data-dir " + root.resolve("nowhere")), r.err());
     }
@@ -357,7 +346,7 @@ class ClassifyCommandTest {
             {"--min-count", "0", "--min-count must be >= 1, got 0"},
         };
         for (String[] c : cases) {
-            Run r = run("train", "classify", "--data-dir", root.resolve("data").toString(), "--out",
+            CliRun r = run("train", "classify", "--data-dir", root.resolve("data").toString(), "--out",
                     root.resolve("never-" + c[0].substring(2)).toString(), c[0], c[1]);
             assertEquals(2, r.exitCode(), Arrays.toString(c) + ": " + r.err());
             assertTrue(r.err().contains("kiln train classify: " + c[2]), Arrays.toString(c) + ": " + r.err());

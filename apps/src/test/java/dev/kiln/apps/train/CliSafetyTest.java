@@ -5,11 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
+import dev.kiln.apps.CliRun;
 import dev.kiln.apps.KilnCli;
 import dev.kiln.data.io.JsonFiles;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
@@ -24,7 +23,6 @@ import java.util.zip.CRC32C;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * The {@code kiln} command when things go wrong, in-process (one real process for the exit code):
@@ -39,32 +37,16 @@ class CliSafetyTest {
     /** A tiny cnn run: 64 training images in batches of 32, 20 test images. */
     private static Path trained;
 
-    private record Run(int exitCode, String out, String err) {
-        /** The one line of stderr, after checking that there is exactly one and no stack frame. */
-        String errorLine() {
-            List<String> lines = err.lines().toList();
-            assertEquals(1, lines.size(), "exactly one line on stderr, got:\n" + err + "\nstdout:\n" + out);
-            assertFalse(err.contains("\tat "), "no stack trace without --verbose:\n" + err);
-            return lines.getFirst();
-        }
-    }
-
     @BeforeAll
     static void writeDataAndTrainOnce() throws IOException {
         SyntheticIdx.write(root.resolve("data").resolve("fashion-mnist"), 64, 20, 7);
         trained = root.resolve("trained");
-        Run r = train(trained);
+        CliRun r = train(trained);
         assertEquals(0, r.exitCode(), r.out() + r.err());
     }
 
-    private static Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cmd = KilnCli.commandLine();
-        cmd.setOut(new PrintWriter(out, true));
-        cmd.setErr(new PrintWriter(err, true));
-        int code = cmd.execute(args);
-        return new Run(code, out.toString(), err.toString());
+    private static CliRun run(String... args) {
+        return CliRun.of(args);
     }
 
     private static List<String> cnn(Path out, String... extra) {
@@ -77,7 +59,7 @@ class CliSafetyTest {
         return args;
     }
 
-    private static Run train(Path out, String... extra) {
+    private static CliRun train(Path out, String... extra) {
         return run(cnn(out, extra).toArray(String[]::new));
     }
 
@@ -95,16 +77,16 @@ class CliSafetyTest {
         Path stale = Files.createDirectories(out.resolve("eval")).resolve("report.md");
         Files.writeString(stale, "old report\n");
 
-        Run again = train(out);
+        CliRun again = train(out);
         assertEquals(2, again.exitCode(), again.err());
         String line = again.errorLine();
         assertTrue(line.startsWith("kiln train cnn: " + out + ": the run directory is not empty ("), line);
         assertTrue(line.contains("--resume") && line.contains("--force"), line);
-        Run beforeData = run("train", "cnn", "--data-dir", root.resolve("nowhere").toString(), "--out", out.toString());
+        CliRun beforeData = run("train", "cnn", "--data-dir", root.resolve("nowhere").toString(), "--out", out.toString());
         assertEquals(2, beforeData.exitCode(), beforeData.err());
         assertEquals(line, beforeData.errorLine(), "refused before the (missing) data is read");
 
-        Run forced = train(out, "--force");
+        CliRun forced = train(out, "--force");
         assertEquals(0, forced.exitCode(), forced.out() + forced.err());
         assertEquals(2, steps(out.resolve("metrics.jsonl")), "only the new run's steps, not appended to the old ones");
         assertEquals("mine\n", Files.readString(out.resolve("notes.md")), "a file kiln did not write stays");
@@ -117,7 +99,7 @@ class CliSafetyTest {
         Path out = Files.createDirectories(root.resolve("thesis"));
         Files.writeString(out.resolve("chapter1.tex"), "\\section{}\n");
         Files.writeString(out.resolve("report.md"), "not a kiln report\n");
-        Run r = train(out, "--force");
+        CliRun r = train(out, "--force");
         assertEquals(2, r.exitCode(), r.err());
         assertTrue(r.errorLine().contains(out + ": --force replaces runs only"), r.err());
         assertTrue(Files.exists(out.resolve("chapter1.tex")) && Files.exists(out.resolve("report.md")));
@@ -125,7 +107,7 @@ class CliSafetyTest {
 
     @Test
     void resumeAndForceTogetherAreAUsageError() {
-        Run r = train(trained, "--resume", "--force");
+        CliRun r = train(trained, "--resume", "--force");
         assertEquals(2, r.exitCode(), r.err());
         assertTrue(r.errorLine().contains("give one"), r.err());
     }
@@ -133,7 +115,7 @@ class CliSafetyTest {
     @Test
     void anOutThatIsAFileIsAUsageError() throws IOException {
         Path file = Files.writeString(root.resolve("a-file"), "x");
-        Run r = train(file);
+        CliRun r = train(file);
         assertEquals(2, r.exitCode(), r.err());
         assertEquals("kiln train cnn: " + file + ": --out exists and is not a directory", r.errorLine());
     }
@@ -141,11 +123,11 @@ class CliSafetyTest {
     @Test
     void anOutUnderProcIsOneLineAndVerboseAddsTheTrace() {
         Path out = Path.of("/proc", "kiln-no-such-dir", "run");
-        Run r = train(out);
+        CliRun r = train(out);
         assertEquals(1, r.exitCode(), r.err());
         assertTrue(r.errorLine().matches("kiln train cnn: /proc/\\S+: .+"), r.err());
 
-        Run verbose = train(out, "--verbose");
+        CliRun verbose = train(out, "--verbose");
         assertEquals(1, verbose.exitCode());
         assertEquals(r.err().lines().findFirst(), verbose.err().lines().findFirst(), "the same line first");
         assertTrue(verbose.err().contains("\tat "), "--verbose prints the stack trace:\n" + verbose.err());
@@ -157,10 +139,10 @@ class CliSafetyTest {
         Files.setPosixFilePermissions(locked, PosixFilePermissions.fromString("r-xr-xr-x"));
         try {
             assumeFalse(Files.isWritable(locked), "running as root: chmod 555 does not stop writes");
-            Run below = train(locked.resolve("run"));
+            CliRun below = train(locked.resolve("run"));
             assertEquals(1, below.exitCode(), below.err());
             assertEquals("kiln train cnn: " + locked.resolve("run") + ": permission denied", below.errorLine());
-            Run itself = train(locked);
+            CliRun itself = train(locked);
             assertEquals(1, itself.exitCode(), itself.err());
             assertEquals("kiln train cnn: " + locked + ": the run directory is not writable", itself.errorLine());
         } finally {
@@ -171,14 +153,14 @@ class CliSafetyTest {
     @Test
     void missingDataIsOneLineWithTheFetchCommand() {
         Path nowhere = root.resolve("nowhere");
-        Run r = run("train", "cnn", "--data-dir", nowhere.toString(), "--out", root.resolve("no-data").toString());
+        CliRun r = run("train", "cnn", "--data-dir", nowhere.toString(), "--out", root.resolve("no-data").toString());
         assertEquals(1, r.exitCode(), r.err());
         assertTrue(r.errorLine().endsWith("; fetch it with: ./kiln data fetch fashion-mnist --data-dir " + nowhere), r.err());
     }
 
     @Test
     void anUnknownOptionIsOneLineWithASuggestion() {
-        Run r = train(root.resolve("typo"), "--lrr", "0.1");
+        CliRun r = train(root.resolve("typo"), "--lrr", "0.1");
         assertEquals(2, r.exitCode(), r.err());
         String line = r.errorLine();
         assertTrue(line.startsWith("kiln train cnn: Unknown option") && line.contains("'--lrr'")
@@ -190,7 +172,7 @@ class CliSafetyTest {
     @Test
     void aHugeLearningRateStopsTheRunNamingTheStep() throws IOException {
         Path out = root.resolve("diverged");
-        Run r = train(out, "--epochs", "20", "--lr", "1e6", "--schedule", "constant");
+        CliRun r = train(out, "--epochs", "20", "--lr", "1e6", "--schedule", "constant");
         assertEquals(1, r.exitCode(), r.out() + r.err());
         String line = r.errorLine();
         assertTrue(line.matches("kiln train cnn: loss is (NaN|-?Infinity) at step \\d+ \\(epoch \\d+\\); lower --lr, .*"), line);
@@ -204,7 +186,7 @@ class CliSafetyTest {
         assertTrue(kept.isEmpty() ? line.endsWith("no checkpoint was written before it")
                 : line.endsWith("the last good checkpoint is " + kept.getLast()), line);
 
-        Run warned = train(root.resolve("diverged-warn"), "--epochs", "3", "--lr", "1e6", "--schedule", "constant",
+        CliRun warned = train(root.resolve("diverged-warn"), "--epochs", "3", "--lr", "1e6", "--schedule", "constant",
                 "--on-nonfinite", "warn");
         assertEquals(0, warned.exitCode(), warned.out() + warned.err());
         assertEquals(1, warned.out().lines().filter(l -> l.startsWith("warning: loss is")).count(), warned.out());
@@ -233,7 +215,7 @@ class CliSafetyTest {
         bad.update(bytes, dataStart, bytes.length - dataStart);
         Files.write(model, bytes);
 
-        Run r = run("eval", run.toString(), "--data-dir", root.resolve("data").toString());
+        CliRun r = run("eval", run.toString(), "--data-dir", root.resolve("data").toString());
         assertEquals(1, r.exitCode(), r.err());
         assertEquals(String.format("kiln eval: %s: checksum mismatch, the file is corrupted (expected CRC32C %08x, got %08x)",
                 model, good.getValue(), bad.getValue()), r.errorLine());
@@ -245,7 +227,7 @@ class CliSafetyTest {
         Path model = run.resolve("model.safetensors");
         byte[] bytes = Files.readAllBytes(model);
         Files.write(model, Arrays.copyOf(bytes, bytes.length - 100));
-        Run r = run("eval", run.toString());
+        CliRun r = run("eval", run.toString());
         assertEquals(1, r.exitCode(), r.err());
         assertEquals("kiln eval: " + model + ": the file is truncated (expected " + bytes.length + " bytes, found "
                 + (bytes.length - 100) + ")", r.errorLine());
@@ -254,17 +236,17 @@ class CliSafetyTest {
     @Test
     void evalOfAnEmptyDirectoryOrACheckpointSaysThereIsNoModel() throws IOException {
         Path empty = Files.createDirectories(root.resolve("empty-run"));
-        Run r = run("eval", empty.toString());
+        CliRun r = run("eval", empty.toString());
         assertEquals(2, r.exitCode(), r.err());
         assertEquals("kiln eval: no model.safetensors in " + empty + " (the directory is empty)", r.errorLine());
 
         Path ckpt = new dev.kiln.optim.checkpoint.CheckpointDirectory(trained.resolve("checkpoints"), 2).checkpoints().getLast();
-        Run c = run("eval", ckpt.toString());
+        CliRun c = run("eval", ckpt.toString());
         assertEquals(2, c.exitCode(), c.err());
         assertTrue(c.errorLine().startsWith("kiln eval: " + ckpt + ": a training checkpoint, not a model"), c.err());
 
         Path unfinished = Files.createDirectories(root.resolve("unfinished").resolve("checkpoints")).getParent();
-        Run u = run("eval", unfinished.toString());
+        CliRun u = run("eval", unfinished.toString());
         assertEquals(2, u.exitCode(), u.err());
         assertTrue(u.errorLine().contains("the run did not finish"), u.err());
     }

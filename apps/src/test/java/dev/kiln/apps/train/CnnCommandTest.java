@@ -5,12 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.kiln.apps.KilnCli;
+import dev.kiln.apps.CliRun;
 import dev.kiln.data.io.JsonFiles;
 import dev.kiln.nn.io.Safetensors;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -20,32 +18,23 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** {@code kiln train cnn} run in-process on a synthetic IDX data set it writes itself. */
 class CnnCommandTest {
     @TempDir
     static Path root;
 
-    private record Run(int exitCode, String out, String err) {}
-
     @BeforeAll
     static void writeData() throws IOException {
         SyntheticIdx.write(root.resolve("data").resolve("fashion-mnist"), 320, 100, 7);
     }
 
-    private static Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cmd = KilnCli.commandLine();
-        cmd.setOut(new PrintWriter(out, true));
-        cmd.setErr(new PrintWriter(err, true));
-        int code = cmd.execute(args);
-        return new Run(code, out.toString(), err.toString());
+    private static CliRun run(String... args) {
+        return CliRun.of(args);
     }
 
     /** {@code train cnn} on the synthetic data with {@code extra} arguments appended. */
-    private static Run train(Path out, String... extra) {
+    private static CliRun train(Path out, String... extra) {
         List<String> args = new java.util.ArrayList<>(List.of("train", "cnn", "--data-dir", root.resolve("data").toString(),
                 "--out", out.toString(), "--threads", "2", "--log-every", "5"));
         args.addAll(Arrays.asList(extra));
@@ -64,7 +53,7 @@ class CnnCommandTest {
     @Test
     void trainsOnSyntheticDataAndWritesTheRunDirectory() throws IOException {
         Path out = root.resolve("run");
-        Run r = train(out, "--epochs", "2", "--batch-size", "32", "--lr", "0.003", "--schedule", "constant");
+        CliRun r = train(out, "--epochs", "2", "--batch-size", "32", "--lr", "0.003", "--schedule", "constant");
         assertEquals(0, r.exitCode(), r.out() + r.err());
 
         // the loss falls
@@ -110,7 +99,7 @@ class CnnCommandTest {
     @Test
     void sameSeedGivesTheSameLosses() throws IOException {
         String[] args = {"--epochs", "1", "--limit-train", "96", "--limit-test", "20", "--batch-size", "32", "--seed", "5"};
-        Run a = train(root.resolve("seedA"), args);
+        CliRun a = train(root.resolve("seedA"), args);
         assertEquals(0, a.exitCode());
         assertFalse(a.out().contains(" 1 epochs"), a.out());
         assertTrue(a.out().contains(" 1 epoch = ") && a.out().contains("after 1 epoch;"), a.out());
@@ -129,7 +118,7 @@ class CnnCommandTest {
         Files.writeString(cfg, "{\"epochs\": 1, \"batch-size\": 48, \"optimizer\": \"sgd\", \"lr\": 0.02, \"limit-train\": 96,"
                 + " \"limit-test\": 20}");
         Path out = root.resolve("configured");
-        Run r = train(out, "--config", cfg.toString(), "--batch-size", "32");
+        CliRun r = train(out, "--config", cfg.toString(), "--batch-size", "32");
         assertEquals(0, r.exitCode(), r.out() + r.err());
         @SuppressWarnings("unchecked")
         Map<String, Object> used = (Map<String, Object>) JsonFiles.read(out.resolve("config.json"));
@@ -143,7 +132,7 @@ class CnnCommandTest {
     void unknownConfigKeyIsAUsageError() throws IOException {
         Path cfg = root.resolve("bad.json");
         Files.writeString(cfg, "{\"epochz\": 1}");
-        Run r = train(root.resolve("never1"), "--config", cfg.toString());
+        CliRun r = train(root.resolve("never1"), "--config", cfg.toString());
         assertEquals(2, r.exitCode(), r.out() + r.err());
         assertTrue(r.err().contains("unknown setting \"epochz\""), r.err());
     }
@@ -152,7 +141,7 @@ class CnnCommandTest {
     void configValueOfTheWrongTypeIsAUsageError() throws IOException {
         Path cfg = root.resolve("badtype.json");
         Files.writeString(cfg, "{\"epochs\": 1.5}");
-        Run r = train(root.resolve("never2"), "--config", cfg.toString());
+        CliRun r = train(root.resolve("never2"), "--config", cfg.toString());
         assertEquals(2, r.exitCode(), r.out() + r.err());
         assertTrue(r.err().contains("\"epochs\": expected a whole number, got 1.5"), r.err());
     }
@@ -168,7 +157,7 @@ class CnnCommandTest {
             {"--momentum", "1", "--momentum must be in [0, 1), got 1.0"},
         };
         for (String[] c : cases) {
-            Run r = train(root.resolve("never3"), c[0], c[1]);
+            CliRun r = train(root.resolve("never3"), c[0], c[1]);
             assertEquals(2, r.exitCode(), String.join(" ", c) + ": " + r.out() + r.err());
             assertTrue(r.err().contains(c[2]), r.err());
         }
@@ -177,7 +166,7 @@ class CnnCommandTest {
 
     @Test
     void unknownOptimizerIsAUsageError() {
-        Run r = train(root.resolve("never4"), "--optimizer", "lion");
+        CliRun r = train(root.resolve("never4"), "--optimizer", "lion");
         assertEquals(2, r.exitCode());
         assertTrue(r.err().contains("--optimizer") && r.err().contains("sgd, adamw"), r.err());
     }
@@ -185,7 +174,7 @@ class CnnCommandTest {
     @Test
     void missingDataSaysHowToFetchIt() throws IOException {
         Path empty = Files.createDirectories(root.resolve("empty"));
-        Run r = run("train", "cnn", "--data-dir", empty.toString(), "--out", root.resolve("never5").toString());
+        CliRun r = run("train", "cnn", "--data-dir", empty.toString(), "--out", root.resolve("never5").toString());
         assertEquals(1, r.exitCode(), r.out() + r.err());
         assertTrue(r.err().contains("Fashion-MNIST not found"), r.err());
         assertTrue(r.err().contains("./kiln data fetch fashion-mnist --data-dir " + empty), r.err());
@@ -194,7 +183,7 @@ class CnnCommandTest {
 
     @Test
     void trainIsAKilnCommand() {
-        Run r = run("train", "--help");
+        CliRun r = run("train", "--help");
         assertEquals(0, r.exitCode());
         assertTrue(r.out().contains("cnn"), r.out());
         try (Stream<String> lines = run("train", "cnn", "--help").out().lines()) {

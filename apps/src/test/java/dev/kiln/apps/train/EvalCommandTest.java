@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.kiln.apps.KilnCli;
+import dev.kiln.apps.CliRun;
 import dev.kiln.autograd.NoGrad;
 import dev.kiln.autograd.Var;
 import dev.kiln.data.io.JsonFiles;
@@ -14,8 +14,6 @@ import dev.kiln.nn.transformer.Gpt;
 import dev.kiln.tensor.Tensor;
 import dev.kiln.tensor.random.Generator;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -27,7 +25,6 @@ import java.util.Random;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * {@code kiln eval} on runs the training apps write in a temp dir (a few steps on small synthetic
@@ -36,8 +33,6 @@ import picocli.CommandLine;
 class EvalCommandTest {
     @TempDir
     static Path root;
-
-    private record Run(int exitCode, String out, String err) {}
 
     @BeforeAll
     static void writeData() throws IOException {
@@ -59,14 +54,8 @@ class EvalCommandTest {
         }
     }
 
-    private static Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cmd = KilnCli.commandLine();
-        cmd.setOut(new PrintWriter(out, true));
-        cmd.setErr(new PrintWriter(err, true));
-        int code = cmd.execute(args);
-        return new Run(code, out.toString(), err.toString());
+    private static CliRun run(String... args) {
+        return CliRun.of(args);
     }
 
     private String data() {
@@ -110,10 +99,10 @@ class EvalCommandTest {
     @Test
     void cnnReportMatchesAccuracyAndLogLossRecomputedImageByImage() throws IOException {
         Path runDir = root.resolve("cnn");
-        Run t = run("train", "cnn", "--data-dir", data(), "--out", runDir.toString(), "--threads", "2", "--epochs", "1",
+        CliRun t = run("train", "cnn", "--data-dir", data(), "--out", runDir.toString(), "--threads", "2", "--epochs", "1",
                 "--batch-size", "32", "--schedule", "constant");
         assertEquals(0, t.exitCode(), t.out() + t.err());
-        Run r = run("eval", runDir.toString(), "--data-dir", data(), "--threads", "2", "--bootstrap", "200");
+        CliRun r = run("eval", runDir.toString(), "--data-dir", data(), "--threads", "2", "--bootstrap", "200");
         assertEquals(0, r.exitCode(), r.out() + r.err());
         Map<String, Object> m = metrics(runDir.resolve("eval"));
         for (String png : List.of("confusion.png", "calibration.png", "worst.png")) {
@@ -174,11 +163,11 @@ class EvalCommandTest {
     @Test
     void rnnReportMatchesErrorsRecomputedFromTheSeries() throws IOException {
         Path runDir = root.resolve("rnn");
-        Run t = run("train", "rnn", "--data-dir", data(), "--out", runDir.toString(), "--threads", "2", "--epochs", "1",
+        CliRun t = run("train", "rnn", "--data-dir", data(), "--out", runDir.toString(), "--threads", "2", "--epochs", "1",
                 "--window", "24", "--hidden", "8");
         assertEquals(0, t.exitCode(), t.out() + t.err());
         Path report = root.resolve("rnn-report");
-        Run r = run("eval", runDir.resolve("model.safetensors").toString(), "--data-dir", data(), "--out", report.toString());
+        CliRun r = run("eval", runDir.resolve("model.safetensors").toString(), "--data-dir", data(), "--out", report.toString());
         assertEquals(0, r.exitCode(), r.out() + r.err());
         Map<String, Object> m = metrics(report);
 
@@ -212,11 +201,11 @@ class EvalCommandTest {
     @Test
     void gptReportMatchesTheNllOfNonOverlappingWindows() throws IOException {
         Path runDir = root.resolve("gpt");
-        Run t = run("train", "gpt", "--data-dir", data(), "--out", runDir.toString(), "--threads", "2", "--steps", "5",
+        CliRun t = run("train", "gpt", "--data-dir", data(), "--out", runDir.toString(), "--threads", "2", "--steps", "5",
                 "--layers", "1", "--width", "16", "--heads", "2", "--context", "16", "--batch-size", "4", "--eval-windows", "4",
                 "--eval-every", "5", "--sample-length", "0");
         assertEquals(0, t.exitCode(), t.out() + t.err());
-        Run r = run("eval", runDir.toString(), "--data-dir", data(), "--limit", "3");
+        CliRun r = run("eval", runDir.toString(), "--data-dir", data(), "--limit", "3");
         assertEquals(0, r.exitCode(), r.out() + r.err());
         Map<String, Object> m = metrics(runDir.resolve("eval"));
 
@@ -268,11 +257,11 @@ class EvalCommandTest {
     @Test
     void seq2seqReportAgreesWithTheEditCountsOfPredictionsTsv() throws IOException {
         Path runDir = root.resolve("seq2seq");
-        Run t = run("train", "seq2seq", "--synthetic", "300", "--data-dir", root.resolve("nowhere").toString(), "--out",
+        CliRun t = run("train", "seq2seq", "--synthetic", "300", "--data-dir", root.resolve("nowhere").toString(), "--out",
                 runDir.toString(), "--threads", "2", "--steps", "5", "--width", "16", "--heads", "2", "--encoder-layers", "1",
                 "--decoder-layers", "1", "--test-words", "20", "--val-words", "10", "--cost-words", "0", "--examples", "0");
         assertEquals(0, t.exitCode(), t.out() + t.err());
-        Run r = run("eval", runDir.toString());
+        CliRun r = run("eval", runDir.toString());
         assertEquals(0, r.exitCode(), r.out() + r.err());
         Map<String, Object> m = metrics(runDir.resolve("eval"));
         List<String> rows = Files.readAllLines(runDir.resolve("predictions.tsv"));
@@ -295,7 +284,7 @@ class EvalCommandTest {
     @SuppressWarnings("unchecked")
     void crossValidationFoldsPartitionTheSubsetAndSummariseAsMeanAndSampleStd() throws IOException {
         Path out = root.resolve("cv");
-        Run r = run("eval", "cv", "cnn", "--data-dir", data(), "--out", out.toString(), "--folds", "3", "--limit", "60",
+        CliRun r = run("eval", "cv", "cnn", "--data-dir", data(), "--out", out.toString(), "--folds", "3", "--limit", "60",
                 "--epochs", "1", "--batch-size", "20", "--threads", "2");
         assertEquals(0, r.exitCode(), r.out() + r.err());
         Map<String, Object> m = metrics(out);
@@ -325,10 +314,10 @@ class EvalCommandTest {
 
     @Test
     void missingRunDirectoryIsAUsageError() {
-        Run r = run("eval", root.resolve("nowhere").toString());
+        CliRun r = run("eval", root.resolve("nowhere").toString());
         assertEquals(2, r.exitCode(), r.out() + r.err());
         assertTrue(r.err().contains("RUN_DIR " + root.resolve("nowhere") + " does not exist"), r.err());
-        Run cv = run("eval", "cv", "rnn");
+        CliRun cv = run("eval", "cv", "rnn");
         assertEquals(2, cv.exitCode());
         assertTrue(cv.err().contains("APP must be cnn"), cv.err());
     }

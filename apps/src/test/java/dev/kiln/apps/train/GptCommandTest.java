@@ -4,15 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.kiln.apps.KilnCli;
+import dev.kiln.apps.CliRun;
 import dev.kiln.data.io.JsonFiles;
 import dev.kiln.data.vocab.CharVocabulary;
 import dev.kiln.nn.io.Safetensors;
 import dev.kiln.nn.transformer.Gpt;
 import dev.kiln.tensor.random.Generator;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -22,14 +20,11 @@ import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** {@code kiln train gpt} run in-process on a tiny repetitive corpus in the Brown format, written by the test. */
 class GptCommandTest {
     @TempDir
     static Path root;
-
-    private record Run(int exitCode, String out, String err) {}
 
     private static final String[] SENTENCES = {
         "The/at cat/nn sat/vbd on/in the/at mat/nn ./.",
@@ -50,18 +45,12 @@ class GptCommandTest {
         Files.writeString(dir.resolve("README"), "not a document");
     }
 
-    private static Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cmd = KilnCli.commandLine();
-        cmd.setOut(new PrintWriter(out, true));
-        cmd.setErr(new PrintWriter(err, true));
-        int code = cmd.execute(args);
-        return new Run(code, out.toString(), err.toString());
+    private static CliRun run(String... args) {
+        return CliRun.of(args);
     }
 
     /** A tiny model on the synthetic corpus with {@code extra} arguments appended. */
-    private static Run train(Path out, String... extra) {
+    private static CliRun train(Path out, String... extra) {
         List<String> args = new ArrayList<>(List.of("train", "gpt", "--data-dir", root.resolve("data").toString(),
                 "--out", out.toString(), "--threads", "2", "--log-every", "10", "--layers", "1", "--width", "32",
                 "--heads", "2", "--context", "24", "--batch-size", "8", "--eval-windows", "16"));
@@ -81,7 +70,7 @@ class GptCommandTest {
     @Test
     void trainsOnARepetitiveCorpusAndWritesTheRunDirectory() throws IOException {
         Path out = root.resolve("run");
-        Run r = train(out, "--steps", "100", "--lr", "0.01", "--warmup", "5", "--eval-every", "25", "--checkpoint-every", "25",
+        CliRun r = train(out, "--steps", "100", "--lr", "0.01", "--warmup", "5", "--eval-every", "25", "--checkpoint-every", "25",
                 "--sample-length", "40", "--prompt", "The cat");
         assertEquals(0, r.exitCode(), r.out() + r.err());
 
@@ -154,8 +143,8 @@ class GptCommandTest {
     @Test
     void sameSeedGivesTheSameLossesAndSample() throws IOException {
         String[] args = {"--steps", "6", "--eval-every", "3", "--sample-length", "20", "--seed", "5"};
-        Run a = train(root.resolve("seedA"), args);
-        Run b = train(root.resolve("seedB"), args);
+        CliRun a = train(root.resolve("seedA"), args);
+        CliRun b = train(root.resolve("seedB"), args);
         assertEquals(0, a.exitCode(), a.out() + a.err());
         assertEquals(losses(root.resolve("seedA")), losses(root.resolve("seedB")));
         assertEquals(Files.readString(root.resolve("seedA").resolve("sample.txt")),
@@ -171,7 +160,7 @@ class GptCommandTest {
         Path cfg = root.resolve("cfg.json");
         Files.writeString(cfg, "{\"steps\": 3, \"top-k\": 5, \"top-p\": 0.9, \"prompt\": \"A dog\", \"sample-length\": 4}");
         Path out = root.resolve("configured");
-        Run r = train(out, "--config", cfg.toString(), "--top-k", "7");
+        CliRun r = train(out, "--config", cfg.toString(), "--top-k", "7");
         assertEquals(0, r.exitCode(), r.out() + r.err());
         @SuppressWarnings("unchecked")
         Map<String, Object> used = (Map<String, Object>) JsonFiles.read(out.resolve("config.json"));
@@ -183,7 +172,7 @@ class GptCommandTest {
 
     @Test
     void missingDataPrintsTheFetchCommand() {
-        Run r = run("train", "gpt", "--data-dir", root.resolve("nowhere").toString(), "--out", root.resolve("never").toString());
+        CliRun r = run("train", "gpt", "--data-dir", root.resolve("nowhere").toString(), "--out", root.resolve("never").toString());
         assertEquals(1, r.exitCode(), r.out() + r.err());
         assertTrue(r.err().contains("./kiln data fetch brown --data-dir " + root.resolve("nowhere")), r.err());
     }
@@ -202,7 +191,7 @@ class GptCommandTest {
             {"--prompt", "", "--prompt must not be empty"},
         };
         for (String[] c : cases) {
-            Run r = run("train", "gpt", "--data-dir", root.resolve("data").toString(), "--out",
+            CliRun r = run("train", "gpt", "--data-dir", root.resolve("data").toString(), "--out",
                     root.resolve("never-" + c[0].substring(2)).toString(), c[0], c[1]);
             assertEquals(2, r.exitCode(), Arrays.toString(c) + ": " + r.err());
             assertTrue(r.err().contains("kiln train gpt: " + c[2]), Arrays.toString(c) + ": " + r.err());

@@ -5,13 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.kiln.apps.KilnCli;
+import dev.kiln.apps.CliRun;
 import dev.kiln.data.io.JsonFiles;
 import dev.kiln.nn.io.Safetensors;
 import dev.kiln.tensor.random.Generator;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -23,7 +21,6 @@ import java.util.Random;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * {@code kiln train rnn} run in-process on a synthetic hourly series it writes itself: a daily
@@ -38,8 +35,6 @@ class RnnCommandTest {
 
     static double[] series;
 
-    private record Run(int exitCode, String out, String err) {}
-
     @BeforeAll
     static void writeData() throws IOException {
         Random r = new Random(3);
@@ -53,21 +48,15 @@ class RnnCommandTest {
         Files.writeString(dir.resolve("seattle-temps.csv"), csv);
     }
 
-    private static Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cmd = KilnCli.commandLine();
-        cmd.setOut(new PrintWriter(out, true));
-        cmd.setErr(new PrintWriter(err, true));
-        int code = cmd.execute(args);
-        return new Run(code, out.toString(), err.toString());
+    private static CliRun run(String... args) {
+        return CliRun.of(args);
     }
 
     /**
      * {@code train rnn} on the synthetic series with {@code extra} arguments appended; small and fast
      * ({@code --window 24 --hidden 16}) unless {@code extra} sets those.
      */
-    private static Run train(Path out, String... extra) {
+    private static CliRun train(Path out, String... extra) {
         List<String> args = new ArrayList<>(List.of("train", "rnn", "--data-dir", root.resolve("data").toString(),
                 "--out", out.toString(), "--threads", "2", "--log-every", "10"));
         List<String> more = Arrays.asList(extra);
@@ -93,7 +82,7 @@ class RnnCommandTest {
     @Test
     void learnsTheDailyCycleBeatsPersistenceAndWritesTheRunDirectory() throws IOException {
         Path out = root.resolve("run");
-        Run r = train(out, "--epochs", "4", "--batch-size", "16", "--lr", "0.01");
+        CliRun r = train(out, "--epochs", "4", "--batch-size", "16", "--lr", "0.01");
         assertEquals(0, r.exitCode(), r.out() + r.err());
 
         List<Map<String, Object>> recs = records(out.resolve("metrics.jsonl"));
@@ -153,7 +142,7 @@ class RnnCommandTest {
         Path cfg = root.resolve("cfg.json");
         Files.writeString(cfg, "{\"epochs\": 1, \"cell\": \"gru\", \"layers\": 2, \"limit-train\": 64, \"batch-size\": 8}");
         Path out = root.resolve("gru");
-        Run r = train(out, "--config", cfg.toString(), "--batch-size", "32");
+        CliRun r = train(out, "--config", cfg.toString(), "--batch-size", "32");
         assertEquals(0, r.exitCode(), r.out() + r.err());
         @SuppressWarnings("unchecked")
         Map<String, Object> used = (Map<String, Object>) JsonFiles.read(out.resolve("config.json"));
@@ -193,11 +182,11 @@ class RnnCommandTest {
             {"--limit-train", "-1", "--limit-train must be >= 0, got -1"},
         };
         for (String[] c : cases) {
-            Run r = train(root.resolve("never1"), c[0], c[1]);
+            CliRun r = train(root.resolve("never1"), c[0], c[1]);
             assertEquals(2, r.exitCode(), String.join(" ", c) + ": " + r.out() + r.err());
             assertTrue(r.err().contains(c[2]), r.err());
         }
-        Run r = train(root.resolve("never1"), "--cell", "transformer");
+        CliRun r = train(root.resolve("never1"), "--cell", "transformer");
         assertEquals(2, r.exitCode());
         assertTrue(r.err().contains("--cell") && r.err().contains("lstm, gru"), r.err());
         assertFalse(Files.exists(root.resolve("never1")), "no run directory for rejected arguments");
@@ -205,7 +194,7 @@ class RnnCommandTest {
 
     @Test
     void windowLongerThanTheTrainingHoursIsAnError() {
-        Run r = train(root.resolve("never2"), "--window", "900");
+        CliRun r = train(root.resolve("never2"), "--window", "900");
         assertEquals(2, r.exitCode(), r.out() + r.err());
         assertTrue(r.err().contains("too few for a 900-hour window"), r.err());
     }
@@ -213,7 +202,7 @@ class RnnCommandTest {
     @Test
     void missingDataSaysHowToFetchIt() throws IOException {
         Path empty = Files.createDirectories(root.resolve("empty"));
-        Run r = run("train", "rnn", "--data-dir", empty.toString(), "--out", root.resolve("never3").toString());
+        CliRun r = run("train", "rnn", "--data-dir", empty.toString(), "--out", root.resolve("never3").toString());
         assertEquals(1, r.exitCode(), r.out() + r.err());
         assertTrue(r.err().contains("Seattle temperatures not found"), r.err());
         assertTrue(r.err().contains("./kiln data fetch seattle-temps --data-dir " + empty), r.err());
@@ -251,7 +240,7 @@ class RnnCommandTest {
 
     @Test
     void trainListsRnn() {
-        Run r = run("train", "--help");
+        CliRun r = run("train", "--help");
         assertEquals(0, r.exitCode());
         assertTrue(r.out().contains("rnn"), r.out());
     }

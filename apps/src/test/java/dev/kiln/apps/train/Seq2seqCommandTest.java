@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.kiln.apps.KilnCli;
+import dev.kiln.apps.CliRun;
 import dev.kiln.autograd.NoGrad;
 import dev.kiln.data.io.JsonFiles;
 import dev.kiln.nn.generate.EncoderDecoderScorer;
@@ -15,8 +15,6 @@ import dev.kiln.nn.transformer.EncoderDecoder;
 import dev.kiln.tensor.TensorScope;
 import dev.kiln.tensor.random.Generator;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -26,7 +24,6 @@ import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * {@code kiln train seq2seq} run in-process on a small dictionary in CMUdict's format, written by
@@ -41,8 +38,6 @@ class Seq2seqCommandTest {
     private static final int WORDS = 1500;
     private static List<Cmudict.Word> words;
     private static int pronunciationLines;
-
-    private record Run(int exitCode, String out, String err) {}
 
     @BeforeAll
     static void writeDictionary() throws IOException {
@@ -70,18 +65,12 @@ class Seq2seqCommandTest {
         Files.write(dir.resolve("dict.txt"), lines);
     }
 
-    private static Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cmd = KilnCli.commandLine();
-        cmd.setOut(new PrintWriter(out, true));
-        cmd.setErr(new PrintWriter(err, true));
-        int code = cmd.execute(args);
-        return new Run(code, out.toString(), err.toString());
+    private static CliRun run(String... args) {
+        return CliRun.of(args);
     }
 
     /** A tiny model on the test dictionary with {@code extra} arguments appended. */
-    private static Run train(Path out, String... extra) {
+    private static CliRun train(Path out, String... extra) {
         List<String> args = new ArrayList<>(List.of("train", "seq2seq", "--data-dir", root.resolve("data").toString(),
                 "--out", out.toString(), "--threads", "2", "--log-every", "20", "--width", "32", "--heads", "2",
                 "--encoder-layers", "1", "--decoder-layers", "1", "--batch-size", "32", "--test-words", "60", "--val-words", "30",
@@ -140,7 +129,7 @@ class Seq2seqCommandTest {
     @Test
     void trainsDecodesAndWritesTheRunDirectory() throws IOException {
         Path out = root.resolve("run");
-        Run r = train(out, "--steps", "400", "--lr", "0.006", "--warmup", "20", "--eval-every", "100", "--beam", "3",
+        CliRun r = train(out, "--steps", "400", "--lr", "0.006", "--warmup", "20", "--eval-every", "100", "--beam", "3",
                 "--cost-words", "30");
         assertEquals(0, r.exitCode(), r.out() + r.err());
 
@@ -278,7 +267,7 @@ class Seq2seqCommandTest {
     @Test
     void syntheticDictionaryNeedsNoData() throws IOException {
         Path out = root.resolve("synthetic");
-        Run r = run("train", "seq2seq", "--synthetic", "300", "--data-dir", root.resolve("nowhere").toString(), "--out",
+        CliRun r = run("train", "seq2seq", "--synthetic", "300", "--data-dir", root.resolve("nowhere").toString(), "--out",
                 out.toString(), "--threads", "1", "--steps", "5", "--width", "16", "--heads", "2", "--encoder-layers", "1",
                 "--decoder-layers", "1", "--test-words", "20", "--val-words", "10", "--cost-words", "0", "--examples", "0");
         assertEquals(0, r.exitCode(), r.out() + r.err());
@@ -289,8 +278,8 @@ class Seq2seqCommandTest {
     @Test
     void sameSeedGivesTheSameLosses() throws IOException {
         String[] args = {"--steps", "4", "--eval-every", "2", "--cost-words", "0", "--seed", "5"};
-        Run a = train(root.resolve("seedA"), args);
-        Run b = train(root.resolve("seedB"), args);
+        CliRun a = train(root.resolve("seedA"), args);
+        CliRun b = train(root.resolve("seedB"), args);
         assertEquals(0, a.exitCode(), a.out() + a.err());
         assertEquals(0, b.exitCode(), b.out() + b.err());
         // Not bitwise: the Vector API's lanewise EXP/TANH (softmax, GELU-tanh) round differently before and after
@@ -313,7 +302,7 @@ class Seq2seqCommandTest {
 
     @Test
     void missingDataPrintsTheFetchCommand() {
-        Run r = run("train", "seq2seq", "--data-dir", root.resolve("nowhere").toString(), "--out", root.resolve("never").toString());
+        CliRun r = run("train", "seq2seq", "--data-dir", root.resolve("nowhere").toString(), "--out", root.resolve("never").toString());
         assertEquals(1, r.exitCode(), r.out() + r.err());
         assertTrue(r.err().contains("./kiln data fetch cmudict --data-dir " + root.resolve("nowhere")), r.err());
     }
@@ -330,7 +319,7 @@ class Seq2seqCommandTest {
             {"--test-words", "1200", "--test-words 1200 + --val-words 500 must leave training words out of the 1501 words"},
         };
         for (String[] c : cases) {
-            Run r = run("train", "seq2seq", "--data-dir", root.resolve("data").toString(), "--out",
+            CliRun r = run("train", "seq2seq", "--data-dir", root.resolve("data").toString(), "--out",
                     root.resolve("never-" + c[0].substring(2)).toString(), c[0], c[1]);
             assertEquals(2, r.exitCode(), Arrays.toString(c) + ": " + r.err());
             assertTrue(r.err().contains("kiln train seq2seq: " + c[2]), Arrays.toString(c) + ": " + r.err());
