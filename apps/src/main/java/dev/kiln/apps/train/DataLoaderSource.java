@@ -14,7 +14,7 @@ import java.util.Map;
  * {@code shuffle} as {@code seed:offset:splits}), so a resumed run continues with the same
  * permutation at the same batch.
  */
-record DataLoaderSource<T>(DataLoader<T> loader) implements BatchSource<Batch> {
+public record DataLoaderSource<T>(DataLoader<T> loader) implements BatchSource<Batch> {
     @Override
     public Iterator<Batch> epoch() {
         return loader.iterator();

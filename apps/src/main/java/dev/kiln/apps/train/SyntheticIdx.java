@@ -14,11 +14,11 @@ import java.util.Random;
  * steps. Labels cycle through 0..9. The demo's fallback when the real data cannot be fetched,
  * and the data of the app's integration tests.
  */
-final class SyntheticIdx {
+public final class SyntheticIdx {
     private SyntheticIdx() {}
 
     /** Writes {@code train} training and {@code test} test examples into {@code dir}. */
-    static void write(Path dir, int train, int test, long seed) throws IOException {
+    public static void write(Path dir, int train, int test, long seed) throws IOException {
         Files.createDirectories(dir);
         Random r = new Random(seed);
         writeSplit(dir, "train", train, r);
