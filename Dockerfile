@@ -32,9 +32,9 @@ RUN mvn -B -ntp -q -DskipTests -pl apps -am package
 FROM maven:3.9-eclipse-temurin-25 AS jre
 # From `jdeps --print-module-deps --multi-release 25 --ignore-missing-deps apps/target/kiln-apps.jar
 # apps/target/lib/*.jar` (java.base, java.desktop for the PNG reports, java.net.http for kiln data
-# fetch, java.sql for the YAML config reader, jdk.incubator.vector), plus jdk.incubator.vector
-# itself (--print-module-deps over the jars may omit incubator modules), jdk.unsupported, java.management,
-# jdk.management, java.logging and java.naming (the HTTP server and its JVM metrics) and
+# fetch, java.sql for the YAML config reader; jdk.incubator.vector is named here because
+# --print-module-deps over the jars may omit incubator modules), plus jdk.unsupported,
+# java.management, jdk.management, java.logging and java.naming (the HTTP server and its JVM metrics) and
 # jdk.crypto.ec (TLS).
 RUN jlink --add-modules java.base,java.desktop,java.net.http,java.sql,jdk.incubator.vector,jdk.unsupported,java.management,jdk.management,java.logging,java.naming,jdk.crypto.ec \
         --strip-debug --no-man-pages --no-header-files --compress=zip-6 --output /opt/jre
