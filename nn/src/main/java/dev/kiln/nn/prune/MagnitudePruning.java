@@ -5,6 +5,7 @@ import dev.kiln.nn.Conv1d;
 import dev.kiln.nn.Conv2d;
 import dev.kiln.nn.Linear;
 import dev.kiln.nn.Module;
+import dev.kiln.nn.attention.SelfAttention;
 import dev.kiln.tensor.DType;
 import dev.kiln.tensor.Tensor;
 import java.util.Arrays;
@@ -25,6 +26,10 @@ import java.util.Map;
  *   <li>{@link #channels}: whole output channels (dim 0: a conv filter, a linear unit) of each
  *       layer with the smallest L1 or L2 norm ({@code prune.ln_structured(dim=0)}); the channel's
  *       bias is zeroed too, so the channel outputs exactly 0 and can be removed from the layer.
+ *   <li>{@link #heads}: whole query heads of each self-attention layer, ranked by the norm of the
+ *       head's slice of the output projection (its columns of {@code o_proj.weight}, the weights
+ *       through which the head reaches the residual stream); the head's {@code q_proj} rows and
+ *       bias and its {@code o_proj} columns are zeroed, so it contributes exactly nothing.
  * </ul>
  */
 public final class MagnitudePruning {
@@ -145,6 +150,87 @@ public final class MagnitudePruning {
                 params.put(prefix + "bias", bias);
                 masks.put(prefix + "bias", mask(channelPruned, bias.value()));
             }
+        }
+        return new PruningMasks(params, masks).apply();
+    }
+
+    /** The self-attention layers of {@code model} by their dotted path ("blocks.0.attn"). */
+    public static Map<String, SelfAttention> attentionLayers(Module model) {
+        Map<String, SelfAttention> out = new LinkedHashMap<>();
+        collectAttention("", model, out);
+        return out;
+    }
+
+    private static void collectAttention(String prefix, Module m, Map<String, SelfAttention> out) {
+        if (m instanceof SelfAttention a) {
+            out.put(prefix, a);
+        }
+        for (Map.Entry<String, Module> c : m.children().entrySet()) {
+            collectAttention(prefix.isEmpty() ? c.getKey() : prefix + "." + c.getKey(), c.getValue(), out);
+        }
+    }
+
+    /**
+     * Removes the fraction {@code amount} of each layer's query heads (round half to even) with the
+     * smallest {@code norm} of their {@code o_proj} columns. Keys and values are left alone: with
+     * grouped-query attention they are shared by the heads of a group.
+     */
+    public static PruningMasks heads(Map<String, SelfAttention> layers, double amount, Norm norm) {
+        checkAmount(amount);
+        if (layers == null || layers.isEmpty()) {
+            throw new IllegalArgumentException("heads: layers must name at least one SelfAttention, got " + layers);
+        }
+        if (norm == null) {
+            throw new IllegalArgumentException("heads: norm must be L1 or L2, got null");
+        }
+        Map<String, Var> params = new LinkedHashMap<>();
+        Map<String, Tensor> masks = new LinkedHashMap<>();
+        for (Map.Entry<String, SelfAttention> e : layers.entrySet()) {
+            SelfAttention a = e.getValue();
+            if (a == null) {
+                throw new IllegalArgumentException("heads: layer \"" + e.getKey() + "\" is null");
+            }
+            String prefix = e.getKey().isEmpty() ? "" : e.getKey() + ".";
+            int hd = a.headDim;
+            Tensor o = a.oProj.weight.value(); // [dModel, nHeads * headDim]
+            int rows = o.shape().size(0);
+            int cols = o.shape().size(1);
+            float[] ov = o.toFloatArray();
+            float[] norms = new float[a.nHeads];
+            for (int h = 0; h < a.nHeads; h++) {
+                double s = 0;
+                for (int r = 0; r < rows; r++) {
+                    for (int c = h * hd; c < (h + 1) * hd; c++) {
+                        float x = ov[r * cols + c];
+                        s += norm == Norm.L1 ? Math.abs(x) : (double) x * x;
+                    }
+                }
+                norms[h] = (float) (norm == Norm.L1 ? s : Math.sqrt(s));
+            }
+            boolean[] headPruned = smallest(norms, toPrune(amount, a.nHeads));
+            Tensor q = a.qProj.weight.value(); // [nHeads * headDim, dModel]
+            int qCols = q.shape().size(1);
+            boolean[] qPruned = new boolean[q.numel()];
+            boolean[] qBiasPruned = new boolean[a.nHeads * hd];
+            boolean[] oPruned = new boolean[o.numel()];
+            for (int h = 0; h < a.nHeads; h++) {
+                if (!headPruned[h]) {
+                    continue;
+                }
+                Arrays.fill(qPruned, h * hd * qCols, (h + 1) * hd * qCols, true);
+                Arrays.fill(qBiasPruned, h * hd, (h + 1) * hd, true);
+                for (int r = 0; r < rows; r++) {
+                    Arrays.fill(oPruned, r * cols + h * hd, r * cols + (h + 1) * hd, true);
+                }
+            }
+            params.put(prefix + "q_proj.weight", a.qProj.weight);
+            masks.put(prefix + "q_proj.weight", mask(qPruned, q));
+            if (a.qProj.bias != null) {
+                params.put(prefix + "q_proj.bias", a.qProj.bias);
+                masks.put(prefix + "q_proj.bias", mask(qBiasPruned, a.qProj.bias.value()));
+            }
+            params.put(prefix + "o_proj.weight", a.oProj.weight);
+            masks.put(prefix + "o_proj.weight", mask(oPruned, o));
         }
         return new PruningMasks(params, masks).apply();
     }
