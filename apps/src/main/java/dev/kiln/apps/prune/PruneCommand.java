@@ -46,14 +46,16 @@ import picocli.CommandLine.Spec;
  * optimizer step; writes a run directory (model.safetensors, config.json, prune.json) that
  * {@code kiln eval} accepts. Unstructured pruning covers the weights of every Conv and Linear
  * layer; {@code --structured channels} zeroes whole output channels (weight rows and their bias)
- * of every layer but the classifier, whose outputs are the classes.
+ * of every layer but the classifier, whose outputs are the classes. A {@code kiln train gpt} run
+ * is pruned without fine-tuning ({@link GptPruning}): single weights, or {@code --structured heads}.
  */
 @Command(name = "prune", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Prune a trained model by weight magnitude, optionally fine-tune it, and write a new run directory.",
-            "Supports kiln train cnn runs. The output holds model.safetensors, config.json and prune.json"
-                + " (sparsity and test accuracy before and after); kiln eval accepts it."})
+            "Supports kiln train cnn runs (and gpt runs without fine-tuning: single weights or --structured heads)."
+                + " The output holds model.safetensors, config.json and prune.json"
+                + " (sparsity and, for cnn, test accuracy before and after); kiln eval accepts it."})
 public final class PruneCommand implements Callable<Integer> {
-    /** Structured pruning granularities; {@code heads} needs attention layers, which the cnn has none of. */
+    /** Structured pruning granularities: output channels (cnn) or attention heads (gpt). */
     public enum Structure { channels, heads }
 
     /** Unstructured thresholds: one over all layers, or the same fraction of each. */
@@ -62,20 +64,20 @@ public final class PruneCommand implements Callable<Integer> {
     /** Norms that rank output channels. */
     public enum Norm { l1, l2 }
 
-    @Parameters(index = "0", paramLabel = "RUN_DIR", description = "A kiln train cnn run directory.")
+    @Parameters(index = "0", paramLabel = "RUN_DIR", description = "A kiln train cnn or gpt run directory.")
     Path run;
 
     @Option(names = "--sparsity", required = true, paramLabel = "S",
             description = "Fraction in [0, 1] of the weights (or, with --structured, of each layer's channels) to remove.")
     double sparsity;
 
-    @Option(names = "--structured", paramLabel = "KIND", description = "Remove whole output channels (channels) instead of single weights.")
+    @Option(names = "--structured", paramLabel = "KIND", description = "Remove whole output channels (channels, cnn) or attention heads (heads, gpt) instead of single weights.")
     Structure structured;
 
     @Option(names = "--scope", description = "Unstructured: global (one threshold for all layers) or layer (default: ${DEFAULT-VALUE}).")
     Scope scope = Scope.global;
 
-    @Option(names = "--norm", description = "Structured: the channel norm, l1 or l2 (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--norm", description = "Structured: the channel or head norm, l1 or l2 (default: ${DEFAULT-VALUE}).")
     Norm norm = Norm.l1;
 
     @Option(names = "--finetune-steps", paramLabel = "N", description = "AdamW steps on the training data after pruning (default: ${DEFAULT-VALUE}).")
@@ -126,10 +128,21 @@ public final class PruneCommand implements Callable<Integer> {
             metadata = new LinkedHashMap<>(c.metadata());
         }
         String model = metadata.getOrDefault("model", "");
-        check(model.startsWith("kiln train cnn:"), run + " is not a kiln train cnn run (model \"" + model
-                + "\"); kiln prune supports cnn runs");
-        check(structured != Structure.heads, "--structured heads needs attention heads; a cnn run has none (use channels)");
+        boolean gpt = model.startsWith("kiln train gpt:");
+        check(gpt || model.startsWith("kiln train cnn:"), run + " is not a kiln train cnn or gpt run (model \"" + model
+                + "\"); kiln prune supports cnn and gpt runs");
         Map<String, Object> config = readConfig(run.resolve("config.json"));
+        if (gpt) {
+            check(structured != Structure.channels, "--structured channels is for cnn runs; a gpt run prunes heads or single weights");
+            check(finetuneSteps == 0, "--finetune-steps is supported for cnn runs only; a gpt run is pruned without fine-tuning");
+            int saved = Device.CPU.setThreads(threads);
+            try {
+                return GptPruning.prune(this, modelFile, metadata, config);
+            } finally {
+                Device.CPU.setThreads(saved);
+            }
+        }
+        check(structured != Structure.heads, "--structured heads needs attention heads; a cnn run has none (use channels)");
 
         FashionMnist data;
         try {
@@ -208,9 +221,9 @@ public final class PruneCommand implements Callable<Integer> {
                 : MagnitudePruning.layerUnstructured(weights, sparsity);
     }
 
-    private String method() {
-        return structured == Structure.channels
-                ? String.format(Locale.ROOT, "%s channels %.4g", norm, sparsity)
+    String method() {
+        return structured != null
+                ? String.format(Locale.ROOT, "%s %s %.4g", norm, structured, sparsity)
                 : String.format(Locale.ROOT, "%s unstructured %.4g", scope, sparsity);
     }
 
@@ -274,7 +287,7 @@ public final class PruneCommand implements Callable<Integer> {
         }
     }
 
-    private static boolean isEmptyDirectory(Path dir) throws IOException {
+    static boolean isEmptyDirectory(Path dir) throws IOException {
         if (!Files.isDirectory(dir)) {
             return false;
         }

@@ -179,6 +179,68 @@ class PruneCommandTest {
         assertEquals(0, eval.exitCode(), eval.out() + eval.err());
     }
 
+    /** A tiny {@code kiln train gpt} run (1 layer, width 32, 2 heads) on a repetitive Brown-format corpus. */
+    private static Path trainGpt() throws IOException {
+        Path dir = Files.createDirectories(root.resolve("data").resolve("brown"));
+        String[] sentences = {"The/at cat/nn sat/vbd on/in the/at mat/nn ./.", "A/at dog/nn saw/vbd a/at cat/nn ./."};
+        for (int d = 1; d <= 6; d++) {
+            StringBuilder sb = new StringBuilder();
+            for (int s = 0; s < 20; s++) {
+                sb.append("\n\n\t").append(sentences[(d + s) % 2]).append('\n');
+            }
+            Files.writeString(dir.resolve(String.format("ca%02d", d)), sb.toString());
+        }
+        Path gpt = root.resolve("gpt");
+        if (!Files.exists(gpt.resolve("model.safetensors"))) {
+            CliRun t = CliRun.of("train", "gpt", "--data-dir", data(), "--out", gpt.toString(), "--threads", "2", "--layers", "1",
+                    "--width", "32", "--heads", "2", "--context", "16", "--batch-size", "4", "--eval-windows", "4",
+                    "--steps", "3", "--sample-length", "0");
+            assertEquals(0, t.exitCode(), t.out() + t.err());
+        }
+        return gpt;
+    }
+
+    @Test
+    void gptRunsPruneHeadsOrWeightsAndEvalAcceptsTheOutput() throws IOException {
+        Path gpt = trainGpt();
+        Path heads = root.resolve("gpt-heads");
+        CliRun r = CliRun.of("prune", gpt.toString(), "--sparsity", "0.5", "--structured", "heads", "--out", heads.toString(),
+                "--threads", "2");
+        assertEquals(0, r.exitCode(), r.out() + r.err());
+        Map<String, float[]> before = weights(gpt);
+        Map<String, float[]> after = weights(heads);
+        String o = "blocks.0.attn.o_proj.weight";
+        assertTrue(after.containsKey(o), after.keySet().toString());
+        int width = 32;
+        int headDim = 16;
+        int zeroHeads = 0;
+        for (int h = 0; h < 2; h++) {
+            int zeros = 0;
+            for (int row = 0; row < width; row++) {
+                for (int c = h * headDim; c < (h + 1) * headDim; c++) {
+                    zeros += after.get(o)[row * width + c] == 0f ? 1 : 0;
+                }
+            }
+            assertTrue(zeros == 0 || zeros == width * headDim, "head " + h + " is kept or removed whole, " + zeros + " zeros");
+            zeroHeads += zeros == 0 ? 0 : 1;
+        }
+        assertEquals(1, zeroHeads, "half of 2 heads");
+        assertEquals(0, zeros(after.get("blocks.0.attn.k_proj.weight")), "keys are shared by a group: kept");
+        assertEquals(Arrays.toString(before.get("blocks.0.attn.k_proj.weight")), Arrays.toString(after.get("blocks.0.attn.k_proj.weight")));
+        CliRun eval = CliRun.of("eval", heads.toString(), "--data-dir", data(), "--threads", "2", "--limit", "4");
+        assertEquals(0, eval.exitCode(), eval.out() + eval.err());
+
+        Path sparse = root.resolve("gpt-sparse");
+        r = CliRun.of("prune", gpt.toString(), "--sparsity", "0.6", "--out", sparse.toString(), "--threads", "2");
+        assertEquals(0, r.exitCode(), r.out() + r.err());
+        Map<?, ?> report = (Map<?, ?>) JsonFiles.read(sparse.resolve("prune.json"));
+        long total = ((Number) report.get("total")).longValue();
+        assertEquals(Math.rint(0.6 * total), ((Number) report.get("pruned")).doubleValue());
+        r = CliRun.of("prune", gpt.toString(), "--sparsity", "0.6", "--finetune-steps", "2", "--out", root.resolve("g3").toString());
+        assertEquals(2, r.exitCode());
+        assertTrue(r.errorLine().contains("--finetune-steps is supported for cnn runs only"), r.err());
+    }
+
     @Test
     void badArgumentsAreOneLineUsageErrors() {
         CliRun r = prune(root.resolve("bad1"), "--sparsity", "1.5");
