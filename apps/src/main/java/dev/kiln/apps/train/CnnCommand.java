@@ -6,11 +6,7 @@ import dev.kiln.autograd.Var;
 import dev.kiln.data.Batch;
 import dev.kiln.data.DataLoader;
 import dev.kiln.data.Dataset;
-import dev.kiln.nn.Activation;
-import dev.kiln.nn.Conv2d;
-import dev.kiln.nn.Flatten;
-import dev.kiln.nn.Linear;
-import dev.kiln.nn.Pool2d;
+import dev.kiln.nn.models.ConvNet;
 import dev.kiln.nn.Sequential;
 import dev.kiln.nn.io.Safetensors;
 import dev.kiln.nn.loss.Losses;
@@ -150,13 +146,9 @@ public final class CnnCommand implements Callable<Integer> {
         }
     }
 
-    /** The benchmark ConvNet for {@code [B, 1, h, w]} images and 10 classes. */
+    /** The benchmark ConvNet for {@code [B, 1, h, w]} images and 10 classes ({@link ConvNet}). */
     static Sequential model(int h, int w, Generator g) {
-        int flat = 64 * (((h - 2) / 2 - 2) / 2) * (((w - 2) / 2 - 2) / 2);
-        return new Sequential(
-                Conv2d.builder(1, 32, 3).generator(g).build(), Activation.relu(), Pool2d.max(2),
-                Conv2d.builder(32, 64, 3).generator(g).build(), Activation.relu(), Pool2d.max(2),
-                new Flatten(), new Linear(flat, 128, true, g), Activation.relu(), new Linear(128, 10, true, g));
+        return ConvNet.build(h, w, g);
     }
 
     /** Multiply-adds ×2 of one forward pass, times 3 for forward + backward (the usual estimate). */
