@@ -255,6 +255,8 @@ public final class CnnCommand implements Callable<Integer> {
             meta.put("model", "kiln train cnn: conv32-conv64-fc128-fc10");
             meta.put("input_mean", Double.toString(data.mean()));
             meta.put("input_std", Double.toString(data.std()));
+            meta.put("input_height", Integer.toString(data.height())); // kiln serve: the input shape, which the weights do not pin down
+            meta.put("input_width", Integer.toString(data.width()));
             meta.put("test_accuracy", Double.toString(last.accuracy()));
             Safetensors.saveModule(run.dir().model(), model, meta);
 
