@@ -1,5 +1,6 @@
 package dev.kiln.apps.train;
 
+import dev.kiln.nn.models.TransformerClassifier;
 import dev.kiln.data.vocab.WordVocabulary;
 import java.io.PrintWriter;
 import java.util.ArrayList;

@@ -6,11 +6,7 @@ import dev.kiln.autograd.Var;
 import dev.kiln.data.Batch;
 import dev.kiln.data.DataLoader;
 import dev.kiln.data.Dataset;
-import dev.kiln.nn.Activation;
-import dev.kiln.nn.Conv2d;
-import dev.kiln.nn.Flatten;
-import dev.kiln.nn.Linear;
-import dev.kiln.nn.Pool2d;
+import dev.kiln.nn.models.ConvNet;
 import dev.kiln.nn.Sequential;
 import dev.kiln.nn.io.Safetensors;
 import dev.kiln.nn.loss.Losses;
@@ -150,13 +146,9 @@ public final class CnnCommand implements Callable<Integer> {
         }
     }
 
-    /** The benchmark ConvNet for {@code [B, 1, h, w]} images and 10 classes. */
+    /** The benchmark ConvNet for {@code [B, 1, h, w]} images and 10 classes ({@link ConvNet}). */
     static Sequential model(int h, int w, Generator g) {
-        int flat = 64 * (((h - 2) / 2 - 2) / 2) * (((w - 2) / 2 - 2) / 2);
-        return new Sequential(
-                Conv2d.builder(1, 32, 3).generator(g).build(), Activation.relu(), Pool2d.max(2),
-                Conv2d.builder(32, 64, 3).generator(g).build(), Activation.relu(), Pool2d.max(2),
-                new Flatten(), new Linear(flat, 128, true, g), Activation.relu(), new Linear(128, 10, true, g));
+        return ConvNet.build(h, w, g);
     }
 
     /** Multiply-adds ×2 of one forward pass, times 3 for forward + backward (the usual estimate). */
@@ -263,6 +255,8 @@ public final class CnnCommand implements Callable<Integer> {
             meta.put("model", "kiln train cnn: conv32-conv64-fc128-fc10");
             meta.put("input_mean", Double.toString(data.mean()));
             meta.put("input_std", Double.toString(data.std()));
+            meta.put("input_height", Integer.toString(data.height())); // kiln serve: the input shape, which the weights do not pin down
+            meta.put("input_width", Integer.toString(data.width()));
             meta.put("test_accuracy", Double.toString(last.accuracy()));
             Safetensors.saveModule(run.dir().model(), model, meta);
 

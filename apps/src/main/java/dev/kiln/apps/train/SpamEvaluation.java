@@ -1,5 +1,6 @@
 package dev.kiln.apps.train;
 
+import dev.kiln.nn.models.TransformerClassifier;
 import dev.kiln.apps.train.SpamBatches.Batch;
 import dev.kiln.apps.train.SpamBatches.Encoded;
 import dev.kiln.autograd.NoGrad;

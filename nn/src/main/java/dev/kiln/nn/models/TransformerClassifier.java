@@ -1,7 +1,6 @@
-package dev.kiln.apps.train;
+package dev.kiln.nn.models;
 
 import dev.kiln.autograd.Var;
-import dev.kiln.data.vocab.WordVocabulary;
 import dev.kiln.nn.Dropout;
 import dev.kiln.nn.Embedding;
 import dev.kiln.nn.LayerNorm;
@@ -15,34 +14,50 @@ import dev.kiln.tensor.Tensor;
 import dev.kiln.tensor.random.Generator;
 
 /**
- * The model of {@code kiln train classify}: token embedding + learned positions → dropout →
+ * The text classifier of {@code kiln train classify} (and what {@code kiln serve} rebuilds from its run directory): token embedding + learned positions → dropout →
  * {@code layers} pre-norm {@link TransformerEncoderLayer}s (GELU) whose attention ignores padding
  * keys → final LayerNorm → the mean over the non-padding positions → a linear head over the
- * classes. Token ids are {@code [B, T]} with {@link WordVocabulary#PAD} (0) as padding; the
+ * classes. Token ids are {@code [B, T]} with {@link #PAD} (0) as padding; the
  * padding row of the embedding is zero and gets no gradient. State-dict names: {@code
  * tok_embed.weight}, {@code pos_embed.weight}, {@code layers.0.self_attn.in_proj_weight} ...
  * (torch's encoder-layer names), {@code norm.*}, {@code head.*}.
  */
-final class TransformerClassifier extends Module {
-    /** The model's shape. */
-    record Config(int vocabSize, int maxLen, int layers, int width, int heads, int feedForward, double dropout,
+public final class TransformerClassifier extends Module {
+    /** The padding id (the word vocabulary's, {@code WordVocabulary.PAD} in kiln-data): embedded as zeros, ignored by attention and pooling. */
+    public static final int PAD = 0;
+
+    /**
+     * The model's shape.
+     *
+     * @param vocabSize token ids, padding and unknown included
+     * @param maxLen the longest sequence (learned positions)
+     * @param layers encoder layers
+     * @param width model width
+     * @param heads attention heads
+     * @param feedForward feed-forward width
+     * @param dropout dropout in the embeddings and encoder layers
+     * @param classes output classes
+     */
+    public record Config(int vocabSize, int maxLen, int layers, int width, int heads, int feedForward, double dropout,
                   int classes) {}
 
-    final Config config;
-    final Embedding tokEmbed;
-    final Embedding posEmbed;
-    final ModuleList<TransformerEncoderLayer> layers;
-    final LayerNorm norm;
-    final Linear head;
+    /** The shape this model was built with. */
+    public final Config config;
+    private final Embedding tokEmbed;
+    private final Embedding posEmbed;
+    private final ModuleList<TransformerEncoderLayer> layers;
+    private final LayerNorm norm;
+    private final Linear head;
     private final Dropout embedDropout;
 
-    TransformerClassifier(Config c, Generator g) {
+    /** A freshly initialised model of shape {@code c}, drawing its weights and dropout masks from {@code g}. */
+    public TransformerClassifier(Config c, Generator g) {
         this.config = c;
-        tokEmbed = registerModule("tok_embed", new Embedding(c.vocabSize(), c.width(), WordVocabulary.PAD, g));
+        tokEmbed = registerModule("tok_embed", new Embedding(c.vocabSize(), c.width(), PAD, g));
         posEmbed = registerModule("pos_embed", new Embedding(c.maxLen(), c.width(), -1, g));
         // GPT-2's small initialisation: unit-variance embeddings would swamp the residual stream at the start
         Init.normal(tokEmbed.weight.value(), 0, 0.02, g);
-        try (Tensor padRow = tokEmbed.weight.value().narrow(0, WordVocabulary.PAD, 1)) {
+        try (Tensor padRow = tokEmbed.weight.value().narrow(0, PAD, 1)) {
             Init.zeros(padRow);
         }
         Init.normal(posEmbed.weight.value(), 0, 0.01, g);
@@ -56,7 +71,7 @@ final class TransformerClassifier extends Module {
     }
 
     /** Logits [B, classes] for token ids [B, T] (I64, T <= maxLen, padding = 0, at least one real token per row). */
-    Var forward(Tensor ids) {
+    public Var forward(Tensor ids) {
         if (ids.rank() != 2 || ids.dtype() != DType.I64) {
             throw new IllegalArgumentException("TransformerClassifier: ids must be I64 [B, T], got " + ids.dtype() + " "
                     + ids.shape());
@@ -67,8 +82,8 @@ final class TransformerClassifier extends Module {
             throw new IllegalArgumentException("TransformerClassifier: sequence length " + t + " exceeds maxLen "
                     + config.maxLen());
         }
-        Tensor padding = ids.eq(WordVocabulary.PAD);                       // BOOL [B, T], true = ignore
-        Tensor keep = ids.gt(WordVocabulary.PAD).to(DType.F32).reshape(b, t, 1); // 1 at real tokens (ids are >= 0)
+        Tensor padding = ids.eq(PAD);                       // BOOL [B, T], true = ignore
+        Tensor keep = ids.gt(PAD).to(DType.F32).reshape(b, t, 1); // 1 at real tokens (ids are >= 0)
         Var x;
         try (Tensor pos = Tensor.arange(0, t, 1, DType.I64)) {
             x = tokEmbed.forward(ids).add(posEmbed.forward(pos.reshape(1, t)));
@@ -84,7 +99,7 @@ final class TransformerClassifier extends Module {
     }
 
     /** Parameters outside the embedding tables: what the per-token FLOPs scale with. */
-    long nonEmbeddingParameters() {
+    public long nonEmbeddingParameters() {
         return parameterCount() - tokEmbed.weight.value().numel() - posEmbed.weight.value().numel();
     }
 
@@ -94,7 +109,7 @@ final class TransformerClassifier extends Module {
     }
 
     /** Training FLOPs per token: 6 per non-embedding weight plus 6·L·T·d for attention at mean batch length T. */
-    double trainFlopsPerToken(double meanLength) {
+    public double trainFlopsPerToken(double meanLength) {
         return 6.0 * nonEmbeddingParameters() + 6.0 * config.layers() * meanLength * config.width();
     }
 }

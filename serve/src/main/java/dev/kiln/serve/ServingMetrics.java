@@ -1,0 +1,39 @@
+package dev.kiln.serve;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Duration;
+
+/**
+ * The server's Prometheus metrics (Micrometer): {@code kiln_infer_requests_total} by model, version
+ * and HTTP status; {@code kiln_infer_latency_seconds} (a histogram of whole infer requests) and
+ * {@code kiln_batch_size} (a histogram of examples per forward pass) by model and version.
+ */
+final class ServingMetrics {
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+
+    void request(String model, String version, int status, long nanos) {
+        Counter.builder("kiln.infer.requests").description("infer requests by model, version and HTTP status")
+                .tag("model", model).tag("version", version).tag("status", Integer.toString(status))
+                .register(registry).increment();
+        Timer.builder("kiln.infer.latency").description("infer request latency, body read to response")
+                .tag("model", model).tag("version", version).publishPercentileHistogram()
+                .minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofSeconds(30))
+                .register(registry).record(Duration.ofNanos(nanos));
+    }
+
+    void batch(String model, String version, int examples) {
+        DistributionSummary.builder("kiln.batch.size").description("examples per forward pass")
+                .tag("model", model).tag("version", version).publishPercentileHistogram()
+                .minimumExpectedValue(1.0).maximumExpectedValue(1024.0)
+                .register(registry).record(examples);
+    }
+
+    /** All metrics in the Prometheus text format. */
+    String scrape() {
+        return registry.scrape();
+    }
+}

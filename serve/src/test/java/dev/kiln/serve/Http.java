@@ -1,0 +1,58 @@
+package dev.kiln.serve;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+
+/** A loopback client for the server tests: status and body of GET and POST, JSON parsed on demand. */
+final class Http implements AutoCloseable {
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    record Reply(int status, String body, String contentType) {
+        JsonNode json() {
+            try {
+                return JSON.readTree(body);
+            } catch (IOException e) {
+                throw new AssertionError("not JSON (status " + status + "): " + body, e);
+            }
+        }
+
+        String error() {
+            JsonNode e = json().get("error");
+            if (e == null || !e.isTextual()) {
+                throw new AssertionError("expected {\"error\": ...}, got " + body);
+            }
+            return e.asText();
+        }
+    }
+
+    private final HttpClient client = HttpClient.newHttpClient();
+    private final String base;
+
+    Http(int port) {
+        this.base = "http://127.0.0.1:" + port;
+    }
+
+    Reply get(String path) throws IOException, InterruptedException {
+        return send(HttpRequest.newBuilder(URI.create(base + path)).GET().build());
+    }
+
+    Reply post(String path, String body) throws IOException, InterruptedException {
+        return send(HttpRequest.newBuilder(URI.create(base + path)).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build());
+    }
+
+    private Reply send(HttpRequest r) throws IOException, InterruptedException {
+        HttpResponse<String> resp = client.send(r, HttpResponse.BodyHandlers.ofString());
+        return new Reply(resp.statusCode(), resp.body(), resp.headers().firstValue("Content-Type").orElse(""));
+    }
+
+    @Override
+    public void close() {
+        client.close();
+    }
+}
