@@ -21,6 +21,7 @@ COPY data/pom.xml data/
 COPY eval/pom.xml eval/
 COPY distributed/pom.xml distributed/
 COPY native/pom.xml native/
+COPY serve/pom.xml serve/
 COPY apps/pom.xml apps/
 COPY bench/pom.xml bench/
 COPY test-fixtures/pom.xml test-fixtures/
