@@ -215,7 +215,11 @@ public final class DecodeScheduler implements AutoCloseable {
         void finish(Completion.Choice c) {
             choices[c.index()] = c;
             if (listener != null) {
-                listener.onFinish(c.index(), c.finishReason());
+                try {
+                    listener.onFinish(c.index(), c.finishReason());
+                } catch (RuntimeException e) {
+                    fail(e);
+                }
             }
             if (--unfinished == 0) {
                 future.complete(new Completion(List.of(choices), new Completion.Usage(prompt.length, sampled)));
@@ -280,7 +284,8 @@ public final class DecodeScheduler implements AutoCloseable {
                     return;
                 }
             }
-            if (length >= p.maxTokens() || cache.length() + 1 > model.maxSeqLen()) {
+            // the cache holds every token but the one just sampled; as in OpenAI, prompt plus completion fit the context
+            if (length >= p.maxTokens() || cache.length() + 1 >= model.maxSeqLen()) {
                 end(length, null, FinishReason.LENGTH);
                 return;
             }
@@ -307,8 +312,12 @@ public final class DecodeScheduler implements AutoCloseable {
 
         private void release(int upTo) {
             if (request.listener != null) {
-                for (; released < upTo; released++) {
-                    request.listener.onToken(index, tokens[released]);
+                try {
+                    for (; released < upTo; released++) {
+                        request.listener.onToken(index, tokens[released]);
+                    }
+                } catch (RuntimeException e) {
+                    request.fail(e); // only this request ends: its sequences leave at the end of the step
                 }
             }
             released = Math.max(released, upTo);
