@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.kiln.autograd.GoldenFixture;
 import dev.kiln.tensor.random.Generator;
 import org.junit.jupiter.api.Test;
 
@@ -31,6 +32,32 @@ class NucleusSamplerTest {
         float[] two = new float[8];
         System.arraycopy(LOGITS, 0, two, 4, 4);
         assertArrayEquals(new double[] {0, 0, 3 / 7.0, 4 / 7.0}, NucleusSampler.distribution(two, 4, 4, 1.0, 0.5), 1e-6);
+    }
+
+    /** Hugging Face's temperature + top-p warpers in torch (nn/src/test/python/sampling_fixtures.py) on random logits. */
+    @Test
+    void distributionMatchesTorchWarpersOnRandomLogits() throws java.io.IOException {
+        GoldenFixture f = GoldenFixture.load(NucleusSamplerTest.class, "/golden/nucleus_sampling.txt");
+        GoldenFixture.Entry logits = f.entry("logits");
+        int rows = logits.shape()[0];
+        int vocab = logits.shape()[1];
+        float[] l = new float[rows * vocab];
+        for (int i = 0; i < l.length; i++) {
+            l[i] = (float) logits.values()[i];
+        }
+        for (int c = 0; c < 6; c++) { // the six (temperature, top_p) pairs of sampling_fixtures.py
+            double t = f.entry("c" + c + ".temperature").values()[0];
+            double p = f.entry("c" + c + ".top_p").values()[0];
+            double[] expected = f.entry("c" + c + ".probs").values();
+            for (int r = 0; r < rows; r++) {
+                double[] actual = NucleusSampler.distribution(l, r * vocab, vocab, t, p);
+                for (int v = 0; v < vocab; v++) {
+                    double want = expected[r * vocab + v];
+                    assertEquals(want, actual[v], 1e-9 + 1e-6 * want,
+                            "temperature " + t + ", top_p " + p + ", row " + r + ", token " + v);
+                }
+            }
+        }
     }
 
     @Test
