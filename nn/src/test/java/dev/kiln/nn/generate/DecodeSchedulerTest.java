@@ -230,10 +230,10 @@ class DecodeSchedulerTest {
         try (DecodeScheduler s = new DecodeScheduler(new GptDecodeModel(model), 4, 4)) {
             List<Long> streamed = new CopyOnWriteArrayList<>();
             List<Long> stepsAtToken = new CopyOnWriteArrayList<>();
-            CompletableFuture<?>[] self = new CompletableFuture<?>[1];
+            java.util.concurrent.atomic.AtomicReference<CompletableFuture<Completion>> self = new java.util.concurrent.atomic.AtomicReference<>();
             CountDownLatch submitted = new CountDownLatch(1);
             List<Boolean> doneAtToken = new CopyOnWriteArrayList<>();
-            self[0] = s.submit(new long[] {1}, SamplingParams.defaults().withMaxTokens(8).withSeed(1L), (ch, t) -> {
+            self.set(s.submit(new long[] {1}, SamplingParams.defaults().withMaxTokens(8).withSeed(1L), (ch, t) -> {
                 try {
                     submitted.await();
                 } catch (InterruptedException e) {
@@ -241,10 +241,10 @@ class DecodeSchedulerTest {
                 }
                 streamed.add(t);
                 stepsAtToken.add(s.steps());
-                doneAtToken.add(self[0].isDone());
-            });
+                doneAtToken.add(self.get().isDone());
+            }));
             submitted.countDown();
-            Completion c = ((CompletableFuture<Completion>) self[0]).get(60, TimeUnit.SECONDS);
+            Completion c = self.get().get(60, TimeUnit.SECONDS);
             assertEquals(Arrays.stream(c.choices().get(0).tokens()).boxed().toList(), streamed);
             assertFalse(doneAtToken.contains(true), "every token arrived before the completion");
             assertEquals(List.of(0L, 1L, 2L, 3L, 4L, 5L, 6L, 7L), stepsAtToken, "one token per decode step");
