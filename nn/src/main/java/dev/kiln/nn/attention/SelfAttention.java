@@ -54,6 +54,11 @@ public final class SelfAttention extends Module {
         oProj = registerModule("o_proj", new Linear(nHeads * headDim, dModel, bias, gen));
     }
 
+    /** The rotary embedding applied to queries and keys, or null (learned or no positions). */
+    public RotaryEmbedding rope() {
+        return rope;
+    }
+
     /** Full-sequence attention (training, or a prompt without cache). */
     public Var forward(Var x) {
         return forward(x, null, null);
