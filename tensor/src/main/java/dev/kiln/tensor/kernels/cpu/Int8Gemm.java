@@ -14,12 +14,12 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>The kernel is written in dot-product form: A is [m, k] and B is stored [n, k] (torch's
  * {@code Linear.weight} layout), so both operands of every dot run along contiguous k. A B given
  * as [k, n] is transposed once into a per-thread buffer (k·n bytes, against m·n·k multiply-adds).
- * A 4×4 register tile holds 16 {@code IntVector} accumulators: each k step loads 4 rows of A and
+ * A 1×4 register tile holds 4 {@code IntVector} accumulators: each k step loads one row of A and
  * 4 rows of B as {@code ByteVector}s of one int vector's lane count, widens them to int lanes
- * (vpmovsxbd) and does 16 multiply-adds; the lanes are reduced once per tile at the end of k.
+ * (vpmovsxbd) and does 4 multiply-adds; the lanes are reduced once per tile at the end of k.
  * The Vector API has no int8 dot instruction (VNNI's vpdpbusd, or vpmaddwd), so full tiles run at
  * about half the F32 FMA rate; the gain is bandwidth: weights are a quarter of F32's bytes, which
- * is what bounds batch-1 inference (m = 1 runs the 1×4 tile: one activation row against 4 weight rows).
+ * is what bounds batch-1 inference (m = 1: one activation row against 4 weight rows at a time).
  *
  * <p>Rows of A are blocked so one block ({@link #A_BLOCK_BYTES}) stays in L2 while every 4-row
  * panel of B passes over it. Threads split n into disjoint bands of whole 4-column panels.
@@ -185,13 +185,9 @@ public final class Int8Gemm {
         int jFull = j0 + ((j1 - j0) & ~3);
         for (int i0 = 0; i0 < m; i0 += rowBlock) {
             int i1 = Math.min(m, i0 + rowBlock);
-            int iFull = i0 + ((i1 - i0) & ~3);
             for (int j = j0; j < jFull; j += 4) {
                 int b0 = bOff + j * ldb;
-                for (int i = i0; i < iFull; i += 4) {
-                    tile4x4(k, a, aOff + i * lda, lda, b, b0, ldb, i, j, out);
-                }
-                for (int i = iFull; i < i1; i++) {
+                for (int i = i0; i < i1; i++) {
                     tile1x4(k, a, aOff + i * lda, b, b0, ldb, i, j, out);
                 }
             }
@@ -207,33 +203,6 @@ public final class Int8Gemm {
         return (IntVector) ByteVector.fromArray(BYTES, x, at).convertShape(VectorOperators.B2I, INTS, 0);
     }
 
-    // The 4×4 tile: rows a0..a3 of A against rows b0..b3 of B (all along k), sums to C[i..i+3][j..j+3].
-    private static void tile4x4(int k, byte[] a, int a0, int lda, byte[] b, int b0, int ldb, int i, int j,
-                                Epilogue out) {
-        int a1 = a0 + lda, a2 = a1 + lda, a3 = a2 + lda;
-        int b1 = b0 + ldb, b2 = b1 + ldb, b3 = b2 + ldb;
-        IntVector c00 = IntVector.zero(INTS), c01 = c00, c02 = c00, c03 = c00;
-        IntVector c10 = c00, c11 = c00, c12 = c00, c13 = c00;
-        IntVector c20 = c00, c21 = c00, c22 = c00, c23 = c00;
-        IntVector c30 = c00, c31 = c00, c32 = c00, c33 = c00;
-        int kv = k - k % L;
-        for (int p = 0; p < kv; p += L) {
-            IntVector y0 = widen(b, b0 + p), y1 = widen(b, b1 + p), y2 = widen(b, b2 + p), y3 = widen(b, b3 + p);
-            IntVector x = widen(a, a0 + p);
-            c00 = c00.add(x.mul(y0)); c01 = c01.add(x.mul(y1)); c02 = c02.add(x.mul(y2)); c03 = c03.add(x.mul(y3));
-            x = widen(a, a1 + p);
-            c10 = c10.add(x.mul(y0)); c11 = c11.add(x.mul(y1)); c12 = c12.add(x.mul(y2)); c13 = c13.add(x.mul(y3));
-            x = widen(a, a2 + p);
-            c20 = c20.add(x.mul(y0)); c21 = c21.add(x.mul(y1)); c22 = c22.add(x.mul(y2)); c23 = c23.add(x.mul(y3));
-            x = widen(a, a3 + p);
-            c30 = c30.add(x.mul(y0)); c31 = c31.add(x.mul(y1)); c32 = c32.add(x.mul(y2)); c33 = c33.add(x.mul(y3));
-        }
-        storeRow(out, i, j, kv, k, a, a0, b, b0, ldb, c00, c01, c02, c03);
-        storeRow(out, i + 1, j, kv, k, a, a1, b, b0, ldb, c10, c11, c12, c13);
-        storeRow(out, i + 2, j, kv, k, a, a2, b, b0, ldb, c20, c21, c22, c23);
-        storeRow(out, i + 3, j, kv, k, a, a3, b, b0, ldb, c30, c31, c32, c33);
-    }
-
     /** Reduces one tile row's four accumulators, adds the k tail (past kv) and stores C[i][j..j+3]. */
     private static void storeRow(Epilogue out, int i, int j, int kv, int k, byte[] a, int aRow, byte[] b, int b0,
                                  int ldb, IntVector c0, IntVector c1, IntVector c2, IntVector c3) {
@@ -243,7 +212,9 @@ public final class Int8Gemm {
         out.store(i, j + 3, c3.reduceLanes(VectorOperators.ADD) + tailDot(kv, k, a, aRow, b, b0 + 3 * ldb));
     }
 
-    // One row of A against four rows of B: the m = 1 (batch-1 decode) shape and the row tail.
+    // One row of A against four rows of B, the register tile. A 4×4 tile (16 accumulators, v1) ran at
+    // 1 GOPS against this tile's 80-100 on Zen 4 (2026 session measurement, m = n = k = 256..512):
+    // C2 did not keep its vectors in registers, so they were boxed. Rows of A come from L1/L2.
     private static void tile1x4(int k, byte[] a, int a0, byte[] b, int b0, int ldb, int i, int j, Epilogue out) {
         int b1 = b0 + ldb, b2 = b1 + ldb, b3 = b2 + ldb;
         IntVector c0 = IntVector.zero(INTS), c1 = c0, c2 = c0, c3 = c0;
