@@ -3,6 +3,7 @@ package dev.kiln.apps;
 import dev.kiln.apps.data.DataCommand;
 import dev.kiln.apps.eval.EvalCommand;
 import dev.kiln.apps.prune.PruneCommand;
+import dev.kiln.apps.quant.QuantizeCommand;
 import dev.kiln.apps.serve.ServeCommand;
 import dev.kiln.apps.train.DemoCommand;
 import dev.kiln.apps.train.TrainCommand;
@@ -27,7 +28,7 @@ import picocli.CommandLine.ScopeType;
         versionProvider = KilnCli.Version.class,
         description = "Kiln, a deep-learning engine written from scratch in Java.",
         subcommands = {DemoCommand.class, DoctorCommand.class, DataCommand.class, TrainCommand.class, EvalCommand.class, ServeCommand.class,
-            PruneCommand.class, CommandLine.HelpCommand.class},
+            QuantizeCommand.class, PruneCommand.class, CommandLine.HelpCommand.class},
         footer = {
             "",
             "Run by the ./kiln launcher itself:",

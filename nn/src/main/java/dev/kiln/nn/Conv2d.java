@@ -43,6 +43,7 @@ public final class Conv2d extends UnaryModule {
     public final Var weight;
     /** Null when constructed without a bias. */
     public final Var bias;
+    private UnaryModule forwardReplacement;
     /** "same", "valid", or null when the padding was given as numbers (only for printing). */
     private final String paddingMode;
 
@@ -123,8 +124,26 @@ public final class Conv2d extends UnaryModule {
     }
 
     /** x [N, C, H, W] -> [N, OC, OH, OW]; unbatched [C, H, W] -> [OC, OH, OW]. */
+    /**
+     * Routes {@link #forward} to {@code replacement} (an inference-only layer such as
+     * {@code dev.kiln.nn.quant.QuantizedLinear}, installed by {@code Quantizer.quantize}), or back to
+     * this layer's own F32 weights with null. A hook rather than a swap in the parent: models hold
+     * their layers in final fields, so a replacement must be reachable through the layer itself.
+     */
+    public void replaceForward(UnaryModule replacement) {
+        this.forwardReplacement = replacement;
+    }
+
+    /** The layer {@link #forward} currently delegates to, or null when it runs its own weights. */
+    public UnaryModule forwardReplacement() {
+        return forwardReplacement;
+    }
+
     @Override
     public Var forward(Var x) {
+        if (forwardReplacement != null) {
+            return forwardReplacement.forward(x);
+        }
         int rank = x.value().rank();
         if ((rank != 3 && rank != 4) || x.value().size(rank - 3) != inChannels) {
             throw new IllegalArgumentException("Conv2d: input must be [N, " + inChannels + ", H, W] or unbatched ["

@@ -21,6 +21,7 @@ public final class Linear extends UnaryModule {
     public final Var weight;
     /** Null when constructed without a bias. */
     public final Var bias;
+    private UnaryModule forwardReplacement;
 
     /** With a bias, weights from the default generator. */
     public Linear(int inFeatures, int outFeatures) {
@@ -60,8 +61,26 @@ public final class Linear extends UnaryModule {
         return new Builder(inFeatures, outFeatures);
     }
 
+    /**
+     * Routes {@link #forward} to {@code replacement} (an inference-only layer such as
+     * {@code dev.kiln.nn.quant.QuantizedLinear}, installed by {@code Quantizer.quantize}), or back to
+     * this layer's own F32 weights with null. A hook rather than a swap in the parent: models hold
+     * their layers in final fields, so a replacement must be reachable through the layer itself.
+     */
+    public void replaceForward(UnaryModule replacement) {
+        this.forwardReplacement = replacement;
+    }
+
+    /** The layer {@link #forward} currently delegates to, or null when it runs its own weights. */
+    public UnaryModule forwardReplacement() {
+        return forwardReplacement;
+    }
+
     @Override
     public Var forward(Var x) {
+        if (forwardReplacement != null) {
+            return forwardReplacement.forward(x);
+        }
         return Functional.linear(x, weight, bias);
     }
 

@@ -8,6 +8,7 @@ import dev.kiln.data.vocab.CharVocabulary;
 import dev.kiln.nn.Module;
 import dev.kiln.nn.Sequential;
 import dev.kiln.nn.io.Safetensors;
+import dev.kiln.nn.quant.Quantizer;
 import dev.kiln.nn.transformer.Gpt;
 import dev.kiln.tensor.Tensor;
 import dev.kiln.tensor.TensorScope;
@@ -150,9 +151,21 @@ public final class TrainedModels {
         return val.toString();
     }
 
-    /** Loads {@code modelFile} into {@code module} (strict names and shapes). */
+    /**
+     * Loads {@code modelFile} into {@code module} (strict names and shapes); a checkpoint written by
+     * {@code kiln quantize} (metadata {@value Quantizer#FORMAT_KEY}) loads its int8 layers through
+     * {@link Quantizer#load}, so every command that reads a run also reads a quantized one.
+     */
     public static void load(Path modelFile, Module module) throws IOException {
-        Safetensors.loadModule(modelFile, module, true);
+        boolean quantized;
+        try (Safetensors.Checkpoint c = Safetensors.load(modelFile)) {
+            quantized = c.metadata().containsKey(Quantizer.FORMAT_KEY);
+        }
+        if (quantized) {
+            Quantizer.load(modelFile, module);
+        } else {
+            Safetensors.loadModule(modelFile, module, true);
+        }
     }
 
     /** The examples of {@code data} at {@code indices}, in that order. */

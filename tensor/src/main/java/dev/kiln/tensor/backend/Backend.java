@@ -155,6 +155,21 @@ public interface Backend {
     /** Its backward: dGates [N, 4H] and dC [N, H] from grad [N, 2H] = [dh', dc']; all contiguous F32. */
     void lstmCellBackward(Tensor gates, Tensor c, Tensor hc, Tensor grad, Tensor dGates, Tensor dC);
 
+    // ---------------------------------------------------------------- int8 inference
+
+    /**
+     * Symmetric per-row int8 quantization ({@link dev.kiln.tensor.kernels.cpu.Int8Quantize}): x
+     * contiguous F32 [rows, cols] into q contiguous I8 [rows, cols] and scales F32 [rows].
+     */
+    void quantizeRows(Tensor x, Tensor q, Tensor scales);
+
+    /**
+     * Int8 GEMM dequantized to F32 ({@link dev.kiln.tensor.kernels.cpu.Int8Gemm}): a I8 [m, k] with
+     * aScale F32 [m]; b I8 [n, k] when {@code bIsNK}, else [k, n], with bScale F32 [n]; bias F32 [n]
+     * or null; out F32 [m, n] = (a·b) · aScale[i] · bScale[j] + bias[j]. All contiguous.
+     */
+    void int8Gemm(Tensor a, Tensor aScale, Tensor b, boolean bIsNK, Tensor bScale, Tensor bias, Tensor out);
+
     // ---------------------------------------------------------------- training: fused in-place updates
 
     /**

@@ -176,6 +176,16 @@ public final class CpuBackend implements Backend {
     // ---- sliding windows: CpuWindows
 
     @Override
+    public void quantizeRows(Tensor x, Tensor q, Tensor scales) {
+        CpuQuantized.quantizeRows(x, q, scales);
+    }
+
+    @Override
+    public void int8Gemm(Tensor a, Tensor aScale, Tensor b, boolean bIsNK, Tensor bScale, Tensor bias, Tensor out) {
+        CpuQuantized.int8Gemm(a, aScale, b, bIsNK, bScale, bias, out);
+    }
+
+    @Override
     public void im2col(Tensor in, Window2d window, double padValue, Tensor out) {
         CpuWindows.im2col(in, window, padValue, out);
     }

@@ -244,6 +244,20 @@ public final class CheckedBackend implements Backend {
     }
 
     @Override
+    public void quantizeRows(Tensor x, Tensor q, Tensor scales) {
+        try (Host h = new Host("quantizeRows", x, q, scales)) {
+            CPU.quantizeRows(h.t(0), h.t(1), h.t(2));
+        }
+    }
+
+    @Override
+    public void int8Gemm(Tensor a, Tensor aScale, Tensor b, boolean bIsNK, Tensor bScale, Tensor bias, Tensor out) {
+        try (Host h = new Host("int8Gemm", a, aScale, b, bScale, bias, out)) {
+            CPU.int8Gemm(h.t(0), h.t(1), h.t(2), bIsNK, h.t(3), h.t(4), h.t(5));
+        }
+    }
+
+    @Override
     public void im2col(Tensor in, Window2d window, double padValue, Tensor out) {
         try (Host h = new Host("im2col", in, out)) {
             CPU.im2col(h.t(0), window, padValue, h.t(1));

@@ -1,0 +1,169 @@
+package dev.kiln.nn.quant;
+
+import dev.kiln.nn.Conv2d;
+import dev.kiln.nn.Linear;
+import dev.kiln.nn.Module;
+import dev.kiln.nn.UnaryModule;
+import dev.kiln.nn.io.Safetensors;
+import dev.kiln.tensor.DType;
+import dev.kiln.tensor.Tensor;
+import dev.kiln.tensor.ops.Window2d;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Post-training dynamic int8 quantization of a module tree (torch's
+ * {@code torch.ao.quantization.quantize_dynamic} for {@code {nn.Linear, nn.Conv2d}}).
+ *
+ * <p>{@link #quantize} gives every {@link Linear} and every supported {@link Conv2d} (see
+ * {@link QuantizedConv2d#supports}) an int8 twin and routes the layer's forward to it
+ * ({@link Linear#replaceForward}); the rest of the model (embeddings, norms, attention) stays F32.
+ * The model then serves inference only: outputs carry no gradient. Layers the model reads through
+ * their weights rather than their forward (a tied output head) are unaffected, so results stay correct.
+ *
+ * <p>{@link #stateDict} lists, under each quantized layer's name, {@code weight} (I8),
+ * {@code weight_scale} (F32 [out]) and {@code bias}; everything else as {@link Module#stateDict()}.
+ * {@link #save} writes it as safetensors with metadata {@value #FORMAT_KEY} = {@value #FORMAT};
+ * {@link #load} rebuilds the quantized layers in a freshly built F32 model of the same architecture.
+ */
+public final class Quantizer {
+    /** Metadata key marking a quantized checkpoint. */
+    public static final String FORMAT_KEY = "kiln.quantization";
+    /** The scheme written under {@link #FORMAT_KEY}. */
+    public static final String FORMAT = "int8-dynamic-symmetric-per-channel";
+
+    private Quantizer() {}
+
+    /** What {@link #quantize} converted: dotted layer names, in tree order. */
+    public record Report(List<String> linear, List<String> conv2d, List<String> skipped) {}
+
+    /** Quantizes every Linear and supported Conv2d under {@code model} in place (idempotent). */
+    public static Report quantize(Module model) {
+        if (model == null) {
+            throw new IllegalArgumentException("quantize: model must not be null");
+        }
+        Report r = new Report(new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
+        for (Map.Entry<String, Module> e : layers(model).entrySet()) {
+            switch (e.getValue()) {
+                case Linear lin -> {
+                    if (lin.forwardReplacement() == null) {
+                        lin.replaceForward(QuantizedLinear.from(lin));
+                    }
+                    r.linear().add(e.getKey());
+                }
+                case Conv2d conv when QuantizedConv2d.supports(conv) -> {
+                    if (conv.forwardReplacement() == null) {
+                        conv.replaceForward(QuantizedConv2d.from(conv));
+                    }
+                    r.conv2d().add(e.getKey());
+                }
+                case Conv2d conv -> r.skipped().add(e.getKey());
+                default -> { }
+            }
+        }
+        return r;
+    }
+
+    /** Every module under {@code root} by dotted name ("" for the root), parents first. */
+    private static Map<String, Module> layers(Module root) {
+        Map<String, Module> out = new LinkedHashMap<>();
+        walk("", root, out);
+        return out;
+    }
+
+    private static void walk(String name, Module m, Map<String, Module> out) {
+        out.put(name, m);
+        m.children().forEach((child, c) -> walk(name.isEmpty() ? child : name + "." + child, c, out));
+    }
+
+    private static UnaryModule replacementOf(Module m) {
+        return switch (m) {
+            case Linear lin -> lin.forwardReplacement();
+            case Conv2d conv -> conv.forwardReplacement();
+            default -> null;
+        };
+    }
+
+    /** The quantized model's state: int8 layers' buffers in place of their F32 weights, the rest unchanged. */
+    public static Map<String, Tensor> stateDict(Module model) {
+        Map<String, Tensor> full = model.stateDict();
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        Map<String, Module> all = layers(model);
+        for (Map.Entry<String, Tensor> e : full.entrySet()) {
+            String key = e.getKey();
+            int dot = key.lastIndexOf('.');
+            String owner = dot < 0 ? "" : key.substring(0, dot);
+            UnaryModule q = replacementOf(all.get(owner));
+            if (q == null) {
+                out.put(key, e.getValue());
+            } else {
+                String prefix = owner.isEmpty() ? "" : owner + ".";
+                if (!out.containsKey(prefix + "weight_scale")) {
+                    q.stateDict(prefix).forEach(out::put);
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Writes {@link #stateDict} to {@code file} with {@code metadata} plus {@value #FORMAT_KEY}. */
+    public static void save(Path file, Module model, Map<String, String> metadata) throws IOException {
+        Map<String, String> meta = new LinkedHashMap<>(metadata == null ? Map.of() : metadata);
+        meta.put(FORMAT_KEY, FORMAT);
+        Safetensors.save(file, stateDict(model), meta);
+    }
+
+    /**
+     * Loads a checkpoint written by {@link #save} into {@code model}, a freshly built F32 model of
+     * the same architecture: each layer whose {@code weight} is I8 in the file becomes quantized
+     * with the file's weights and scales; every other tensor loads as in {@link Module#loadStateDict}
+     * (strict: a missing or unexpected key fails, naming it).
+     *
+     * @throws IllegalArgumentException if the file was not written by {@link #save} or does not fit the model
+     */
+    public static void load(Path file, Module model) throws IOException {
+        try (Safetensors.Checkpoint ck = Safetensors.load(file)) {
+            if (!FORMAT.equals(ck.metadata().get(FORMAT_KEY))) {
+                throw new IllegalArgumentException("Quantizer.load: " + file + " has metadata " + FORMAT_KEY + "="
+                        + ck.metadata().get(FORMAT_KEY) + ", expected " + FORMAT);
+            }
+            Map<String, Tensor> rest = new LinkedHashMap<>(ck.tensors());
+            List<String> quantizedOwners = new ArrayList<>();
+            for (Map.Entry<String, Module> e : layers(model).entrySet()) {
+                String p = e.getKey().isEmpty() ? "" : e.getKey() + ".";
+                Tensor w = rest.get(p + "weight");
+                if (w == null || w.dtype() != DType.I8) {
+                    continue;
+                }
+                Tensor scale = rest.remove(p + "weight_scale");
+                Tensor bias = rest.remove(p + "bias");
+                rest.remove(p + "weight");
+                switch (e.getValue()) {
+                    case Linear lin -> lin.replaceForward(new QuantizedLinear(w.copy(), copyOrNull(scale), copyOrNull(bias)));
+                    case Conv2d conv -> {
+                        Window2d window = QuantizedConv2d.windowOf(conv);
+                        conv.replaceForward(new QuantizedConv2d(w.copy(), copyOrNull(scale), copyOrNull(bias), window));
+                    }
+                    default -> throw new IllegalArgumentException("Quantizer.load: " + p + "weight is I8 but '" + e.getKey()
+                            + "' is a " + e.getValue().getClass().getSimpleName() + ", not a Linear or Conv2d");
+                }
+                quantizedOwners.add(p);
+            }
+            Module.LoadResult r = model.loadStateDict(rest, false);
+            List<String> missing = r.missingKeys().stream()
+                    .filter(k -> quantizedOwners.stream().noneMatch(k::startsWith)).toList();
+            if (!missing.isEmpty() || !r.unexpectedKeys().isEmpty()) {
+                throw new IllegalArgumentException("Quantizer.load: " + file + " does not fit the model: missing "
+                        + missing + ", unexpected " + r.unexpectedKeys());
+            }
+        }
+    }
+
+    private static Tensor copyOrNull(Tensor t) {
+        return t == null ? null : t.copy();
+    }
+}
