@@ -123,10 +123,9 @@ public final class Conv2d extends UnaryModule {
         return "same".equals(paddingMode);
     }
 
-    /** x [N, C, H, W] -> [N, OC, OH, OW]; unbatched [C, H, W] -> [OC, OH, OW]. */
     /**
      * Routes {@link #forward} to {@code replacement} (an inference-only layer such as
-     * {@code dev.kiln.nn.quant.QuantizedLinear}, installed by {@code Quantizer.quantize}), or back to
+     * {@code dev.kiln.nn.quant.QuantizedConv2d}, installed by {@code Quantizer.quantize}), or back to
      * this layer's own F32 weights with null. A hook rather than a swap in the parent: models hold
      * their layers in final fields, so a replacement must be reachable through the layer itself.
      */
@@ -139,6 +138,7 @@ public final class Conv2d extends UnaryModule {
         return forwardReplacement;
     }
 
+    /** x [N, C, H, W] -> [N, OC, OH, OW]; unbatched [C, H, W] -> [OC, OH, OW]. */
     @Override
     public Var forward(Var x) {
         if (forwardReplacement != null) {
