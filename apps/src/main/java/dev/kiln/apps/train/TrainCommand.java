@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
  * of the loss and accuracy curves, and the trained weights as safetensors.
  */
 @Command(name = "train",
-        description = "Train the reference models (run directory: metrics.jsonl, curves.png, model.safetensors).",
+        description = "Train a reference model (run directory: model.safetensors, metrics, curves).",
         mixinStandardHelpOptions = true,
         subcommands = {CnnCommand.class, RnnCommand.class, GptCommand.class, Seq2seqCommand.class, ClassifyCommand.class})
 public final class TrainCommand {}
