@@ -2,6 +2,7 @@ package dev.kiln.apps;
 
 import dev.kiln.apps.data.DataCommand;
 import dev.kiln.apps.eval.EvalCommand;
+import dev.kiln.apps.export.ExportCommand;
 import dev.kiln.apps.train.DemoCommand;
 import dev.kiln.apps.train.TrainCommand;
 import picocli.CommandLine;
@@ -24,7 +25,8 @@ import picocli.CommandLine.ScopeType;
         mixinStandardHelpOptions = true,
         versionProvider = KilnCli.Version.class,
         description = "Kiln, a deep-learning engine written from scratch in Java.",
-        subcommands = {DemoCommand.class, DoctorCommand.class, DataCommand.class, TrainCommand.class, EvalCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {DemoCommand.class, DoctorCommand.class, DataCommand.class, TrainCommand.class, EvalCommand.class, ExportCommand.class,
+            CommandLine.HelpCommand.class},
         footer = {
             "",
             "Run by the ./kiln launcher itself:",
