@@ -22,6 +22,7 @@ COPY eval/pom.xml eval/
 COPY distributed/pom.xml distributed/
 COPY native/pom.xml native/
 COPY serve/pom.xml serve/
+COPY onnx/pom.xml onnx/
 COPY apps/pom.xml apps/
 COPY bench/pom.xml bench/
 COPY test-fixtures/pom.xml test-fixtures/

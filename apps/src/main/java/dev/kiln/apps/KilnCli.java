@@ -2,6 +2,7 @@ package dev.kiln.apps;
 
 import dev.kiln.apps.data.DataCommand;
 import dev.kiln.apps.eval.EvalCommand;
+import dev.kiln.apps.export.ExportCommand;
 import dev.kiln.apps.prune.PruneCommand;
 import dev.kiln.apps.quant.QuantizeCommand;
 import dev.kiln.apps.serve.ServeCommand;
@@ -28,7 +29,7 @@ import picocli.CommandLine.ScopeType;
         versionProvider = KilnCli.Version.class,
         description = "Kiln, a deep-learning engine written from scratch in Java.",
         subcommands = {DemoCommand.class, DoctorCommand.class, DataCommand.class, TrainCommand.class, EvalCommand.class, ServeCommand.class,
-            QuantizeCommand.class, PruneCommand.class, CommandLine.HelpCommand.class},
+            QuantizeCommand.class, PruneCommand.class, ExportCommand.class, CommandLine.HelpCommand.class},
         footer = {
             "",
             "Run by the ./kiln launcher itself:",

@@ -46,7 +46,8 @@ class ConsumerProjectTest {
             "kiln-data", new String[] {"data", "dev.kiln.data"},
             "kiln-eval", new String[] {"eval", "dev.kiln.eval"},
             "kiln-native", new String[] {"native", "dev.kiln.cuda"},
-            "kiln-serve", new String[] {"serve", "dev.kiln.serve"}));
+            "kiln-serve", new String[] {"serve", "dev.kiln.serve"},
+            "kiln-onnx", new String[] {"onnx", "dev.kiln.onnx"}));
     private static final String VECTOR_FLAG = "--add-modules jdk.incubator.vector";
     private static final Pattern LOSS_LINE = Pattern.compile("step (\\d+) loss (\\S+)");
 

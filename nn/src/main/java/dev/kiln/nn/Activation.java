@@ -7,12 +7,33 @@ import java.util.function.UnaryOperator;
 public final class Activation extends UnaryModule {
     private final String name;
     private final String extra;
+    private final int dim;
     private final UnaryOperator<Var> fn;
 
     private Activation(String name, String extra, UnaryOperator<Var> fn) {
+        this(name, extra, 0, fn);
+    }
+
+    private Activation(String name, String extra, int dim, UnaryOperator<Var> fn) {
         this.name = name;
         this.extra = extra;
+        this.dim = dim;
         this.fn = fn;
+    }
+
+    /** torch's class name: ReLU, GELU, SiLU, Tanh, Sigmoid, Softmax or LogSoftmax. */
+    public String name() {
+        return name;
+    }
+
+    /** Whether this is GELU's tanh approximation (approximate='tanh'). */
+    public boolean approximate() {
+        return !extra.isEmpty() && name.equals("GELU");
+    }
+
+    /** The dim Softmax and LogSoftmax normalise over (0 for the elementwise activations). */
+    public int dim() {
+        return dim;
     }
 
     public static Activation relu() {
@@ -42,11 +63,11 @@ public final class Activation extends UnaryModule {
     }
 
     public static Activation softmax(int dim) {
-        return new Activation("Softmax", "dim=" + dim, x -> x.softmax(dim));
+        return new Activation("Softmax", "dim=" + dim, dim, x -> x.softmax(dim));
     }
 
     public static Activation logSoftmax(int dim) {
-        return new Activation("LogSoftmax", "dim=" + dim, x -> x.logSoftmax(dim));
+        return new Activation("LogSoftmax", "dim=" + dim, dim, x -> x.logSoftmax(dim));
     }
 
     @Override

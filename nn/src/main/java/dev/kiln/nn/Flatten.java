@@ -14,6 +14,11 @@ public final class Flatten extends UnaryModule {
         this.startDim = startDim;
     }
 
+    /** The first dim merged (the last is always -1). */
+    public int startDim() {
+        return startDim;
+    }
+
     @Override
     public Var forward(Var x) {
         return x.flatten(startDim);

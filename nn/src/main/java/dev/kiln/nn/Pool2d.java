@@ -33,6 +33,23 @@ public final class Pool2d extends UnaryModule {
         return new Pool2d(false, kernel, stride, padding);
     }
 
+    /** Whether this is max pooling (else average pooling). */
+    public boolean isMax() {
+        return max;
+    }
+
+    public int kernelSize() {
+        return kernel;
+    }
+
+    public int stride() {
+        return stride;
+    }
+
+    public int padding() {
+        return padding;
+    }
+
     @Override
     public Var forward(Var x) {
         return max ? Functional.maxPool2d(x, kernel, stride, padding) : Functional.avgPool2d(x, kernel, stride, padding);

@@ -7,6 +7,9 @@ import dev.kiln.nn.recurrent.GRU;
 import dev.kiln.nn.recurrent.LSTM;
 import dev.kiln.nn.recurrent.RecurrentLayer;
 import dev.kiln.nn.recurrent.RecurrentOptions;
+import dev.kiln.onnx.OnnxExport;
+import dev.kiln.onnx.OnnxGraph;
+import java.util.List;
 import dev.kiln.tensor.random.Generator;
 
 /**
@@ -39,6 +42,17 @@ final class Forecaster extends Module {
         Var out = rnn.forward(x); // [B, T, H]: the output sequence
         Var last = out.narrow(1, t - 1, 1).reshape(b, rnn.hiddenSize);
         return head.forward(last).add(x.narrow(1, t - 1, 1).reshape(b, 1));
+    }
+
+    /** {@link #forward} as ONNX nodes: x [B, T, 1] → [B, 1], the last step taken with Slice(-1) along time. */
+    String exportOnnx(OnnxGraph g, String x) {
+        String out = OnnxExport.recurrent(g, rnn, x); // [B, T, H]
+        String lastStep = g.longs("last_start", -1);
+        String end = g.longs("last_end", Long.MAX_VALUE);
+        String timeAxis = g.longs("time_axis", 1);
+        String last = g.node("Squeeze", List.of(g.node("Slice", List.of(out, lastStep, end, timeAxis)), timeAxis)); // [B, H]
+        String lastHour = g.node("Squeeze", List.of(g.node("Slice", List.of(x, lastStep, end, timeAxis)), timeAxis)); // [B, 1]
+        return g.node("Add", List.of(OnnxExport.linear(g, head, last), lastHour));
     }
 
     @Override

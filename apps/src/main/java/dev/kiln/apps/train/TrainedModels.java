@@ -10,6 +10,7 @@ import dev.kiln.nn.Sequential;
 import dev.kiln.nn.io.Safetensors;
 import dev.kiln.nn.quant.Quantizer;
 import dev.kiln.nn.transformer.Gpt;
+import dev.kiln.onnx.OnnxGraph;
 import dev.kiln.tensor.Tensor;
 import dev.kiln.tensor.TensorScope;
 import dev.kiln.tensor.random.Generator;
@@ -19,6 +20,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import onnx.Onnx.ModelProto;
+import onnx.Onnx.TensorProto;
 
 /**
  * The training apps' models and data, rebuilt from a run directory for {@code kiln eval}: the same
@@ -63,6 +66,26 @@ public final class TrainedModels {
                 return model.forward(Var.constant(windows)).value().toFloatArray();
             }
         };
+    }
+
+    /**
+     * {@code kiln train rnn}'s model with the weights of {@code modelFile} as an ONNX model: input
+     * "input" [batch, time, 1] of normalised hours, output "output" [batch, 1] the normalised next hour.
+     */
+    public static ModelProto forecasterOnnx(Path modelFile, String cell, int hidden, int layers, Map<String, String> metadata)
+            throws IOException {
+        Forecaster.Cell c;
+        try {
+            c = Forecaster.Cell.valueOf(cell);
+        } catch (IllegalArgumentException e) {
+            throw new IOException(modelFile + ": config.json cell must be lstm or gru, got " + cell, e);
+        }
+        Forecaster model = new Forecaster(c, hidden, layers, new Generator(0));
+        Safetensors.loadModule(modelFile, model, true);
+        OnnxGraph g = new OnnxGraph("kiln_rnn_forecaster");
+        String x = g.input("input", TensorProto.DataType.FLOAT, "batch", "time", 1);
+        g.output(model.exportOnnx(g, x), "output", TensorProto.DataType.FLOAT, "batch", 1);
+        return g.toModel(metadata);
     }
 
     /** The Seattle hourly series cut into windows of {@code window} hours, as {@code kiln train rnn} reads it. */

@@ -1,0 +1,120 @@
+package dev.kiln.apps.export;
+
+import dev.kiln.apps.train.TrainedModels;
+import dev.kiln.data.io.JsonFiles;
+import dev.kiln.nn.Sequential;
+import dev.kiln.nn.io.Safetensors;
+import dev.kiln.onnx.OnnxExport;
+import dev.kiln.onnx.OnnxGraph;
+import dev.kiln.tensor.random.Generator;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import onnx.Onnx.ModelProto;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code kiln export RUN_DIR --format onnx --out model.onnx}: the model of a training run as an
+ * ONNX file (opset 17) for other runtimes. Exports kiln train cnn (input [batch, 1, 28, 28] of
+ * normalised pixels → logits [batch, 10]) and kiln train rnn (normalised hours [batch, time, 1] → the
+ * normalised next hour [batch, 1]); the normalisation constants travel in the file's metadata_props.
+ */
+@Command(name = "export", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Export a training run's model for other runtimes.",
+            "ONNX (opset 17) for runs of kiln train cnn and rnn; the input normalisation (input_mean, input_std)"
+                + " is in the file's metadata."})
+public final class ExportCommand implements Callable<Integer> {
+    /** Export formats. */
+    public enum Format { onnx }
+
+    /** Fashion-MNIST's image size, the only one kiln train cnn trains on. */
+    static final int IMAGE_SIZE = 28;
+
+    @Parameters(index = "0", paramLabel = "RUN_DIR", description = "A run directory of kiln train cnn or rnn.")
+    Path run;
+
+    @Option(names = "--format", description = "Output format (default: ${DEFAULT-VALUE}).")
+    Format format = Format.onnx;
+
+    @Option(names = "--out", paramLabel = "FILE", description = "Where the file goes (default: RUN_DIR/model.onnx).")
+    Path out;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() throws IOException {
+        Path model = run.resolve("model.safetensors");
+        if (!Files.isRegularFile(model)) {
+            throw usage("no model.safetensors in RUN_DIR " + run + (Files.isDirectory(run) ? "" : " (not a directory)"));
+        }
+        Map<String, String> metadata;
+        try (Safetensors.Checkpoint c = Safetensors.load(model)) {
+            metadata = new LinkedHashMap<>(c.metadata());
+        }
+        String description = metadata.getOrDefault("model", "");
+        Map<String, String> props = new LinkedHashMap<>();
+        props.put("kiln_model", description);
+        for (String key : new String[] {"input_mean", "input_std", "window"}) {
+            if (metadata.containsKey(key)) {
+                props.put(key, metadata.get(key));
+            }
+        }
+        ModelProto onnx;
+        if (description.startsWith("kiln train cnn:")) {
+            Sequential cnn = TrainedModels.cnn(IMAGE_SIZE, IMAGE_SIZE, new Generator(0));
+            TrainedModels.load(model, cnn);
+            onnx = OnnxExport.model("kiln_cnn", cnn, props, new Object[] {"batch", 1, IMAGE_SIZE, IMAGE_SIZE},
+                    new Object[] {"batch", 10});
+        } else if (description.startsWith("kiln train rnn:")) {
+            Map<String, Object> config = config(run.resolve("config.json"));
+            onnx = TrainedModels.forecasterOnnx(model, string(config, "cell"), integer(config, "hidden"),
+                    integer(config, "layers"), props);
+        } else {
+            throw usage(run + " holds a model of \"" + description + "\"; --format onnx exports runs of kiln train cnn and rnn"
+                    + " (classify and gpt are not exported yet)");
+        }
+        Path file = out != null ? out : run.resolve("model.onnx");
+        OnnxGraph.write(onnx, file);
+        PrintWriter stdout = spec.commandLine().getOut();
+        stdout.printf("wrote %s (ONNX opset %d, %d nodes, %,d bytes)%n", file, OnnxGraph.OPSET,
+                onnx.getGraph().getNodeCount(), Files.size(file));
+        stdout.flush();
+        return 0;
+    }
+
+    private ParameterException usage(String message) {
+        return new ParameterException(spec.commandLine(), "kiln export: " + message);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> config(Path file) throws IOException {
+        if (!Files.isRegularFile(file) || !(JsonFiles.read(file) instanceof Map<?, ?> m)) {
+            throw new IOException(file + ": expected the run's config.json (a JSON object)");
+        }
+        return (Map<String, Object>) m;
+    }
+
+    private static int integer(Map<String, Object> config, String key) throws IOException {
+        if (!(config.get(key) instanceof Number n)) {
+            throw new IOException("config.json: \"" + key + "\" must be a number, got " + config.get(key));
+        }
+        return n.intValue();
+    }
+
+    private static String string(Map<String, Object> config, String key) throws IOException {
+        if (!(config.get(key) instanceof String s)) {
+            throw new IOException("config.json: \"" + key + "\" must be a string, got " + config.get(key));
+        }
+        return s;
+    }
+}

@@ -1,0 +1,109 @@
+package dev.kiln.apps.train;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import dev.kiln.apps.CliRun;
+import dev.kiln.autograd.NoGrad;
+import dev.kiln.autograd.Var;
+import dev.kiln.nn.Sequential;
+import dev.kiln.nn.io.Safetensors;
+import dev.kiln.tensor.Tensor;
+import dev.kiln.tensor.TensorScope;
+import dev.kiln.tensor.random.Generator;
+import java.nio.FloatBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code kiln export}: the written file, run in ONNX Runtime, gives the run's model's outputs to 1e-4. */
+class ExportCommandTest {
+    @TempDir
+    Path dir;
+
+    private static float[] onnxRuntime(Path file, Tensor x, long[] outShape) throws OrtException {
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        long[] shape = java.util.Arrays.stream(x.shape().toArray()).asLongStream().toArray();
+        try (OrtSession.SessionOptions o = new OrtSession.SessionOptions();
+                OrtSession s = env.createSession(file.toString(), o);
+                OnnxTensor in = OnnxTensor.createTensor(env, FloatBuffer.wrap(x.toFloatArray()), shape);
+                OrtSession.Result r = s.run(Map.of("input", in))) {
+            OnnxTensor y = (OnnxTensor) r.get("output").orElseThrow();
+            assertArrayEquals(outShape, y.getInfo().getShape());
+            FloatBuffer b = y.getFloatBuffer();
+            float[] out = new float[b.remaining()];
+            b.get(out);
+            return out;
+        }
+    }
+
+    private static void assertClose(float[] kiln, float[] ort) {
+        assertEquals(kiln.length, ort.length);
+        double worst = 0;
+        for (int i = 0; i < kiln.length; i++) {
+            worst = Math.max(worst, Math.abs(kiln[i] - ort[i]));
+        }
+        System.out.printf("kiln export: max |kiln - onnxruntime| = %.3g over %d values%n", worst, kiln.length);
+        assertTrue(worst <= 1e-4, "max |kiln - onnxruntime| = " + worst);
+    }
+
+    @Test
+    void cnnRunExportsToOnnxThatOnnxRuntimeAgreesWith() throws Exception {
+        Generator g = new Generator(11);
+        Sequential cnn = CnnCommand.model(28, 28, g);
+        Path run = Files.createDirectories(dir.resolve("cnn"));
+        Safetensors.saveModule(run.resolve("model.safetensors"), cnn,
+                Map.of("model", "kiln train cnn: conv32-conv64-fc128-fc10", "input_mean", "0.28", "input_std", "0.35"));
+        Path file = dir.resolve("cnn.onnx");
+        CliRun r = CliRun.of("export", run.toString(), "--format", "onnx", "--out", file.toString());
+        assertEquals(0, r.exitCode(), r.err());
+        assertTrue(r.out().contains("ONNX opset 17"), r.out());
+        Tensor x = Tensor.randn(g, 2, 1, 28, 28);
+        float[] kiln;
+        cnn.eval();
+        try (NoGrad _ = NoGrad.enter(); TensorScope _ = TensorScope.open()) {
+            kiln = cnn.forward(Var.constant(x)).value().toFloatArray();
+        }
+        assertClose(kiln, onnxRuntime(file, x, new long[] {2, 10}));
+    }
+
+    @Test
+    void lstmForecasterRunExportsToOnnxThatOnnxRuntimeAgreesWith() throws Exception {
+        Generator g = new Generator(12);
+        Forecaster model = new Forecaster(Forecaster.Cell.lstm, 8, 2, g);
+        Path run = Files.createDirectories(dir.resolve("rnn"));
+        Safetensors.saveModule(run.resolve("model.safetensors"), model, Map.of("model", "kiln train rnn: lstm 2x8"));
+        Files.writeString(run.resolve("config.json"), "{\"cell\": \"lstm\", \"hidden\": 8, \"layers\": 2, \"window\": 24}");
+        CliRun r = CliRun.of("export", run.toString());
+        assertEquals(0, r.exitCode(), r.err());
+        Tensor x = Tensor.randn(g, 3, 24, 1);
+        float[] kiln;
+        model.eval();
+        try (NoGrad _ = NoGrad.enter(); TensorScope _ = TensorScope.open()) {
+            kiln = model.forward(Var.constant(x)).value().toFloatArray();
+        }
+        assertClose(kiln, onnxRuntime(run.resolve("model.onnx"), x, new long[] {3, 1}));
+    }
+
+    @Test
+    void unsupportedRunAndMissingModelAreOneLineUsageErrors() throws Exception {
+        Path run = Files.createDirectories(dir.resolve("gpt"));
+        Safetensors.saveModule(run.resolve("model.safetensors"), CnnCommand.model(28, 28, new Generator(1)),
+                Map.of("model", "kiln train gpt: 2 layers"));
+        CliRun gpt = CliRun.of("export", run.toString());
+        assertEquals(2, gpt.exitCode());
+        assertTrue(gpt.errorLine().contains("exports runs of kiln train cnn and rnn"), gpt.err());
+        CliRun none = CliRun.of("export", dir.resolve("nothing").toString());
+        assertEquals(2, none.exitCode());
+        assertTrue(none.errorLine().contains("no model.safetensors"), none.err());
+        CliRun format = CliRun.of("export", run.toString(), "--format", "tflite");
+        assertEquals(2, format.exitCode());
+    }
+}
