@@ -12,10 +12,10 @@ import java.time.Duration;
  * and HTTP status; {@code kiln_infer_latency_seconds} (a histogram of whole infer requests) and
  * {@code kiln_batch_size} (a histogram of examples per forward pass) by model and version.
  */
-final class ServingMetrics {
+public final class ServingMetrics {
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
 
-    void request(String model, String version, int status, long nanos) {
+    public void request(String model, String version, int status, long nanos) {
         Counter.builder("kiln.infer.requests").description("infer requests by model, version and HTTP status")
                 .tag("model", model).tag("version", version).tag("status", Integer.toString(status))
                 .register(registry).increment();

@@ -221,7 +221,7 @@ class ModelServerTest {
             {good.replace("[1,1,12,12]", "[100000,100000,100000,1]"), "inputs[0].shape:"},
             {good.replace("\"data\":[", "\"data\":[\"x\","), "inputs[0].data"},
             {good.replace("\"id\":\"r1\"", "\"id\":5"), "id: expected a string"},
-            {good.replace("}]}", "}],\"outputs\":[{\"name\":\"embedding\"}]}"), "outputs[0].name: expected logits"},
+            {good.replace("}]}", "}],\"outputs\":[{\"name\":\"embedding\"}]}"), "outputs[0].name: expected one of [logits, probabilities, label]"},
         };
         for (String[] c : cases) {
             Http.Reply r = http.post("/v2/models/fashion/infer", c[0]);

@@ -2,9 +2,9 @@ package dev.kiln.serve.batch;
 
 import dev.kiln.serve.ServeException;
 import dev.kiln.serve.model.Examples;
+import dev.kiln.serve.model.OutputTensor;
 import dev.kiln.serve.model.ServedModel;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
@@ -15,7 +15,7 @@ import java.util.function.IntConsumer;
 
 /**
  * Gathers one model's concurrent requests into batches ({@link BatchingOptions}), runs each batch
- * in one forward pass on its own thread, and hands every request back its own rows of the logits.
+ * in one forward pass on its own thread, and hands every request back its own outputs.
  * One thread per model: the model runs one batch at a time, which is what a CPU engine that
  * already spreads one forward pass over all cores wants.
  *
@@ -23,7 +23,7 @@ import java.util.function.IntConsumer;
  * still queued with a 503.
  */
 public final class DynamicBatcher implements AutoCloseable {
-    private record Pending(Examples examples, CompletableFuture<float[]> result) {}
+    private record Pending(Examples examples, CompletableFuture<List<OutputTensor>> result) {}
 
     private final ServedModel model;
     private final BatchingOptions options;
@@ -47,11 +47,11 @@ public final class DynamicBatcher implements AutoCloseable {
     }
 
     /**
-     * Queues one request's examples; the future completes with its logits {@code [rows, classes]}.
+     * Queues one request's examples; the future completes with its output tensors.
      *
      * @throws ServeException 429 when the queue is full, 503 after {@link #close}
      */
-    public CompletableFuture<float[]> submit(Examples examples) {
+    public CompletableFuture<List<OutputTensor>> submit(Examples examples) {
         if (closed) {
             throw new ServeException(503, "model is shutting down");
         }
@@ -85,21 +85,21 @@ public final class DynamicBatcher implements AutoCloseable {
             }
             List<Examples> examples = batch.stream().map(Pending::examples).toList();
             int rows = examples.stream().mapToInt(Examples::rows).sum();
-            float[] logits;
+            List<List<OutputTensor>> answers;
             try {
                 forwardPasses.incrementAndGet();
                 batchSizes.accept(rows);
-                logits = model.logits(examples);
+                answers = model.run(examples);
+                if (answers.size() != batch.size()) {
+                    throw new IllegalStateException(model.app() + " model answered " + answers.size() + " of "
+                            + batch.size() + " requests");
+                }
             } catch (RuntimeException | Error e) {
                 batch.forEach(p -> p.result().completeExceptionally(e));
                 continue;
             }
-            int classes = logits.length / rows;
-            int at = 0;
-            for (Pending p : batch) {
-                int n = p.examples().rows() * classes;
-                p.result().complete(Arrays.copyOfRange(logits, at, at + n));
-                at += n;
+            for (int i = 0; i < batch.size(); i++) {
+                batch.get(i).result().complete(answers.get(i));
             }
         }
         failQueued();

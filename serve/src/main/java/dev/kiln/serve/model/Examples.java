@@ -1,26 +1,42 @@
 package dev.kiln.serve.model;
 
+import java.util.List;
+
 /**
- * The model-ready rows of one request: {@code rows} examples, each {@code rowLength} values long,
- * flattened in {@code f32} (images) or {@code i64} (token ids); the other array is null. The
- * batcher concatenates the rows of several requests and runs them in one forward pass.
+ * The model-ready rows of one request: {@code rows} examples, flattened in exactly one of
+ * {@code f32} (images, windows; {@code rowLength} values each), {@code i64} (token ids;
+ * {@code rowLength} each) or {@code text} (one string per row, for models that tokenize and decode
+ * per sequence; {@code rowLength} is 0). The batcher runs the rows of several requests together.
  *
  * @param rows examples in this request
- * @param rowLength values per example
+ * @param rowLength values per example (0 for text rows)
  * @param f32 float rows, or null
  * @param i64 integer rows, or null
+ * @param text string rows, or null
  */
-public record Examples(int rows, int rowLength, float[] f32, long[] i64) {
+public record Examples(int rows, int rowLength, float[] f32, long[] i64, List<String> text) {
     /** Checks that exactly one array is present and that it holds {@code rows * rowLength} values. */
     public Examples {
-        if ((f32 == null) == (i64 == null)) {
-            throw new IllegalArgumentException("Examples: exactly one of f32 and i64 must be given");
+        int present = (f32 != null ? 1 : 0) + (i64 != null ? 1 : 0) + (text != null ? 1 : 0);
+        if (present != 1) {
+            throw new IllegalArgumentException("Examples: exactly one of f32, i64 and text must be given, got " + present);
         }
-        long expected = (long) rows * rowLength;
-        int actual = f32 != null ? f32.length : i64.length;
+        long expected = text != null ? rows : (long) rows * rowLength;
+        int actual = f32 != null ? f32.length : i64 != null ? i64.length : text.size();
         if (rows < 1 || actual != expected) {
             throw new IllegalArgumentException("Examples: " + rows + " rows of " + rowLength + " need " + expected
                     + " values, got " + actual);
         }
+        text = text == null ? null : List.copyOf(text);
+    }
+
+    /** Numeric rows: exactly one of {@code f32} and {@code i64}. */
+    public Examples(int rows, int rowLength, float[] f32, long[] i64) {
+        this(rows, rowLength, f32, i64, null);
+    }
+
+    /** One string per row. */
+    public static Examples ofText(List<String> text) {
+        return new Examples(text.size(), 0, null, null, text);
     }
 }

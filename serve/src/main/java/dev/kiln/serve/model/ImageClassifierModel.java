@@ -13,7 +13,7 @@ import java.util.stream.IntStream;
  * {@code [N, 1, H, W]}, pixel intensities in [0, 1] (as the app scales its 0..255 bytes); the
  * server normalises them with the training set's mean and std, as the app did.
  */
-public final class ImageClassifierModel implements ServedModel {
+public final class ImageClassifierModel extends ClassifierModel {
     /** Fashion-MNIST's class names, by label. */
     public static final List<String> FASHION_CLASSES = List.of("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
             "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot");

@@ -1,27 +1,31 @@
 package dev.kiln.serve.model;
 
 import java.util.List;
+import java.util.Map;
 
 /**
- * A classifier the server runs: it turns one request's input tensors into {@link Examples} (where
- * the protocol's shape and datatype checks happen), and runs the concatenated examples of a batch
- * in one forward pass. Outputs are the class logits; the server derives probabilities and labels.
+ * A model the server runs over KServe v2: it turns one request's input tensors into
+ * {@link Examples} (where the protocol's shape and datatype checks happen), and runs the examples
+ * of several requests in one batch, answering each request with its own output tensors.
  *
- * <p>Thread-safety: {@link #prepare} may run on any request thread; {@link #logits} runs on one
- * batcher thread at a time.
+ * <p>Thread-safety: {@link #prepare} may run on any request thread; {@link #run} runs on one
+ * batcher thread at a time. A request's outputs must not depend on which other requests share
+ * its batch (the server promises batched results identical to unbatched ones).
  */
 public interface ServedModel {
-    /** Which kiln train app made it: {@code cnn} or {@code classify}. */
+    /** Which kiln train app made it: {@code cnn}, {@code rnn}, {@code classify}, {@code gpt} or {@code seq2seq}. */
     String app();
 
     /** The inputs a request must send. */
     List<TensorSpec> inputs();
 
-    /** Number of classes (the logits' second dimension). */
-    int classes();
+    /** The outputs a response can hold, all of them unless the request names some. */
+    List<TensorSpec> outputs();
 
-    /** The class names, by label. */
-    List<String> classNames();
+    /** Extra metadata for {@code GET /v2/models/NAME} ({@code parameters}), e.g. class names; JSON-able values. */
+    default Map<String, Object> parameters() {
+        return Map.of();
+    }
 
     /**
      * Checks {@code inputs} against {@link #inputs()} and converts them into model rows.
@@ -32,8 +36,8 @@ public interface ServedModel {
     Examples prepare(List<InferTensor> inputs);
 
     /**
-     * Runs the examples of {@code batch} in one forward pass; logits of all rows, in order, as
-     * {@code [sum of rows, classes]} row-major. Each row's result does not depend on the others.
+     * Runs the examples of {@code batch} (one entry per request) together; the outputs of each
+     * request, in the order of {@code batch}, each list in the order of {@link #outputs()}.
      */
-    float[] logits(List<Examples> batch);
+    List<List<OutputTensor>> run(List<Examples> batch);
 }

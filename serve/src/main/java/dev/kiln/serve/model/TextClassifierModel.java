@@ -16,7 +16,7 @@ import java.util.List;
  * of a message then never depends on which other messages share its batch (a longer padded
  * length changes the order of the float sums in attention and pooling).
  */
-public final class TextClassifierModel implements ServedModel {
+public final class TextClassifierModel extends ClassifierModel {
     private static final TensorSpec INPUT = new TensorSpec("text", "BYTES", new long[] {-1});
 
     private final TransformerClassifier model;

@@ -1,0 +1,176 @@
+package dev.kiln.serve.kserve;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.kiln.serve.ServeException;
+import dev.kiln.serve.http.JsonResponses;
+import dev.kiln.serve.model.Examples;
+import dev.kiln.serve.model.OutputTensor;
+import dev.kiln.serve.model.TensorSpec;
+import dev.kiln.serve.protocol.InferRequest;
+import dev.kiln.serve.registry.ModelRegistry;
+import dev.kiln.serve.registry.ModelVersion;
+import io.javalin.config.RoutesConfig;
+import io.javalin.http.Context;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+
+/**
+ * The KServe v2 (Open Inference Protocol) REST routes: server and model health, model metadata,
+ * and {@code infer} with JSON tensors. An infer request that names no version goes where the
+ * model's traffic split sends it, sticky by the {@link #STICKY_HEADER} header when sent; the
+ * response's {@code model_version} says which version answered.
+ */
+public final class KServeRoutes {
+    /** The request header whose value keeps a client on one version of a traffic split. */
+    public static final String STICKY_HEADER = "X-User-Id";
+
+    /** Hears every infer request's outcome, for metrics: model, version, HTTP status and nanoseconds. */
+    @FunctionalInterface
+    public interface RequestListener {
+        /** One finished request. */
+        void request(String model, String version, int status, long nanos);
+    }
+
+    private final ModelRegistry registry;
+    private final JsonResponses out;
+    private final RequestListener listener;
+    private final long maxBodyBytes;
+
+    /** Routes over {@code registry}; bodies over {@code maxBodyBytes} get 413. */
+    public KServeRoutes(ModelRegistry registry, JsonResponses out, RequestListener listener, long maxBodyBytes) {
+        this.registry = registry;
+        this.out = out;
+        this.listener = listener;
+        this.maxBodyBytes = maxBodyBytes;
+    }
+
+    /** Adds the routes under {@code /v2}. */
+    public void addTo(RoutesConfig routes) {
+        routes.get("/v2/health/live", ctx -> out.send(ctx, 200, out.object().put("live", true)));
+        routes.get("/v2/health/ready", ctx -> out.send(ctx, 200, out.object().put("ready", true)));
+        routes.get("/v2", ctx -> out.send(ctx, 200, out.object().put("name", "kiln").put("version", "0.1.0")
+                .set("extensions", out.mapper().createArrayNode())));
+        routes.get("/v2/models/{name}", ctx -> metadata(ctx, registry.find(ctx.pathParam("name"), null)));
+        routes.get("/v2/models/{name}/versions/{version}",
+                ctx -> metadata(ctx, registry.find(ctx.pathParam("name"), ctx.pathParam("version"))));
+        routes.get("/v2/models/{name}/ready", ctx -> ready(ctx, registry.find(ctx.pathParam("name"), null)));
+        routes.get("/v2/models/{name}/versions/{version}/ready",
+                ctx -> ready(ctx, registry.find(ctx.pathParam("name"), ctx.pathParam("version"))));
+        routes.post("/v2/models/{name}/infer", ctx -> infer(ctx, ctx.pathParam("name"), null));
+        routes.post("/v2/models/{name}/versions/{version}/infer",
+                ctx -> infer(ctx, ctx.pathParam("name"), ctx.pathParam("version")));
+    }
+
+    private void metadata(Context ctx, ModelVersion v) {
+        ObjectNode m = out.object().put("name", v.name()).put("platform", "kiln");
+        ArrayNode versions = m.putArray("versions");
+        registry.versions(v.name()).forEach(x -> versions.add(x.version()));
+        ArrayNode inputs = m.putArray("inputs");
+        v.model().inputs().forEach(t -> inputs.add(spec(t)));
+        ArrayNode outputs = m.putArray("outputs");
+        v.model().outputs().forEach(t -> outputs.add(spec(t)));
+        ObjectNode p = m.putObject("parameters");
+        p.put("app", v.model().app()).put("max_batch_size", v.batcher().options().maxBatchSize())
+                .put("max_delay_ms", v.batcher().options().maxDelayMs());
+        for (Map.Entry<String, Object> e : v.model().parameters().entrySet()) {
+            p.set(e.getKey(), out.mapper().valueToTree(e.getValue()));
+        }
+        out.send(ctx, 200, m);
+    }
+
+    private void ready(Context ctx, ModelVersion v) {
+        out.send(ctx, 200, out.object().put("name", v.name()).put("version", v.version()).put("ready", true));
+    }
+
+    private void infer(Context ctx, String name, String version) {
+        long start = System.nanoTime();
+        String metricName = registry.contains(name) ? name : "unknown";
+        String metricVersion = version == null ? "default" : version;
+        int status = 500;
+        try (ModelVersion.Lease lease = registry.acquire(name, version, ctx.header(STICKY_HEADER))) {
+            ModelVersion v = lease.version();
+            metricVersion = v.version();
+            if (ctx.contentLength() > maxBodyBytes) {
+                throw new ServeException(413, "body: " + ctx.contentLength() + " bytes is over the limit of " + maxBodyBytes);
+            }
+            InferRequest request = InferRequest.parse(ctx.bodyAsBytes(), out.mapper());
+            List<String> known = v.model().outputs().stream().map(TensorSpec::name).toList();
+            for (int i = 0; i < request.outputs().size(); i++) {
+                if (!known.contains(request.outputs().get(i))) {
+                    throw ServeException.badRequest("outputs[" + i + "].name: expected one of " + known + ", got \""
+                            + request.outputs().get(i) + "\"");
+                }
+            }
+            Examples examples = v.model().prepare(request.inputs());
+            List<OutputTensor> outputs = await(v.batcher().submit(examples));
+            out.send(ctx, 200, response(v, request, outputs));
+            status = 200;
+        } catch (ServeException e) {
+            status = e.status();
+            throw e;
+        } catch (io.javalin.http.HttpResponseException e) {
+            status = e.getStatus();
+            throw e;
+        } finally {
+            listener.request(metricName, metricVersion, status, System.nanoTime() - start);
+        }
+    }
+
+    private static List<OutputTensor> await(CompletableFuture<List<OutputTensor>> f) {
+        try {
+            return f.get(); // a virtual thread: blocking here parks it, not a carrier
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ServeException(503, "interrupted while waiting for the model");
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof ServeException s) {
+                throw s;
+            }
+            throw new IllegalStateException("forward pass failed: " + e.getCause(), e.getCause());
+        }
+    }
+
+    private ObjectNode response(ModelVersion v, InferRequest request, List<OutputTensor> outputs) {
+        ObjectNode r = out.object().put("model_name", v.name()).put("model_version", v.version());
+        if (request.id() != null) {
+            r.put("id", request.id());
+        }
+        ArrayNode list = r.putArray("outputs");
+        for (OutputTensor t : outputs) {
+            if (!request.outputs().isEmpty() && !request.outputs().contains(t.name())) {
+                continue;
+            }
+            ObjectNode o = list.addObject().put("name", t.name()).put("datatype", t.datatype());
+            ArrayNode shape = o.putArray("shape");
+            for (long d : t.shape()) {
+                shape.add(d);
+            }
+            ArrayNode data = o.putArray("data");
+            if (t.f32() != null) {
+                for (float x : t.f32()) {
+                    data.add(x);
+                }
+            } else if (t.i64() != null) {
+                for (long x : t.i64()) {
+                    data.add(x);
+                }
+            } else {
+                t.text().forEach(data::add);
+            }
+        }
+        return r;
+    }
+
+    private ObjectNode spec(TensorSpec t) {
+        ObjectNode o = out.object().put("name", t.name()).put("datatype", t.datatype());
+        ArrayNode shape = o.putArray("shape");
+        for (long d : t.shape()) {
+            shape.add(d);
+        }
+        return o;
+    }
+
+}
