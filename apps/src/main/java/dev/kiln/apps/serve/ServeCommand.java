@@ -22,7 +22,7 @@ import picocli.CommandLine.Spec;
  * once the server accepts requests (with {@code --port 0}, the port picked).
  */
 @Command(name = "serve", mixinStandardHelpOptions = true,
-        description = {"Serve trained models (cnn, classify) over the KServe v2 REST protocol, with dynamic batching.",
+        description = {"Serve trained models (cnn, rnn, classify, seq2seq) over the KServe v2 REST protocol, with dynamic batching.",
             "Endpoints: /v2/health/live, /v2/health/ready, /v2/models/NAME[/versions/V][/ready],",
             "POST /v2/models/NAME[/versions/V]/infer, GET /metrics (Prometheus)."})
 public final class ServeCommand implements Callable<Integer> {

@@ -8,8 +8,10 @@ import dev.kiln.data.vocab.CharVocabulary;
 import dev.kiln.nn.Module;
 import dev.kiln.nn.Sequential;
 import dev.kiln.nn.io.Safetensors;
+import dev.kiln.nn.models.Forecaster;
 import dev.kiln.nn.quant.Quantizer;
 import dev.kiln.nn.transformer.Gpt;
+import dev.kiln.onnx.OnnxExport;
 import dev.kiln.onnx.OnnxGraph;
 import dev.kiln.tensor.Tensor;
 import dev.kiln.tensor.TensorScope;
@@ -84,8 +86,19 @@ public final class TrainedModels {
         Safetensors.loadModule(modelFile, model, true);
         OnnxGraph g = new OnnxGraph("kiln_rnn_forecaster");
         String x = g.input("input", TensorProto.DataType.FLOAT, "batch", "time", 1);
-        g.output(model.exportOnnx(g, x), "output", TensorProto.DataType.FLOAT, "batch", 1);
+        g.output(forecasterNodes(g, model, x), "output", TensorProto.DataType.FLOAT, "batch", 1);
         return g.toModel(metadata);
+    }
+
+    /** {@link Forecaster#forward} as ONNX nodes: x [B, T, 1] → [B, 1], the last step taken with Slice(-1) along time. */
+    private static String forecasterNodes(OnnxGraph g, Forecaster model, String x) {
+        String out = OnnxExport.recurrent(g, model.rnn(), x); // [B, T, H]
+        String lastStep = g.longs("last_start", -1);
+        String end = g.longs("last_end", Long.MAX_VALUE);
+        String timeAxis = g.longs("time_axis", 1);
+        String last = g.node("Squeeze", List.of(g.node("Slice", List.of(out, lastStep, end, timeAxis)), timeAxis)); // [B, H]
+        String lastHour = g.node("Squeeze", List.of(g.node("Slice", List.of(x, lastStep, end, timeAxis)), timeAxis)); // [B, 1]
+        return g.node("Add", List.of(OnnxExport.linear(g, model.head(), last), lastHour));
     }
 
     /** The Seattle hourly series cut into windows of {@code window} hours, as {@code kiln train rnn} reads it. */

@@ -1,5 +1,6 @@
 package dev.kiln.apps.train;
 
+import dev.kiln.nn.models.Forecaster;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,11 +1,14 @@
 package dev.kiln.serve.model;
 
 import dev.kiln.data.io.JsonFiles;
+import dev.kiln.data.vocab.TokenVocabulary;
 import dev.kiln.data.vocab.WordVocabulary;
 import dev.kiln.nn.Sequential;
 import dev.kiln.nn.io.Safetensors;
 import dev.kiln.nn.models.ConvNet;
+import dev.kiln.nn.models.Forecaster;
 import dev.kiln.nn.models.TransformerClassifier;
+import dev.kiln.nn.transformer.EncoderDecoder;
 import dev.kiln.tensor.random.Generator;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -18,7 +21,9 @@ import java.util.Map;
  * Rebuilds a servable model from a {@code kiln train} run directory: the app is named by the
  * checkpoint's {@code "model"} metadata ({@code "kiln train cnn: ..."}); the architecture and
  * preprocessing come from the same metadata (cnn: input_mean, input_std, input_height,
- * input_width; classify: config and vocab) and the weights from model.safetensors (strict load).
+ * input_width; classify: config and vocab; rnn: window, input_mean, input_std, with cell, hidden
+ * and layers from the run's config.json; seq2seq: config, letters, phones) and the weights from
+ * model.safetensors (strict load).
  */
 public final class RunDirectoryModels {
     private RunDirectoryModels() {}
@@ -27,7 +32,7 @@ public final class RunDirectoryModels {
      * The model of {@code runDir} (or of a model.safetensors file).
      *
      * @throws IllegalArgumentException when the directory holds no model, or one of an app the server
-     *     does not serve yet (rnn, gpt, seq2seq)
+     *     does not serve
      * @throws IOException when the files cannot be read or their metadata is malformed
      */
     public static ServedModel load(Path runDir) throws IOException {
@@ -47,8 +52,14 @@ public final class RunDirectoryModels {
         if (kind.startsWith("kiln train classify:")) {
             return classify(model, meta);
         }
+        if (kind.startsWith("kiln train rnn:")) {
+            return rnn(model, meta);
+        }
+        if (kind.startsWith("kiln train seq2seq:")) {
+            return seq2seq(model, meta);
+        }
         throw new IllegalArgumentException("kiln serve: " + model + ": metadata \"model\" is \"" + kind
-                + "\"; serving supports kiln train cnn and classify runs so far");
+                + "\"; expected a run of kiln train cnn, rnn, classify or seq2seq");
     }
 
     private static ServedModel cnn(Path file, Map<String, String> meta) throws IOException {
@@ -79,6 +90,58 @@ public final class RunDirectoryModels {
         Safetensors.loadModule(file, net, true);
         net.eval();
         return new TextClassifierModel(net, WordVocabulary.of(vocab));
+    }
+
+    private static ServedModel rnn(Path file, Map<String, String> meta) throws IOException {
+        Path configFile = file.toAbsolutePath().getParent().resolve("config.json");
+        if (!Files.isRegularFile(configFile)) {
+            throw new IOException(file + ": an rnn run needs its config.json (cell, hidden, layers) beside model.safetensors");
+        }
+        if (!(JsonFiles.parse(Files.readString(configFile), configFile.toString()) instanceof Map<?, ?> c)) {
+            throw new IOException(configFile + " must hold a JSON object");
+        }
+        Forecaster.Cell cell;
+        try {
+            cell = Forecaster.Cell.valueOf(String.valueOf(c.get("cell")));
+        } catch (IllegalArgumentException e) {
+            throw new IOException(configFile + ": \"cell\" must be lstm or gru, got " + c.get("cell"), e);
+        }
+        Forecaster net = new Forecaster(cell, configInt(configFile, c, "hidden"), configInt(configFile, c, "layers"),
+                new Generator(0));
+        Safetensors.loadModule(file, net, true);
+        net.eval();
+        return new ForecasterModel(net, metaInt(file, meta, "window", configInt(configFile, c, "window")),
+                metaDouble(file, meta, "input_mean"), metaDouble(file, meta, "input_std"));
+    }
+
+    private static ServedModel seq2seq(Path file, Map<String, String> meta) throws IOException {
+        if (!(JsonFiles.parse(meta.getOrDefault("config", "null"), "metadata config") instanceof Map<?, ?> c)) {
+            throw new IOException(file + ": metadata \"config\" must be a JSON object");
+        }
+        EncoderDecoder.Config config = new EncoderDecoder.Config(configInt(file, c, "src_vocab"), configInt(file, c, "tgt_vocab"),
+                configInt(file, c, "max_len"), configInt(file, c, "width"), configInt(file, c, "heads"),
+                configInt(file, c, "mlp"), configInt(file, c, "encoder_layers"), configInt(file, c, "decoder_layers"), 0.0,
+                configInt(file, c, "pad_id"));
+        EncoderDecoder net = new EncoderDecoder(config, new Generator(0));
+        Safetensors.loadModule(file, net, true);
+        net.eval();
+        return new PronunciationModel(net, vocabulary(file, meta, "letters", List.of("<pad>", "<unk>"), "<unk>"),
+                vocabulary(file, meta, "phones", List.of("<pad>", "<s>", "</s>"), null));
+    }
+
+    /** The vocabulary kiln train seq2seq recorded under {@code key}: its specials first, then its symbols. */
+    private static TokenVocabulary vocabulary(Path file, Map<String, String> meta, String key, List<String> specials,
+                                              String unknown) throws IOException {
+        if (!(JsonFiles.parse(meta.getOrDefault(key, "null"), "metadata " + key) instanceof List<?> tokens)
+                || tokens.size() < specials.size()
+                || !tokens.subList(0, specials.size()).equals(specials)) {
+            throw new IOException(file + ": metadata \"" + key + "\" must be a JSON list of tokens starting with " + specials);
+        }
+        List<String> symbols = new ArrayList<>();
+        for (Object t : tokens.subList(specials.size(), tokens.size())) {
+            symbols.add(String.valueOf(t));
+        }
+        return new TokenVocabulary(specials, symbols, unknown);
     }
 
     private static int configInt(Path file, Map<?, ?> config, String key) throws IOException {
