@@ -3,11 +3,13 @@ package dev.kiln.serve.model;
 import dev.kiln.data.io.JsonFiles;
 import dev.kiln.data.vocab.TokenVocabulary;
 import dev.kiln.data.vocab.WordVocabulary;
+import dev.kiln.nn.Module;
 import dev.kiln.nn.Sequential;
 import dev.kiln.nn.io.Safetensors;
 import dev.kiln.nn.models.ConvNet;
 import dev.kiln.nn.models.Forecaster;
 import dev.kiln.nn.models.TransformerClassifier;
+import dev.kiln.nn.quant.Quantizer;
 import dev.kiln.nn.transformer.EncoderDecoder;
 import dev.kiln.tensor.random.Generator;
 import java.io.IOException;
@@ -66,7 +68,7 @@ public final class RunDirectoryModels {
         int height = metaInt(file, meta, "input_height", 28); // runs before input_height was recorded are 28x28
         int width = metaInt(file, meta, "input_width", 28);
         Sequential net = ConvNet.build(height, width, new Generator(0));
-        Safetensors.loadModule(file, net, true);
+        loadWeights(file, net);
         net.eval();
         return new ImageClassifierModel(net, height, width, metaDouble(file, meta, "input_mean"),
                 metaDouble(file, meta, "input_std"), ConvNet.CLASSES);
@@ -87,7 +89,7 @@ public final class RunDirectoryModels {
                 configInt(file, c, "max_len"), configInt(file, c, "layers"), configInt(file, c, "width"),
                 configInt(file, c, "heads"), configInt(file, c, "mlp"), 0.0, configInt(file, c, "classes"));
         TransformerClassifier net = new TransformerClassifier(config, new Generator(0));
-        Safetensors.loadModule(file, net, true);
+        loadWeights(file, net);
         net.eval();
         return new TextClassifierModel(net, WordVocabulary.of(vocab));
     }
@@ -108,7 +110,7 @@ public final class RunDirectoryModels {
         }
         Forecaster net = new Forecaster(cell, configInt(configFile, c, "hidden"), configInt(configFile, c, "layers"),
                 new Generator(0));
-        Safetensors.loadModule(file, net, true);
+        loadWeights(file, net);
         net.eval();
         return new ForecasterModel(net, metaInt(file, meta, "window", configInt(configFile, c, "window")),
                 metaDouble(file, meta, "input_mean"), metaDouble(file, meta, "input_std"));
@@ -123,7 +125,7 @@ public final class RunDirectoryModels {
                 configInt(file, c, "mlp"), configInt(file, c, "encoder_layers"), configInt(file, c, "decoder_layers"), 0.0,
                 configInt(file, c, "pad_id"));
         EncoderDecoder net = new EncoderDecoder(config, new Generator(0));
-        Safetensors.loadModule(file, net, true);
+        loadWeights(file, net);
         net.eval();
         return new PronunciationModel(net, vocabulary(file, meta, "letters", List.of("<pad>", "<unk>"), "<unk>"),
                 vocabulary(file, meta, "phones", List.of("<pad>", "<s>", "</s>"), null));
@@ -142,6 +144,23 @@ public final class RunDirectoryModels {
             symbols.add(String.valueOf(t));
         }
         return new TokenVocabulary(specials, symbols, unknown);
+    }
+
+    /**
+     * Loads the weights of {@code file} into {@code net} (strict names and shapes); a checkpoint
+     * written by {@code kiln quantize} loads its int8 layers through {@link Quantizer#load}, so a
+     * quantized run directory serves like any other.
+     */
+    private static void loadWeights(Path file, Module net) throws IOException {
+        boolean quantized;
+        try (Safetensors.Checkpoint c = Safetensors.load(file)) {
+            quantized = c.metadata().containsKey(Quantizer.FORMAT_KEY);
+        }
+        if (quantized) {
+            Quantizer.load(file, net);
+        } else {
+            Safetensors.loadModule(file, net, true);
+        }
     }
 
     private static int configInt(Path file, Map<?, ?> config, String key) throws IOException {
