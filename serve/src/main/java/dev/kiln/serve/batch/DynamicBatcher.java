@@ -4,6 +4,7 @@ import dev.kiln.serve.ServeException;
 import dev.kiln.serve.model.Examples;
 import dev.kiln.serve.model.OutputTensor;
 import dev.kiln.serve.model.ServedModel;
+import dev.kiln.tensor.BatchInvariance;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -17,7 +18,8 @@ import java.util.function.IntConsumer;
  * Gathers one model's concurrent requests into batches ({@link BatchingOptions}), runs each batch
  * in one forward pass on its own thread, and hands every request back its own outputs.
  * One thread per model: the model runs one batch at a time, which is what a CPU engine that
- * already spreads one forward pass over all cores wants.
+ * already spreads one forward pass over all cores wants. The thread runs inside
+ * {@link BatchInvariance}, so batched results equal unbatched ones to the bit.
  *
  * <p>Thread-safety: {@link #submit} may be called from any thread; {@link #close} fails what is
  * still queued with a 503.
@@ -73,6 +75,15 @@ public final class DynamicBatcher implements AutoCloseable {
     }
 
     private void run() {
+        // Batch-invariant products: a request's outputs are then bit-identical whether it ran alone
+        // or with others, on this server or one that does not batch (the packed GEMM path for every
+        // row count; it costs the few-row products their faster paths).
+        try (BatchInvariance _ = BatchInvariance.enter()) {
+            serve();
+        }
+    }
+
+    private void serve() {
         while (!closed) {
             List<Pending> batch;
             try {

@@ -2,6 +2,7 @@ package dev.kiln.tensor.cpu;
 
 import static dev.kiln.tensor.cpu.CpuTensors.storage;
 
+import dev.kiln.tensor.BatchInvariance;
 import dev.kiln.tensor.DType;
 import dev.kiln.tensor.Tensor;
 import dev.kiln.tensor.kernels.cpu.CpuParallel;
@@ -58,19 +59,20 @@ final class CpuMatmul {
                 java.util.Arrays.fill(of, oo, oo + out.numel(), 0f);
                 return;
             }
+            boolean rowInvariant = BatchInvariance.isOn(); // read on the calling thread: workers have their own
             long flopsPerBatch = 2L * m * n * k;
             if (batches > 1 && flopsPerBatch < (1L << 22)) {
                 // Many small products: one thread per group of batches; the GEMM inside runs single-threaded.
                 CpuParallel.forRange(batches, Math.max(1, (int) ((1L << 21) / Math.max(1, flopsPerBatch))), (s, e) -> {
                     for (int i = s; i < e; i++) {
                         PackedGemm.sgemm(transA, transB, m, n, k, 1f, af, aStarts[i], Math.max(lda, 1), bf, bStarts[i],
-                                Math.max(ldb, 1), 0f, of, oo + i * m * n, Math.max(n, 1));
+                                Math.max(ldb, 1), 0f, of, oo + i * m * n, Math.max(n, 1), rowInvariant);
                     }
                 });
             } else {
                 for (int i = 0; i < batches; i++) {
                     PackedGemm.sgemm(transA, transB, m, n, k, 1f, af, aStarts[i], Math.max(lda, 1), bf, bStarts[i],
-                            Math.max(ldb, 1), 0f, of, oo + i * m * n, Math.max(n, 1));
+                            Math.max(ldb, 1), 0f, of, oo + i * m * n, Math.max(n, 1), rowInvariant);
                 }
             }
         }

@@ -122,6 +122,19 @@ public final class PackedGemm {
     public static void sgemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
                              float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
                              float beta, float[] c, int cOff, int ldc) {
+        sgemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc, false);
+    }
+
+    /**
+     * {@link #sgemm(boolean, boolean, int, int, int, float, float[], int, int, float[], int, int, float, float[], int, int)}
+     * that, when {@code rowInvariant}, always takes the packed tiles: each row of C is then the same
+     * to the bit whatever m is (the k order of every element depends only on k), at the cost of
+     * padding products of a few rows to the tile height instead of taking the naive or dot-product
+     * paths, whose sum order differs.
+     */
+    public static void sgemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                             float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                             float beta, float[] c, int cOff, int ldc, boolean rowInvariant) {
         if (m < 0 || n < 0 || k < 0) {
             throw new IllegalArgumentException("sgemm: sizes must be >= 0, got m=" + m + ", n=" + n + ", k=" + k);
         }
@@ -135,11 +148,11 @@ public final class PackedGemm {
             scale(m, n, beta, c, cOff, ldc);
             return;
         }
-        if ((long) m * n * k <= TINY_MACS) {
+        if ((long) m * n * k <= TINY_MACS && !rowInvariant) {
             tiny(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
             return;
         }
-        if (SkinnyGemm.suitsDots(transA, transB, m, n, MR, NR)) {
+        if (!rowInvariant && SkinnyGemm.suitsDots(transA, transB, m, n, MR, NR)) {
             SkinnyGemm.dots(m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
             return;
         }
