@@ -69,6 +69,10 @@ public final class OnnxExport {
 
     /** y = x W^T + b for x [..., in]: MatMul with the transposed weight [in, out], so any leading dims work. */
     public static String linear(OnnxGraph g, Linear l, String x) {
+        if (l.forwardReplacement() != null) { // its F32 weights are stale: forward runs the replacement (e.g. int8)
+            throw new IllegalArgumentException("ONNX export: no rule for a Linear whose forward is replaced by "
+                    + l.forwardReplacement().getClass().getSimpleName() + " (" + l + ")");
+        }
         return linear(g, l.weight.value(), l.bias == null ? null : l.bias.value(), x);
     }
 

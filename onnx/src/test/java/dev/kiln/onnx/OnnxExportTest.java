@@ -139,6 +139,16 @@ class OnnxExportTest {
         assertTrue(e.getMessage().contains("RMSNorm"), e.getMessage());
     }
 
+    /** A Linear whose forward was replaced (kiln quantize's int8 layers) must not export its stale F32 weights. */
+    @Test
+    void replacedLinearIsRefused() {
+        Linear l = new Linear(2, 2);
+        l.replaceForward(Activation.relu());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> OnnxExport.model("m", new Sequential(l), Map.of(), dims("batch", 2), dims("batch", 2)));
+        assertTrue(e.getMessage().contains("replaced"), e.getMessage());
+    }
+
     @Test
     void writtenFileRoundTrips() throws IOException {
         ModelProto model = OnnxExport.model("cnn", cnn(new Generator(5)), Map.of("k", "v"), dims("batch", 1, 28, 28),
