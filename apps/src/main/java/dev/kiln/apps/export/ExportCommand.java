@@ -44,7 +44,7 @@ public final class ExportCommand implements Callable<Integer> {
     /** Export formats. */
     public enum Format { onnx }
 
-    /** Fashion-MNIST's image size, the only one kiln train cnn trains on. */
+    /** Fashion-MNIST's image size: cnn runs that predate input_height / input_width were trained on it. */
     static final int IMAGE_SIZE = 28;
 
     @Parameters(index = "0", paramLabel = "RUN_DIR", description = "A run directory of kiln train cnn, rnn, classify or gpt.")
@@ -76,16 +76,18 @@ public final class ExportCommand implements Callable<Integer> {
         }
         Map<String, String> props = new LinkedHashMap<>();
         props.put("kiln_model", description);
-        for (String key : new String[] {"input_mean", "input_std", "window", "vocab"}) {
+        for (String key : new String[] {"input_mean", "input_std", "input_height", "input_width", "window", "vocab"}) {
             if (metadata.containsKey(key)) {
                 props.put(key, metadata.get(key));
             }
         }
         ModelProto onnx;
         if (description.startsWith("kiln train cnn:")) {
-            Sequential cnn = TrainedModels.cnn(IMAGE_SIZE, IMAGE_SIZE, new Generator(0));
+            int height = imageSide(metadata, "input_height");
+            int width = imageSide(metadata, "input_width");
+            Sequential cnn = TrainedModels.cnn(height, width, new Generator(0));
             TrainedModels.load(model, cnn);
-            onnx = OnnxExport.model("kiln_cnn", cnn, props, new Object[] {"batch", 1, IMAGE_SIZE, IMAGE_SIZE},
+            onnx = OnnxExport.model("kiln_cnn", cnn, props, new Object[] {"batch", 1, height, width},
                     new Object[] {"batch", 10});
         } else if (description.startsWith("kiln train rnn:")) {
             Map<String, Object> config = config(run.resolve("config.json"));
@@ -114,6 +116,19 @@ public final class ExportCommand implements Callable<Integer> {
 
     private ParameterException usage(String message) {
         return new ParameterException(spec.commandLine(), "kiln export: " + message);
+    }
+
+    /** A cnn run's image side from its checkpoint metadata, {@link #IMAGE_SIZE} when absent. */
+    private int imageSide(Map<String, String> metadata, String key) {
+        String v = metadata.get(key);
+        if (v == null) {
+            return IMAGE_SIZE;
+        }
+        try {
+            return Integer.parseInt(v.strip());
+        } catch (NumberFormatException e) {
+            throw usage(run + ": checkpoint metadata " + key + " must be an integer, got \"" + v + "\"");
+        }
     }
 
     /** The architecture a classify or gpt run recorded in its checkpoint metadata ("config", a JSON object). */

@@ -23,9 +23,11 @@ import dev.kiln.tensor.TensorScope;
 import dev.kiln.tensor.random.Generator;
 import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -80,6 +82,25 @@ class ExportCommandTest {
         assertClose(kiln, onnxRuntime(file, x, new long[] {2, 10}));
     }
 
+    /** The image size comes from the run's metadata (input_height / input_width), as kiln serve reads it. */
+    @Test
+    void smallImageCnnRunExportsAtItsOwnSize() throws Exception {
+        Generator g = new Generator(16);
+        Sequential cnn = CnnCommand.model(12, 12, g);
+        Path run = Files.createDirectories(dir.resolve("cnn12"));
+        Safetensors.saveModule(run.resolve("model.safetensors"), cnn, Map.of("model", "kiln train cnn: conv32-conv64-fc128-fc10",
+                "input_height", "12", "input_width", "12"));
+        CliRun r = CliRun.of("export", run.toString());
+        assertEquals(0, r.exitCode(), r.err());
+        Tensor x = Tensor.randn(g, 3, 1, 12, 12);
+        float[] kiln;
+        cnn.eval();
+        try (NoGrad _ = NoGrad.enter(); TensorScope _ = TensorScope.open()) {
+            kiln = cnn.forward(Var.constant(x)).value().toFloatArray();
+        }
+        assertClose(kiln, onnxRuntime(run.resolve("model.onnx"), x, new long[] {3, 10}));
+    }
+
     @Test
     void lstmForecasterRunExportsToOnnxThatOnnxRuntimeAgreesWith() throws Exception {
         Generator g = new Generator(12);
@@ -114,6 +135,24 @@ class ExportCommandTest {
         }
     }
 
+    /**
+     * onnx.checker (full_check) of the Python onnx package on {@code file}, an independent reading
+     * of the spec; nothing to check where /usr/bin/python3 has no onnx (the onnx module's tests say so).
+     */
+    private static void passesOnnxChecker(Path file) throws Exception {
+        Process probe = new ProcessBuilder("/usr/bin/python3", "-c", "import onnx.checker").redirectErrorStream(true).start();
+        probe.getInputStream().readAllBytes();
+        if (!probe.waitFor(120, TimeUnit.SECONDS) || probe.exitValue() != 0) {
+            return;
+        }
+        Process p = new ProcessBuilder("/usr/bin/python3", "-c",
+                "import sys, onnx; onnx.checker.check_model(onnx.load(sys.argv[1]), full_check=True)", file.toString())
+                .redirectErrorStream(true).start();
+        String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS), "onnx.checker timed out on " + file);
+        assertEquals(0, p.exitValue(), "onnx.checker rejected " + file + ": " + output);
+    }
+
     private static long[] randomIds(Generator g, int n, int vocab) {
         long[] ids = new long[n];
         for (int i = 0; i < n; i++) {
@@ -144,6 +183,7 @@ class ExportCommandTest {
             }
             assertClose(kiln, onnxRuntimeTokens(run.resolve("model.onnx"), ids, size[0], size[1], new long[] {size[0], 2}));
         }
+        passesOnnxChecker(run.resolve("model.onnx"));
     }
 
     @Test
@@ -166,6 +206,39 @@ class ExportCommandTest {
             }
             assertClose(kiln, onnxRuntimeTokens(file, ids, size[0], size[1], new long[] {size[0], size[1], c.vocabSize()}));
         }
+        passesOnnxChecker(file);
+    }
+
+    /** A run directory as kiln train gpt really writes it (two steps on a tiny Brown-layout corpus) exports too. */
+    @Test
+    void trainedGptRunExports() throws Exception {
+        Path brown = Files.createDirectories(dir.resolve("data").resolve("brown"));
+        for (int d = 1; d <= 10; d++) {
+            Files.writeString(brown.resolve(String.format("ca%02d", d)),
+                    "\n\n\tThe/at cat/nn sat/vbd on/in the/at mat/nn ./.\n".repeat(20));
+        }
+        Path run = dir.resolve("gpt-run");
+        CliRun train = CliRun.of("train", "gpt", "--data-dir", dir.resolve("data").toString(), "--out", run.toString(),
+                "--threads", "2", "--layers", "1", "--width", "16", "--heads", "2", "--context", "12", "--batch-size", "4",
+                "--steps", "2", "--eval-windows", "4");
+        assertEquals(0, train.exitCode(), train.out() + train.err());
+        CliRun r = CliRun.of("export", run.toString());
+        assertEquals(0, r.exitCode(), r.err());
+        Map<String, String> meta;
+        try (Safetensors.Checkpoint c = Safetensors.load(run.resolve("model.safetensors"))) {
+            meta = c.metadata();
+        }
+        @SuppressWarnings("unchecked")
+        Gpt model = TrainedModels.gpt((Map<String, Object>) JsonFiles.parse(meta.get("config"), "config"));
+        TrainedModels.load(run.resolve("model.safetensors"), model);
+        model.eval();
+        Generator g = new Generator(15);
+        long[] ids = randomIds(g, 2 * 12, model.config.vocabSize());
+        float[] kiln;
+        try (NoGrad _ = NoGrad.enter(); TensorScope _ = TensorScope.open()) {
+            kiln = model.forward(Tensor.fromArray(ids, 2, 12)).value().toFloatArray();
+        }
+        assertClose(kiln, onnxRuntimeTokens(run.resolve("model.onnx"), ids, 2, 12, new long[] {2, 12, model.config.vocabSize()}));
     }
 
     @Test
