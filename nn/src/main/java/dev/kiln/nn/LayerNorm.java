@@ -30,6 +30,16 @@ public final class LayerNorm extends UnaryModule {
         }
     }
 
+    /** The trailing dims normalised over (a copy). */
+    public int[] normalizedShape() {
+        return normalizedShape.clone();
+    }
+
+    /** The epsilon added to the variance. */
+    public double eps() {
+        return eps;
+    }
+
     @Override
     public Var forward(Var x) {
         int rank = x.value().rank();

@@ -7,6 +7,7 @@ import dev.kiln.nn.BatchNorm;
 import dev.kiln.nn.Conv2d;
 import dev.kiln.nn.Dropout;
 import dev.kiln.nn.Flatten;
+import dev.kiln.nn.LayerNorm;
 import dev.kiln.nn.Linear;
 import dev.kiln.nn.Pool2d;
 import dev.kiln.nn.Sequential;
@@ -58,6 +59,7 @@ public final class OnnxExport {
             case Flatten f -> flatten(g, f, x);
             case Dropout _ -> x; // the identity at inference
             case BatchNorm b -> batchNorm(g, b, x);
+            case LayerNorm n -> layerNorm(g, n, x);
             case LSTM r -> recurrent(g, r, x);
             case GRU r -> recurrent(g, r, x);
             default -> throw new IllegalArgumentException("ONNX export: no rule for module " + m.getClass().getSimpleName()
@@ -67,9 +69,21 @@ public final class OnnxExport {
 
     /** y = x W^T + b for x [..., in]: MatMul with the transposed weight [in, out], so any leading dims work. */
     public static String linear(OnnxGraph g, Linear l, String x) {
-        float[] w = l.weight.value().toFloatArray(); // [out, in]
-        int out = l.outFeatures;
-        int in = l.inFeatures;
+        if (l.forwardReplacement() != null) { // its F32 weights are stale: forward runs the replacement (e.g. int8)
+            throw new IllegalArgumentException("ONNX export: no rule for a Linear whose forward is replaced by "
+                    + l.forwardReplacement().getClass().getSimpleName() + " (" + l + ")");
+        }
+        return linear(g, l.weight.value(), l.bias == null ? null : l.bias.value(), x);
+    }
+
+    /** {@code x weight^T + bias} for a weight [out, in] and a bias [out] (or null), as {@link #linear(OnnxGraph, Linear, String)}. */
+    public static String linear(OnnxGraph g, Tensor weight, Tensor bias, String x) {
+        if (weight.rank() != 2) {
+            throw new IllegalArgumentException("ONNX export: a linear weight must be [out, in], got " + weight.shape());
+        }
+        float[] w = weight.toFloatArray();
+        int out = weight.size(0);
+        int in = weight.size(1);
         float[] wt = new float[w.length];
         for (int o = 0; o < out; o++) {
             for (int i = 0; i < in; i++) {
@@ -77,7 +91,19 @@ public final class OnnxExport {
             }
         }
         String y = g.node("MatMul", List.of(x, g.initializer("linear_weight_t", wt, in, out)));
-        return l.bias == null ? y : g.node("Add", List.of(y, g.initializer("linear_bias", l.bias.value())));
+        return bias == null ? y : g.node("Add", List.of(y, g.initializer("linear_bias", bias)));
+    }
+
+    /** LayerNormalization (opset 17) over the trailing normalized dims; no affine means scale 1 and shift 0. */
+    public static String layerNorm(OnnxGraph g, LayerNorm n, String x) {
+        int[] shape = n.normalizedShape();
+        int numel = java.util.Arrays.stream(shape).reduce(1, Math::multiplyExact);
+        float[] ones = new float[numel];
+        java.util.Arrays.fill(ones, 1f);
+        String scale = n.weight == null ? g.initializer("ln_scale", ones, shape) : g.initializer("ln_scale", n.weight.value());
+        String shift = n.bias == null ? g.initializer("ln_shift", new float[numel], shape) : g.initializer("ln_shift", n.bias.value());
+        return g.node("LayerNormalization", List.of(x, scale, shift), attr("axis", (long) -shape.length),
+                attr("epsilon", (float) n.eps()));
     }
 
     /** Conv with torch's padding; padding='same' becomes explicit pads, the odd element after (as torch pads). */
@@ -163,35 +189,46 @@ public final class OnnxExport {
 
     /**
      * LSTM and GRU as ONNX's own ops, one per layer: [T, N, I] (or [N, T, I] batch-first) → the
-     * last layer's hidden state at every step, like {@code layer(x)[0]}. torch orders the gates
-     * i f g o (LSTM) and r z n (GRU); ONNX wants i o f c and z r h, so the weight blocks are
-     * permuted. GRU uses linear_before_reset=1: torch applies the reset gate after W_hn h + b_hn.
+     * last layer's hidden state at every step, like {@code layer(x)[0]} ([T, N, D*H] with D = 2
+     * when bidirectional: the forward then the reverse direction's state, as torch concatenates
+     * them). torch orders the gates i f g o (LSTM) and r z n (GRU); ONNX wants i o f c and z r h,
+     * so the weight blocks are permuted. GRU uses linear_before_reset=1: torch applies the reset
+     * gate after W_hn h + b_hn.
      */
     public static String recurrent(OnnxGraph g, RecurrentLayer r, String x) {
-        if (r.bidirectional) {
-            throw new IllegalArgumentException("ONNX export: bidirectional " + r.getClass().getSimpleName() + " is not supported");
-        }
         boolean lstm = r instanceof LSTM;
         int[] order = lstm ? new int[] {0, 3, 1, 2} : new int[] {1, 0, 2}; // ONNX block k = torch block order[k]
         int h = r.hiddenSize;
         int gates = order.length;
+        int dirs = r.directions();
         List<dev.kiln.autograd.Var> w = r.flatWeights();
-        int perLayer = r.bias ? 4 : 2;
+        int perDirection = r.bias ? 4 : 2;
         String y = r.batchFirst ? g.node("Transpose", List.of(x), attr("perm", 1L, 0L, 2L)) : x;
         for (int layer = 0; layer < r.numLayers; layer++) {
-            int in = layer == 0 ? r.inputSize : h;
-            String wi = g.initializer("rnn_W", permuteGates(w.get(layer * perLayer).value(), order, h), 1, gates * h, in);
-            String wh = g.initializer("rnn_R", permuteGates(w.get(layer * perLayer + 1).value(), order, h), 1, gates * h, h);
-            float[] bias = new float[2 * gates * h];
-            if (r.bias) {
-                System.arraycopy(permuteGates(w.get(layer * perLayer + 2).value(), order, h), 0, bias, 0, gates * h);
-                System.arraycopy(permuteGates(w.get(layer * perLayer + 3).value(), order, h), 0, bias, gates * h, gates * h);
+            int in = layer == 0 ? r.inputSize : dirs * h;
+            float[] wi = new float[dirs * gates * h * in];
+            float[] wh = new float[dirs * gates * h * h];
+            float[] bias = new float[dirs * 2 * gates * h]; // per direction: Wb then Rb
+            for (int d = 0; d < dirs; d++) {
+                int first = (layer * dirs + d) * perDirection; // torch's flat order: layer, then direction
+                System.arraycopy(permuteGates(w.get(first).value(), order, h), 0, wi, d * gates * h * in, gates * h * in);
+                System.arraycopy(permuteGates(w.get(first + 1).value(), order, h), 0, wh, d * gates * h * h, gates * h * h);
+                if (r.bias) {
+                    int at = d * 2 * gates * h;
+                    System.arraycopy(permuteGates(w.get(first + 2).value(), order, h), 0, bias, at, gates * h);
+                    System.arraycopy(permuteGates(w.get(first + 3).value(), order, h), 0, bias, at + gates * h, gates * h);
+                }
             }
-            String b = g.initializer("rnn_B", bias, 1, 2 * gates * h);
+            List<String> inputs = List.of(y, g.initializer("rnn_W", wi, dirs, gates * h, in),
+                    g.initializer("rnn_R", wh, dirs, gates * h, h), g.initializer("rnn_B", bias, dirs, 2 * gates * h));
+            OnnxGraph.Attr direction = attr("direction", dirs == 2 ? "bidirectional" : "forward");
             String seq = lstm
-                    ? g.node("LSTM", List.of(y, wi, wh, b), 1, attr("hidden_size", (long) h)).getFirst()
-                    : g.node("GRU", List.of(y, wi, wh, b), 1, attr("hidden_size", (long) h), attr("linear_before_reset", 1L)).getFirst();
-            y = g.node("Squeeze", List.of(seq, g.longs("axes", 1))); // Y is [T, directions, N, H]
+                    ? g.node("LSTM", inputs, 1, attr("hidden_size", (long) h), direction).getFirst()
+                    : g.node("GRU", inputs, 1, attr("hidden_size", (long) h), attr("linear_before_reset", 1L), direction).getFirst();
+            // Y is [T, D, N, H]; the next layer (and the caller) wants [T, N, D*H]
+            y = dirs == 1 ? g.node("Squeeze", List.of(seq, g.longs("axes", 1)))
+                    : g.node("Reshape", List.of(g.node("Transpose", List.of(seq), attr("perm", 0L, 2L, 1L, 3L)),
+                            g.longs("time_batch_features", 0, 0, (long) dirs * h)));
         }
         return r.batchFirst ? g.node("Transpose", List.of(y), attr("perm", 1L, 0L, 2L)) : y;
     }

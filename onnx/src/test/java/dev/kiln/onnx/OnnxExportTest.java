@@ -16,6 +16,7 @@ import dev.kiln.nn.Flatten;
 import dev.kiln.nn.LayerNorm;
 import dev.kiln.nn.Linear;
 import dev.kiln.nn.Pool2d;
+import dev.kiln.nn.RMSNorm;
 import dev.kiln.nn.Sequential;
 import dev.kiln.nn.UnaryModule;
 import dev.kiln.nn.recurrent.GRU;
@@ -54,7 +55,7 @@ class OnnxExportTest {
                 Conv2d.same(3, 8, 4, 1, 1, true, g), new BatchNorm2d(8), Activation.gelu(),
                 Conv2d.builder(8, 8, 3).stride(2).padding(1).groups(2).bias(false).generator(g).build(), Activation.silu(),
                 Pool2d.avg(3, 2, 1), Activation.geluTanh(), Pool2d.max(2, 1, 1), Activation.tanh(), new Dropout(0.5, g),
-                new Flatten(), new Linear(8 * 5 * 5, 16, true, g), new BatchNorm1d(16), Activation.sigmoid(),
+                new Flatten(), new Linear(8 * 5 * 5, 16, true, g), new BatchNorm1d(16), new LayerNorm(16), Activation.sigmoid(),
                 new Linear(16, 5, false, g), Activation.logSoftmax(1));
     }
 
@@ -115,12 +116,37 @@ class OnnxExportTest {
         check("gru", gru, Tensor.randn(g, 6, 3, 2), new int[] {6, 3, 5}, dims("time", "batch", 2), "time", "batch", 5);
     }
 
+    /** Two bidirectional layers: the second reads both directions' states, [T, N, 2H], as torch stacks them. */
+    @Test
+    void bidirectionalLstmMatchesOnnxRuntime() throws Exception {
+        Generator g = new Generator(6);
+        LSTM lstm = new LSTM(3, 5, RecurrentOptions.defaults().numLayers(2).batchFirst(true).bidirectional(true), g);
+        check("bilstm", lstm, Tensor.randn(g, 2, 6, 3), new int[] {2, 6, 10}, dims("batch", "time", 3), "batch", "time", 10);
+    }
+
+    @Test
+    void bidirectionalGruWithoutBiasMatchesOnnxRuntime() throws Exception {
+        Generator g = new Generator(7);
+        GRU gru = new GRU(4, 3, RecurrentOptions.defaults().numLayers(2).bias(false).bidirectional(true), g);
+        check("bigru", gru, Tensor.randn(g, 5, 2, 4), new int[] {5, 2, 6}, dims("time", "batch", 4), "time", "batch", 6);
+    }
+
     @Test
     void moduleWithoutRuleIsNamed() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> OnnxExport.model("m", new Sequential(new Linear(2, 2), new LayerNorm(2)), Map.of(), dims("batch", 2),
+                () -> OnnxExport.model("m", new Sequential(new Linear(2, 2), new RMSNorm(2)), Map.of(), dims("batch", 2),
                         dims("batch", 2)));
-        assertTrue(e.getMessage().contains("LayerNorm"), e.getMessage());
+        assertTrue(e.getMessage().contains("RMSNorm"), e.getMessage());
+    }
+
+    /** A Linear whose forward was replaced (kiln quantize's int8 layers) must not export its stale F32 weights. */
+    @Test
+    void replacedLinearIsRefused() {
+        Linear l = new Linear(2, 2);
+        l.replaceForward(Activation.relu());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> OnnxExport.model("m", new Sequential(l), Map.of(), dims("batch", 2), dims("batch", 2)));
+        assertTrue(e.getMessage().contains("replaced"), e.getMessage());
     }
 
     @Test

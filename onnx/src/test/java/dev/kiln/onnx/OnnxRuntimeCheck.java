@@ -8,6 +8,7 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import java.nio.FloatBuffer;
+import java.nio.LongBuffer;
 import java.util.Arrays;
 import java.util.Map;
 import onnx.Onnx.ModelProto;
@@ -29,6 +30,22 @@ final class OnnxRuntimeCheck {
                 OnnxTensor x = OnnxTensor.createTensor(env, FloatBuffer.wrap(input), shape);
                 OrtSession.Result result = session.run(Map.of("input", x))) {
             OnnxTensor y = (OnnxTensor) result.get("output").orElseThrow();
+            assertArrayEquals(expectedOutputShape, y.getInfo().getShape(), "ONNX Runtime output shape");
+            FloatBuffer buf = y.getFloatBuffer();
+            float[] out = new float[buf.remaining()];
+            buf.get(out);
+            return out;
+        }
+    }
+
+    /** ONNX Runtime's "logits" of a token model for "input_ids" {@code ids} of {@code shape}, its shape checked. */
+    static float[] runTokens(ModelProto model, long[] ids, long[] shape, long[] expectedOutputShape) throws OrtException {
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        try (OrtSession.SessionOptions options = new OrtSession.SessionOptions();
+                OrtSession session = env.createSession(model.toByteArray(), options);
+                OnnxTensor x = OnnxTensor.createTensor(env, LongBuffer.wrap(ids), shape);
+                OrtSession.Result result = session.run(Map.of(OnnxTransformerExport.INPUT, x))) {
+            OnnxTensor y = (OnnxTensor) result.get(OnnxTransformerExport.OUTPUT).orElseThrow();
             assertArrayEquals(expectedOutputShape, y.getInfo().getShape(), "ONNX Runtime output shape");
             FloatBuffer buf = y.getFloatBuffer();
             float[] out = new float[buf.remaining()];

@@ -4,8 +4,12 @@ import dev.kiln.apps.train.TrainedModels;
 import dev.kiln.data.io.JsonFiles;
 import dev.kiln.nn.Sequential;
 import dev.kiln.nn.io.Safetensors;
+import dev.kiln.nn.models.TransformerClassifier;
+import dev.kiln.nn.quant.Quantizer;
+import dev.kiln.nn.transformer.Gpt;
 import dev.kiln.onnx.OnnxExport;
 import dev.kiln.onnx.OnnxGraph;
+import dev.kiln.onnx.OnnxTransformerExport;
 import dev.kiln.tensor.random.Generator;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -25,21 +29,25 @@ import picocli.CommandLine.Spec;
 /**
  * {@code kiln export RUN_DIR --format onnx --out model.onnx}: the model of a training run as an
  * ONNX file (opset 17) for other runtimes. Exports kiln train cnn (input [batch, 1, 28, 28] of
- * normalised pixels → logits [batch, 10]) and kiln train rnn (normalised hours [batch, time, 1] → the
- * normalised next hour [batch, 1]); the normalisation constants travel in the file's metadata_props.
+ * normalised pixels → logits [batch, 10]), kiln train rnn (normalised hours [batch, time, 1] → the
+ * normalised next hour [batch, 1]), kiln train classify (word ids "input_ids" INT64 [batch,
+ * sequence], 0 = padding → "logits" [batch, 2]) and kiln train gpt (token ids "input_ids" → "logits"
+ * [batch, sequence, vocab], no KV cache); sequence is at most the model's context, recorded as
+ * metadata max_sequence_length. The normalisation constants and the vocabularies travel in the
+ * file's metadata_props. Runs written by kiln quantize are refused (their int8 layers have no rule).
  */
 @Command(name = "export", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Export a training run's model for other runtimes.",
-            "ONNX (opset 17) for runs of kiln train cnn and rnn; the input normalisation (input_mean, input_std)"
-                + " is in the file's metadata."})
+            "ONNX (opset 17) for runs of kiln train cnn, rnn, classify and gpt; the input normalisation"
+                + " (input_mean, input_std) or the vocabulary (vocab) is in the file's metadata."})
 public final class ExportCommand implements Callable<Integer> {
     /** Export formats. */
     public enum Format { onnx }
 
-    /** Fashion-MNIST's image size, the only one kiln train cnn trains on. */
+    /** Fashion-MNIST's image size: cnn runs that predate input_height / input_width were trained on it. */
     static final int IMAGE_SIZE = 28;
 
-    @Parameters(index = "0", paramLabel = "RUN_DIR", description = "A run directory of kiln train cnn or rnn.")
+    @Parameters(index = "0", paramLabel = "RUN_DIR", description = "A run directory of kiln train cnn, rnn, classify or gpt.")
     Path run;
 
     @Option(names = "--format", description = "Output format (default: ${DEFAULT-VALUE}).")
@@ -62,26 +70,40 @@ public final class ExportCommand implements Callable<Integer> {
             metadata = new LinkedHashMap<>(c.metadata());
         }
         String description = metadata.getOrDefault("model", "");
+        if (metadata.containsKey(Quantizer.FORMAT_KEY)) {
+            throw usage(run + " holds a model written by kiln quantize; --format onnx exports float models (export the run it"
+                    + " was quantized from)");
+        }
         Map<String, String> props = new LinkedHashMap<>();
         props.put("kiln_model", description);
-        for (String key : new String[] {"input_mean", "input_std", "window"}) {
+        for (String key : new String[] {"input_mean", "input_std", "input_height", "input_width", "window", "vocab"}) {
             if (metadata.containsKey(key)) {
                 props.put(key, metadata.get(key));
             }
         }
         ModelProto onnx;
         if (description.startsWith("kiln train cnn:")) {
-            Sequential cnn = TrainedModels.cnn(IMAGE_SIZE, IMAGE_SIZE, new Generator(0));
+            int height = imageSide(metadata, "input_height");
+            int width = imageSide(metadata, "input_width");
+            Sequential cnn = TrainedModels.cnn(height, width, new Generator(0));
             TrainedModels.load(model, cnn);
-            onnx = OnnxExport.model("kiln_cnn", cnn, props, new Object[] {"batch", 1, IMAGE_SIZE, IMAGE_SIZE},
+            onnx = OnnxExport.model("kiln_cnn", cnn, props, new Object[] {"batch", 1, height, width},
                     new Object[] {"batch", 10});
         } else if (description.startsWith("kiln train rnn:")) {
             Map<String, Object> config = config(run.resolve("config.json"));
             onnx = TrainedModels.forecasterOnnx(model, string(config, "cell"), integer(config, "hidden"),
                     integer(config, "layers"), props);
+        } else if (description.startsWith("kiln train classify:")) {
+            TransformerClassifier classifier = TrainedModels.classifier(modelConfig(metadata));
+            TrainedModels.load(model, classifier);
+            onnx = OnnxTransformerExport.classifier("kiln_classifier", classifier, props);
+        } else if (description.startsWith("kiln train gpt:")) {
+            Gpt gpt = TrainedModels.gpt(modelConfig(metadata));
+            TrainedModels.load(model, gpt);
+            onnx = OnnxTransformerExport.gpt("kiln_gpt", gpt, props);
         } else {
-            throw usage(run + " holds a model of \"" + description + "\"; --format onnx exports runs of kiln train cnn and rnn"
-                    + " (classify and gpt are not exported yet)");
+            throw usage(run + " holds a model of \"" + description + "\"; --format onnx exports runs of kiln train cnn, rnn,"
+                    + " classify and gpt");
         }
         Path file = out != null ? out : run.resolve("model.onnx");
         OnnxGraph.write(onnx, file);
@@ -94,6 +116,29 @@ public final class ExportCommand implements Callable<Integer> {
 
     private ParameterException usage(String message) {
         return new ParameterException(spec.commandLine(), "kiln export: " + message);
+    }
+
+    /** A cnn run's image side from its checkpoint metadata, {@link #IMAGE_SIZE} when absent. */
+    private int imageSide(Map<String, String> metadata, String key) {
+        String v = metadata.get(key);
+        if (v == null) {
+            return IMAGE_SIZE;
+        }
+        try {
+            return Integer.parseInt(v.strip());
+        } catch (NumberFormatException e) {
+            throw usage(run + ": checkpoint metadata " + key + " must be an integer, got \"" + v + "\"");
+        }
+    }
+
+    /** The architecture a classify or gpt run recorded in its checkpoint metadata ("config", a JSON object). */
+    @SuppressWarnings("unchecked")
+    private Map<String, Object> modelConfig(Map<String, String> metadata) throws IOException {
+        String text = metadata.get("config");
+        if (text == null || !(JsonFiles.parse(text, run + " metadata config") instanceof Map<?, ?> m)) {
+            throw new IOException(run.resolve("model.safetensors") + ": checkpoint metadata has no \"config\" object");
+        }
+        return (Map<String, Object>) m;
     }
 
     @SuppressWarnings("unchecked")

@@ -9,6 +9,7 @@ import dev.kiln.nn.Module;
 import dev.kiln.nn.Sequential;
 import dev.kiln.nn.io.Safetensors;
 import dev.kiln.nn.models.Forecaster;
+import dev.kiln.nn.models.TransformerClassifier;
 import dev.kiln.nn.quant.Quantizer;
 import dev.kiln.nn.transformer.Gpt;
 import dev.kiln.onnx.OnnxExport;
@@ -114,9 +115,24 @@ public final class TrainedModels {
         return new Gpt(c, new Generator(0));
     }
 
+    /**
+     * {@code kiln train classify}'s model rebuilt from the {@code config} JSON its checkpoint
+     * metadata carries (dropout 0: the rebuilt model is for inference), as {@code kiln serve} does.
+     */
+    public static TransformerClassifier classifier(Map<String, Object> config) {
+        TransformerClassifier.Config c = new TransformerClassifier.Config(intOf(config, "vocab_size", "classify"),
+                intOf(config, "max_len", "classify"), intOf(config, "layers", "classify"), intOf(config, "width", "classify"),
+                intOf(config, "heads", "classify"), intOf(config, "mlp", "classify"), 0.0, intOf(config, "classes", "classify"));
+        return new TransformerClassifier(c, new Generator(0));
+    }
+
     private static int intOf(Map<String, Object> config, String key) {
+        return intOf(config, key, "gpt");
+    }
+
+    private static int intOf(Map<String, Object> config, String key, String app) {
         if (!(config.get(key) instanceof Number n)) {
-            throw new IllegalArgumentException("gpt checkpoint metadata \"config\": \"" + key + "\" must be a number, got "
+            throw new IllegalArgumentException(app + " checkpoint metadata \"config\": \"" + key + "\" must be a number, got "
                     + config.get(key));
         }
         return n.intValue();

@@ -66,6 +66,21 @@ public final class RotaryEmbedding {
         return x.mul(c).add(rotated.mul(s));
     }
 
+    /** A copy of the cosine table, [maxPositions, headDim] row-major: what {@link #apply} multiplies x by. */
+    public float[] cosTable() {
+        return cos.toFloatArray();
+    }
+
+    /** A copy of the sine table, [maxPositions, headDim] row-major: what {@link #apply} multiplies the rotated halves by. */
+    public float[] sinTable() {
+        return sin.toFloatArray();
+    }
+
+    /** The number of positions the tables cover. */
+    public int maxPositions() {
+        return maxPositions;
+    }
+
     public int headDim() {
         return headDim;
     }

@@ -12,6 +12,9 @@ import dev.kiln.nn.transformer.TransformerEncoderLayer;
 import dev.kiln.tensor.DType;
 import dev.kiln.tensor.Tensor;
 import dev.kiln.tensor.random.Generator;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
 
 /**
  * The text classifier of {@code kiln train classify} (and what {@code kiln serve} rebuilds from its run directory): token embedding + learned positions → dropout →
@@ -96,6 +99,33 @@ public final class TransformerClassifier extends Module {
         Var summed = h.mul(Var.constant(keep)).sum(new int[] {1}, false);  // [B, d]
         Tensor counts = keep.sum(new int[] {1}, false);                    // [B, 1]
         return head.forward(summed.div(Var.constant(counts)));
+    }
+
+    /** The token embedding ({@code tok_embed}). */
+    public Embedding tokenEmbedding() {
+        return tokEmbed;
+    }
+
+    /** The learned position embedding ({@code pos_embed}), [maxLen, width]. */
+    public Embedding positionEmbedding() {
+        return posEmbed;
+    }
+
+    /** The encoder layers, in order (an unmodifiable list). */
+    public List<TransformerEncoderLayer> layers() {
+        List<TransformerEncoderLayer> list = new ArrayList<>();
+        layers.forEach(list::add);
+        return Collections.unmodifiableList(list);
+    }
+
+    /** The final LayerNorm, applied before pooling. */
+    public LayerNorm norm() {
+        return norm;
+    }
+
+    /** The linear head over the pooled features. */
+    public Linear head() {
+        return head;
     }
 
     /** Parameters outside the embedding tables: what the per-token FLOPs scale with. */

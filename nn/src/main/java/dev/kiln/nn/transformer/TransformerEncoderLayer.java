@@ -40,6 +40,11 @@ public final class TransformerEncoderLayer extends Module {
         this.gelu = gelu;
     }
 
+    /** True for the exact GELU activation in the feed-forward, false for ReLU. */
+    public boolean usesGelu() {
+        return gelu;
+    }
+
     /** x [B, T, dModel]; srcKeyPaddingMask BOOL [B, T] (true = padding) or null. */
     public Var forward(Var x, Tensor srcKeyPaddingMask) {
         Var h = norm1.forward(x);
