@@ -20,7 +20,7 @@ import java.util.function.IntConsumer;
  * already spreads one forward pass over all cores wants.
  *
  * <p>Thread-safety: {@link #submit} may be called from any thread; {@link #close} fails what is
- * still queued with a 503.
+ * still queued with a 503 and closes the model when it holds resources ({@link AutoCloseable}).
  */
 public final class DynamicBatcher implements AutoCloseable {
     private record Pending(Examples examples, CompletableFuture<List<OutputTensor>> result) {}
@@ -151,5 +151,12 @@ public final class DynamicBatcher implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         failQueued(); // what a submit raced in after the worker's own last drain
+        if (model instanceof AutoCloseable resources) { // e.g. a generative model's decode thread
+            try {
+                resources.close();
+            } catch (Exception e) {
+                throw new IllegalStateException(model.app() + " model: close failed: " + e, e);
+            }
+        }
     }
 }
