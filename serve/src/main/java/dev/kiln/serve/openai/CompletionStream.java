@@ -90,7 +90,7 @@ final class CompletionStream {
         StreamedText[] texts = new StreamedText[choices];
         for (int i = 0; i < choices; i++) {
             tokens[i] = new long[16];
-            texts[i] = new StreamedText(request.params().stopStrings());
+            texts[i] = new StreamedText(request.params().stopStrings(), !model.decodesPerToken());
         }
         int promptTokens = 0;
         int completionTokens = 0;

@@ -87,6 +87,15 @@ public final class GenerativeModel implements ServedModel, AutoCloseable {
         return tokenizer.decode(ids);
     }
 
+    /**
+     * Whether the text of tokens is the concatenation of each token's text (a character vocabulary),
+     * so that a prefix of the tokens always decodes to a prefix of the text; byte-level BPE may split
+     * a character over tokens.
+     */
+    public boolean decodesPerToken() {
+        return tokenizer instanceof TextTokenizer.Chars;
+    }
+
     /** Positions a sequence may hold, prompt and completion together. */
     public int maxContext() {
         return model.maxSeqLen();

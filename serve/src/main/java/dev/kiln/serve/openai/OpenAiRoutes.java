@@ -16,7 +16,9 @@ import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 
 /**
@@ -37,6 +39,7 @@ public final class OpenAiRoutes {
     private final ModelRegistry registry;
     private final JsonResponses out;
     private final ServingMetrics metrics;
+    private final Set<ModelVersion> followed = ConcurrentHashMap.newKeySet(); // versions whose generation metrics are registered
 
     /** Routes over {@code registry}'s generative models, reporting to {@code metrics}. */
     public OpenAiRoutes(ModelRegistry registry, JsonResponses out, ServingMetrics metrics) {
@@ -193,6 +196,9 @@ public final class OpenAiRoutes {
     }
 
     private void register(ModelVersion v, GenerativeModel g) {
+        if (!followed.add(v)) {
+            return;
+        }
         metrics.generation(v.name(), v.version(), g, GenerativeModel::generatedTokens, GenerativeModel::runningSequences,
                 GenerativeModel::waitingSequences);
     }

@@ -6,17 +6,20 @@ import java.util.List;
  * The text of one streamed choice, released as soon as it can no longer turn into a stop string:
  * a suffix that is the beginning of a stop string is held back until the next tokens show it is
  * not one, so no part of a stop string is ever sent and the pieces sent always add up to a prefix
- * of the final text (which {@link #cut} ends before the first stop string). A trailing U+FFFD is
- * held back too: with byte-level BPE it may be a character whose bytes the next token completes.
+ * of the final text (which {@link #cut} ends before the first stop string). With
+ * {@code holdReplacement} (byte-level BPE) a trailing U+FFFD is held back too: it may be a character
+ * whose bytes the next token completes.
  *
  * <p>Not thread-safe: one per choice, fed by one thread.
  */
 final class StreamedText {
     private final List<String> stops;
+    private final boolean holdReplacement;
     private int sent; // characters released so far
 
-    StreamedText(List<String> stops) {
+    StreamedText(List<String> stops, boolean holdReplacement) {
         this.stops = stops;
+        this.holdReplacement = holdReplacement;
     }
 
     /** {@code text} ended before its first stop string, if it holds one. */
@@ -28,7 +31,7 @@ final class StreamedText {
     /** The newly releasable piece of {@code text}, the whole text decoded so far ("" when nothing is). */
     String advance(String text) {
         int end = text.length();
-        while (end > sent && text.charAt(end - 1) == '\uFFFD') {
+        while (holdReplacement && end > sent && text.charAt(end - 1) == '\uFFFD') {
             end--;
         }
         int stop = firstStop(text, stops);
