@@ -6,6 +6,7 @@ import dev.kiln.serve.batch.DynamicBatcher;
 import dev.kiln.serve.http.JsonResponses;
 import dev.kiln.serve.kserve.KServeRoutes;
 import dev.kiln.serve.model.ServedModel;
+import dev.kiln.serve.openai.OpenAiRoutes;
 import dev.kiln.serve.registry.ModelRegistry;
 import io.javalin.Javalin;
 import io.javalin.http.HttpResponseException;
@@ -16,7 +17,8 @@ import java.util.Objects;
 /**
  * An HTTP model server on Javalin (Jetty 12, virtual threads): KServe v2 (the Open Inference
  * Protocol) over REST — health, model metadata and readiness, {@code infer} with JSON tensors —
- * and {@code GET /metrics} in Prometheus text. Models live in a {@link ModelRegistry}: several
+ * {@code GET /metrics} in Prometheus text, and OpenAI's {@code /v1/models}, {@code /v1/completions}
+ * and {@code /v1/chat/completions} for generative models ({@link OpenAiRoutes}). Models live in a {@link ModelRegistry}: several
  * versions of one model at once, each with its own {@link DynamicBatcher}, loaded and unloaded
  * while the server runs. Every error is {@code {"error": "..."}} with its status.
  *
@@ -39,11 +41,13 @@ public final class ModelServer implements AutoCloseable {
                 registry.load(e.name, e.version, e.model, e.batching);
             }
             KServeRoutes kserve = new KServeRoutes(registry, out, metrics::request, b.maxBodyBytes);
+            OpenAiRoutes openai = new OpenAiRoutes(registry, out, metrics);
             app = Javalin.create(config -> {
                 config.startup.showJavalinBanner = false;
                 config.concurrency.useVirtualThreads = true;
                 config.http.maxRequestSize = b.maxBodyBytes;
                 kserve.addTo(config.routes);
+                openai.addTo(config.routes);
                 config.routes.get("/metrics", ctx -> ctx.status(200).contentType("text/plain; version=0.0.4; charset=utf-8")
                         .result(metrics.scrape()));
                 config.routes.exception(ServeException.class, (e, ctx) -> out.send(ctx, e.status(), out.error(e.getMessage())));

@@ -4,7 +4,9 @@ import dev.kiln.data.io.JsonFiles;
 import dev.kiln.nn.Sequential;
 import dev.kiln.nn.io.Safetensors;
 import dev.kiln.nn.models.ConvNet;
+import dev.kiln.nn.models.GptConfigJson;
 import dev.kiln.nn.models.TransformerClassifier;
+import dev.kiln.nn.transformer.Gpt;
 import dev.kiln.tensor.random.Generator;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -14,7 +16,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Tiny run directories laid out as {@code kiln train cnn} and {@code kiln train classify} write them
+ * Tiny run directories laid out as {@code kiln train cnn}, {@code classify} and {@code gpt} write them
  * (model.safetensors with the apps' metadata keys), with seeded random weights: the server's tests
  * need the files and the architectures, not a trained model.
  */
@@ -65,6 +67,28 @@ final class TinyRuns {
         meta.put("config", JsonFiles.write(config));
         meta.put("vocab", JsonFiles.write(WORDS));
         Safetensors.saveModule(dir.resolve("model.safetensors"), textModel(), meta);
+        return dir;
+    }
+
+    /** The characters of the tiny gpt run (ids 1..; id 0 is the unknown token). */
+    static final List<String> LETTERS = List.of(" ", "a", "b", "c", "d", "e", "h", "l", "o", "r", "w");
+
+    /** A one-block character GPT with a context of {@code context} positions and seeded random weights. */
+    static Gpt gptModel(int context) {
+        Gpt m = new Gpt(new Gpt.Config(LETTERS.size() + 1, context, 1, 16, 2, 2, 32, false, true), new Generator(5));
+        m.eval();
+        return m;
+    }
+
+    /** A kiln train gpt run of {@link #gptModel} with a character vocabulary. */
+    static Path gpt(Path dir, int context) throws IOException {
+        Files.createDirectories(dir);
+        Gpt model = gptModel(context);
+        Map<String, String> meta = new LinkedHashMap<>();
+        meta.put("model", "kiln train gpt: GPT on the Brown corpus, characters");
+        meta.put("config", JsonFiles.write(GptConfigJson.toJson(model.config)));
+        meta.put("vocab", JsonFiles.write(LETTERS));
+        Safetensors.saveModule(dir.resolve("model.safetensors"), model, meta);
         return dir;
     }
 }

@@ -3,6 +3,7 @@ package dev.kiln.apps.eval;
 import dev.kiln.apps.train.TrainedModels;
 import dev.kiln.autograd.NoGrad;
 import dev.kiln.data.io.JsonFiles;
+import dev.kiln.data.tokenize.TextTokenizer;
 import dev.kiln.eval.metrics.LanguageModelMetrics;
 import dev.kiln.nn.transformer.Gpt;
 import dev.kiln.tensor.Tensor;
@@ -58,7 +59,7 @@ final class LanguageModelEvaluation {
         }
         Gpt model = TrainedModels.gpt((Map<String, Object>) cfg);
         TrainedModels.load(run.model(), model);
-        TrainedModels.Tokens tokens = TrainedModels.gptTokens(run.dir(), run.metadata());
+        TextTokenizer tokens = TrainedModels.gptTokens(run.dir(), run.metadata());
         int limitDocs = run.config().get("limit-docs") instanceof Number n ? n.intValue() : 0;
         String text = TrainedModels.brownValidationText(dataDir, limitDocs);
         long[] ids = tokens.encode(text);
@@ -70,7 +71,7 @@ final class LanguageModelEvaluation {
         return report(predict(model, ids, context, limit > 0 ? limit : DEFAULT_WINDOWS), tokens, run);
     }
 
-    static Report report(Outputs o, TrainedModels.Tokens tokens, RunFiles run) {
+    static Report report(Outputs o, TextTokenizer tokens, RunFiles run) {
         int windows = o.targets().size();
         double[] all = o.nll().stream().flatMapToDouble(Arrays::stream).toArray();
         long characters = 0;

@@ -3,8 +3,10 @@ package dev.kiln.apps.train;
 import dev.kiln.apps.Plural;
 import dev.kiln.data.io.JsonFiles;
 import dev.kiln.data.io.MalformedDataException;
+import dev.kiln.data.tokenize.TextTokenizer;
 import dev.kiln.data.vocab.CharVocabulary;
 import dev.kiln.nn.io.Safetensors;
+import dev.kiln.nn.models.GptConfigJson;
 import dev.kiln.nn.transformer.Gpt;
 import dev.kiln.optim.AdamW;
 import dev.kiln.optim.LrSchedule;
@@ -329,7 +331,7 @@ public final class GptCommand implements Callable<Integer> {
 
             Map<String, String> meta = new LinkedHashMap<>();
             meta.put("model", "kiln train gpt: GPT on the Brown corpus, " + corpus.vocab().unit());
-            meta.put("config", JsonFiles.write(GptWindows.configJson(model.config)));
+            meta.put("config", JsonFiles.write(GptConfigJson.toJson(model.config)));
             meta.putAll(corpus.vocab().metadata());
             meta.put("val_loss", Double.toString(last.loss()));
             Safetensors.saveModule(run.dir().model(), model, meta);

@@ -4,6 +4,7 @@ import dev.kiln.data.io.MalformedDataException;
 import dev.kiln.data.shard.ShardDataset;
 import dev.kiln.data.shard.ShardManifest;
 import dev.kiln.data.tokenize.BpeTokenizer;
+import dev.kiln.data.tokenize.TextTokenizer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;

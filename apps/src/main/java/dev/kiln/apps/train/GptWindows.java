@@ -11,7 +11,7 @@ import java.util.Map;
 
 /**
  * The arithmetic of {@code kiln train gpt} on token windows: batches of windows, the next-token
- * loss, validation over fixed windows, the FLOP count for MFU and the model config as JSON.
+ * loss, validation over fixed windows, the FLOP count for MFU.
  */
 final class GptWindows {
     private GptWindows() {}
@@ -70,17 +70,5 @@ final class GptWindows {
             model.train();
         }
         return new Evaluation(sum / evalStarts.length);
-    }
-
-    static Map<String, Object> configJson(Gpt.Config c) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("vocab_size", c.vocabSize());
-        m.put("max_seq_len", c.maxSeqLen());
-        m.put("layers", c.nLayers());
-        m.put("width", c.dModel());
-        m.put("heads", c.nHeads());
-        m.put("mlp", c.dFeedForward());
-        m.put("tied_embeddings", c.tiedEmbeddings());
-        return m;
     }
 }

@@ -3,12 +3,12 @@ package dev.kiln.apps.train;
 import dev.kiln.autograd.NoGrad;
 import dev.kiln.autograd.Var;
 import dev.kiln.data.Dataset;
-import dev.kiln.data.tokenize.BpeTokenizer;
-import dev.kiln.data.vocab.CharVocabulary;
+import dev.kiln.data.tokenize.TextTokenizer;
 import dev.kiln.nn.Module;
 import dev.kiln.nn.Sequential;
 import dev.kiln.nn.io.Safetensors;
 import dev.kiln.nn.models.Forecaster;
+import dev.kiln.nn.models.GptConfigJson;
 import dev.kiln.nn.models.TransformerClassifier;
 import dev.kiln.nn.quant.Quantizer;
 import dev.kiln.nn.transformer.Gpt;
@@ -18,9 +18,7 @@ import dev.kiln.tensor.Tensor;
 import dev.kiln.tensor.TensorScope;
 import dev.kiln.tensor.random.Generator;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import onnx.Onnx.ModelProto;
@@ -109,10 +107,7 @@ public final class TrainedModels {
 
     /** {@code kiln train gpt}'s model rebuilt from the {@code config} JSON its checkpoint metadata carries. */
     public static Gpt gpt(Map<String, Object> config) {
-        Gpt.Config c = new Gpt.Config(intOf(config, "vocab_size"), intOf(config, "max_seq_len"), intOf(config, "layers"),
-                intOf(config, "width"), intOf(config, "heads"), intOf(config, "heads"), intOf(config, "mlp"), false,
-                Boolean.TRUE.equals(config.get("tied_embeddings")));
-        return new Gpt(c, new Generator(0));
+        return new Gpt(GptConfigJson.fromJson(config), new Generator(0));
     }
 
     /**
@@ -126,10 +121,6 @@ public final class TrainedModels {
         return new TransformerClassifier(c, new Generator(0));
     }
 
-    private static int intOf(Map<String, Object> config, String key) {
-        return intOf(config, key, "gpt");
-    }
-
     private static int intOf(Map<String, Object> config, String key, String app) {
         if (!(config.get(key) instanceof Number n)) {
             throw new IllegalArgumentException(app + " checkpoint metadata \"config\": \"" + key + "\" must be a number, got "
@@ -138,54 +129,9 @@ public final class TrainedModels {
         return n.intValue();
     }
 
-    /** A GPT run's tokenizer: text ↔ ids. */
-    public interface Tokens {
-        long[] encode(String text);
-
-        String decode(long[] ids);
-
-        boolean characters();
-    }
-
-    /**
-     * The tokenizer a gpt run used: the character list in the checkpoint metadata ({@code vocab}),
-     * else the run's tokenizer.json (BPE).
-     */
-    public static Tokens gptTokens(Path runDir, Map<String, String> metadata) throws IOException {
-        TextTokenizer t;
-        if (metadata.containsKey("vocab")) {
-            List<String> chars = new ArrayList<>();
-            if (!(dev.kiln.data.io.JsonFiles.parse(metadata.get("vocab"), "metadata vocab") instanceof List<?> list)) {
-                throw new IOException(runDir + ": checkpoint metadata \"vocab\" is not a JSON list");
-            }
-            for (Object o : list) {
-                chars.add(String.valueOf(o));
-            }
-            t = new TextTokenizer.Chars(CharVocabulary.of(chars));
-        } else {
-            Path file = runDir.resolve("tokenizer.json");
-            if (!Files.isRegularFile(file)) {
-                throw new IOException(runDir + ": no \"vocab\" in the checkpoint metadata and no tokenizer.json");
-            }
-            t = new TextTokenizer.Bpe(BpeTokenizer.load(file));
-        }
-        TextTokenizer tok = t;
-        return new Tokens() {
-            @Override
-            public long[] encode(String text) {
-                return tok.encode(text);
-            }
-
-            @Override
-            public String decode(long[] ids) {
-                return tok.decode(ids);
-            }
-
-            @Override
-            public boolean characters() {
-                return tok instanceof TextTokenizer.Chars;
-            }
-        };
+    /** The tokenizer a gpt run used ({@link TextTokenizer#ofRun}). */
+    public static TextTokenizer gptTokens(Path runDir, Map<String, String> metadata) throws IOException {
+        return TextTokenizer.ofRun(runDir, metadata);
     }
 
     /**

@@ -193,7 +193,7 @@ class ExportCommandTest {
         Gpt model = new Gpt(c, g);
         Path run = Files.createDirectories(dir.resolve("gpt"));
         Safetensors.saveModule(run.resolve("model.safetensors"), model, Map.of("model", "kiln train gpt: tiny",
-                "config", JsonFiles.write(GptWindows.configJson(c))));
+                "config", JsonFiles.write(dev.kiln.nn.models.GptConfigJson.toJson(c))));
         Path file = dir.resolve("gpt.onnx");
         CliRun r = CliRun.of("export", run.toString(), "--out", file.toString());
         assertEquals(0, r.exitCode(), r.err());

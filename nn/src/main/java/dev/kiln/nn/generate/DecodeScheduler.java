@@ -10,6 +10,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 
@@ -36,6 +37,8 @@ public final class DecodeScheduler implements AutoCloseable {
     private final List<Sequence> running = new ArrayList<>();
     private final Thread loop;
     private final AtomicLong steps = new AtomicLong();
+    /** {@code running.size()} published for other threads (the list itself belongs to the decode thread). */
+    private final AtomicInteger runningCount = new AtomicInteger();
     private volatile boolean closed;
 
     /**
@@ -106,12 +109,32 @@ public final class DecodeScheduler implements AutoCloseable {
         return steps.get();
     }
 
+    /** Whether {@link #close} has been called (a refused submit then means closed, not full). */
+    public boolean isClosed() {
+        return closed;
+    }
+
+    /** Sequences in the running batch now, each holding a cache; 0 once every request has finished or been cancelled. */
+    public int runningSequences() {
+        return runningCount.get();
+    }
+
+    /** Sequences of the requests still waiting to join the batch (each request counts its {@code n}). */
+    public int queuedSequences() {
+        int n = 0;
+        for (Request r : queue) { // weakly consistent: a gauge's reading, not a count to act on
+            n += r.params.n();
+        }
+        return n;
+    }
+
     private void run() {
         while (!closed) {
             try {
                 List<Sequence> joined = admit();
                 List<Sequence> stepping = new ArrayList<>(running);
                 running.addAll(joined);
+                runningCount.set(running.size());
                 for (Sequence s : joined) {
                     s.accept(model.prefill(s.cache, s.request.prompt), 0);
                 }
@@ -142,12 +165,14 @@ public final class DecodeScheduler implements AutoCloseable {
                 }
                 return gone;
             });
+            runningCount.set(running.size());
         }
         for (Sequence s : running) {
             s.cache.close();
             s.request.fail(new RejectedExecutionException("DecodeScheduler: closed"));
         }
         running.clear();
+        runningCount.set(0);
         for (Request r; (r = queue.poll()) != null;) {
             r.fail(new RejectedExecutionException("DecodeScheduler: closed"));
         }

@@ -22,7 +22,7 @@ import java.util.function.IntConsumer;
  * {@link BatchInvariance}, so batched results equal unbatched ones to the bit.
  *
  * <p>Thread-safety: {@link #submit} may be called from any thread; {@link #close} fails what is
- * still queued with a 503.
+ * still queued with a 503 and closes the model when it holds resources ({@link AutoCloseable}).
  */
 public final class DynamicBatcher implements AutoCloseable {
     private record Pending(Examples examples, CompletableFuture<List<OutputTensor>> result) {}
@@ -162,5 +162,12 @@ public final class DynamicBatcher implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         failQueued(); // what a submit raced in after the worker's own last drain
+        if (model instanceof AutoCloseable resources) { // e.g. a generative model's decode thread
+            try {
+                resources.close();
+            } catch (Exception e) {
+                throw new IllegalStateException(model.app() + " model: close failed: " + e, e);
+            }
+        }
     }
 }

@@ -4,12 +4,15 @@ import dev.kiln.serve.ServeException;
 import java.util.Arrays;
 import java.util.List;
 
-/** The protocol checks both classifiers share: one named input, its datatype and its shape. */
-final class InputChecks {
+/**
+ * The protocol checks the served models share: one named input, its datatype and its shape; each
+ * throws a 400 {@link ServeException} naming the field.
+ */
+public final class InputChecks {
     private InputChecks() {}
 
     /** The single input named {@code spec.name()}; 400 when it is missing or others are sent. */
-    static InferTensor single(List<InferTensor> inputs, TensorSpec spec) {
+    public static InferTensor single(List<InferTensor> inputs, TensorSpec spec) {
         if (inputs.size() != 1) {
             throw ServeException.badRequest("inputs: expected exactly 1 tensor (" + spec + "), got " + inputs.size());
         }
@@ -24,7 +27,7 @@ final class InputChecks {
     }
 
     /** Checks {@code actual} against {@code expected} (-1 matches any positive size) and returns the batch size. */
-    static int batchSize(InferTensor t, long[] expected) {
+    public static int batchSize(InferTensor t, long[] expected) {
         long[] actual = t.shape();
         boolean ok = actual.length == expected.length;
         for (int i = 0; ok && i < actual.length; i++) {

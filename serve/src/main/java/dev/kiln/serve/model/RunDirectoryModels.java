@@ -1,6 +1,7 @@
 package dev.kiln.serve.model;
 
 import dev.kiln.data.io.JsonFiles;
+import dev.kiln.data.tokenize.TextTokenizer;
 import dev.kiln.data.vocab.TokenVocabulary;
 import dev.kiln.data.vocab.WordVocabulary;
 import dev.kiln.nn.Module;
@@ -8,9 +9,12 @@ import dev.kiln.nn.Sequential;
 import dev.kiln.nn.io.Safetensors;
 import dev.kiln.nn.models.ConvNet;
 import dev.kiln.nn.models.Forecaster;
+import dev.kiln.nn.models.GptConfigJson;
 import dev.kiln.nn.models.TransformerClassifier;
 import dev.kiln.nn.quant.Quantizer;
 import dev.kiln.nn.transformer.EncoderDecoder;
+import dev.kiln.nn.transformer.Gpt;
+import dev.kiln.serve.openai.GenerativeModel;
 import dev.kiln.tensor.random.Generator;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -24,8 +28,8 @@ import java.util.Map;
  * checkpoint's {@code "model"} metadata ({@code "kiln train cnn: ..."}); the architecture and
  * preprocessing come from the same metadata (cnn: input_mean, input_std, input_height,
  * input_width; classify: config and vocab; rnn: window, input_mean, input_std, with cell, hidden
- * and layers from the run's config.json; seq2seq: config, letters, phones) and the weights from
- * model.safetensors (strict load).
+ * and layers from the run's config.json; seq2seq: config, letters, phones; gpt: config, and vocab
+ * or the run's tokenizer.json) and the weights from model.safetensors (strict load).
  */
 public final class RunDirectoryModels {
     private RunDirectoryModels() {}
@@ -60,8 +64,11 @@ public final class RunDirectoryModels {
         if (kind.startsWith("kiln train seq2seq:")) {
             return seq2seq(model, meta);
         }
+        if (kind.startsWith("kiln train gpt:")) {
+            return gpt(model, meta);
+        }
         throw new IllegalArgumentException("kiln serve: " + model + ": metadata \"model\" is \"" + kind
-                + "\"; expected a run of kiln train cnn, rnn, classify or seq2seq");
+                + "\"; expected a run of kiln train cnn, rnn, classify, seq2seq or gpt");
     }
 
     private static ServedModel cnn(Path file, Map<String, String> meta) throws IOException {
@@ -129,6 +136,21 @@ public final class RunDirectoryModels {
         net.eval();
         return new PronunciationModel(net, vocabulary(file, meta, "letters", List.of("<pad>", "<unk>"), "<unk>"),
                 vocabulary(file, meta, "phones", List.of("<pad>", "<s>", "</s>"), null));
+    }
+
+    private static ServedModel gpt(Path file, Map<String, String> meta) throws IOException {
+        if (!(JsonFiles.parse(meta.getOrDefault("config", "null"), "metadata config") instanceof Map<?, ?> c)) {
+            throw new IOException(file + ": metadata \"config\" must be a JSON object");
+        }
+        Gpt net;
+        try {
+            net = new Gpt(GptConfigJson.fromJson(c), new Generator(0));
+        } catch (IllegalArgumentException e) {
+            throw new IOException(file + ": " + e.getMessage(), e);
+        }
+        loadWeights(file, net);
+        net.eval();
+        return GenerativeModel.of(net, TextTokenizer.ofRun(file.toAbsolutePath().getParent(), meta));
     }
 
     /** The vocabulary kiln train seq2seq recorded under {@code key}: its specials first, then its symbols. */

@@ -1,8 +1,6 @@
-package dev.kiln.apps.train;
+package dev.kiln.data.tokenize;
 
 import dev.kiln.data.io.JsonFiles;
-import dev.kiln.data.tokenize.BpeTokenizer;
-import dev.kiln.data.tokenize.BpeTrainer;
 import dev.kiln.data.vocab.CharVocabulary;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -15,9 +13,12 @@ import java.util.Map;
 
 /**
  * How {@code kiln train gpt} turns text into token ids and back ({@code --tokenizer char|bpe}),
- * and what it records about it in the run directory.
+ * what it records about it in the run directory, and how a later command ({@code kiln eval},
+ * {@code kiln serve}) reads it back with {@link #ofRun}.
+ *
+ * <p>Thread-safety: both kinds are immutable once built; encode and decode may run on any thread.
  */
-sealed interface TextTokenizer {
+public sealed interface TextTokenizer {
     /** Number of ids. */
     int size();
 
@@ -33,6 +34,30 @@ sealed interface TextTokenizer {
 
     /** Entries for the model file's metadata that say how to read its ids. */
     Map<String, String> metadata();
+
+    /**
+     * The tokenizer a gpt run used: the character list in its checkpoint metadata ({@code vocab}),
+     * else the run's tokenizer.json (BPE).
+     *
+     * @throws IOException when neither is there, or the one there is malformed
+     */
+    static TextTokenizer ofRun(Path runDir, Map<String, String> metadata) throws IOException {
+        if (metadata.containsKey("vocab")) {
+            if (!(JsonFiles.parse(metadata.get("vocab"), "metadata vocab") instanceof List<?> list)) {
+                throw new IOException(runDir + ": checkpoint metadata \"vocab\" is not a JSON list");
+            }
+            List<String> chars = new ArrayList<>();
+            for (Object o : list) {
+                chars.add(String.valueOf(o));
+            }
+            return new Chars(CharVocabulary.of(chars));
+        }
+        Path file = runDir.resolve("tokenizer.json");
+        if (!Files.isRegularFile(file)) {
+            throw new IOException(runDir + ": no \"vocab\" in the checkpoint metadata and no tokenizer.json");
+        }
+        return new Bpe(BpeTokenizer.load(file));
+    }
 
     /** The characters of the training text seen at least {@code minCount} times, plus the unknown token. */
     static TextTokenizer characters(String trainingText, int minCount) {
@@ -84,7 +109,8 @@ sealed interface TextTokenizer {
 
     /** Byte-level BPE ({@link BpeTokenizer}); saved as a Hugging Face tokenizer.json. */
     record Bpe(BpeTokenizer tokenizer) implements TextTokenizer {
-        static final String END_OF_TEXT = "<|endoftext|>";
+        /** The special token between documents, id 0 of a vocabulary {@link #bpe} learned. */
+        public static final String END_OF_TEXT = "<|endoftext|>";
 
         @Override
         public int size() {
