@@ -61,6 +61,10 @@ public final class ServeBench implements Callable<Integer> {
     @Option(names = "--warmup-s", description = "Unmeasured seconds before each window (default: ${DEFAULT-VALUE}).")
     double warmupS = 2;
 
+    @Option(names = "--server-warmup-s", description = "Unmeasured seconds of load at the highest client count when a"
+            + " server has started, for its JIT (default: ${DEFAULT-VALUE}).")
+    double serverWarmupS = 8;
+
     @Option(names = "--max-batch-size", description = "Examples per forward pass with batching on (default: ${DEFAULT-VALUE}).")
     int maxBatchSize = 32;
 
@@ -97,9 +101,9 @@ public final class ServeBench implements Callable<Integer> {
             out.printf(Locale.ROOT, "kiln bench serve: %s %s (%s), %d image(s) per request, %.1f KB JSON body; %d cores%n",
                     model, BenchModel.imageSize(local), run == null ? "random weights" : run, imagesPerRequest,
                     body.length / 1024.0, cores);
-            out.printf(Locale.ROOT, "server: its own JVM on 127.0.0.1; load: %s client in this JVM, closed loop, %.0f s warm-up +"
-                    + " %.0f s measured per row; CPU = share of the CPU time both processes used that was the client's%n",
-                    client.name().toLowerCase(Locale.ROOT), warmupS, durationS);
+            out.printf(Locale.ROOT, "server: its own JVM on 127.0.0.1; load: %s client in this JVM, closed loop, %.0f s warm-up per server, %.0f s"
+                    + " per row, then %.0f s measured; CPU = share of the CPU time both processes used that was the client's%n",
+                    client.name().toLowerCase(Locale.ROOT), serverWarmupS, warmupS, durationS);
             out.printf("%-14s %7s %8s %8s %7s %7s %7s %6s %6s %7s %6s%n", "batching", "clients", "req/s", "img/s", "p50 ms",
                     "p90 ms", "p99 ms", "errors", "batch", "client", "busy");
         }
@@ -111,6 +115,13 @@ public final class ServeBench implements Callable<Integer> {
                 String label = options == off ? "off" : "on (" + maxBatchSize + ", " + maxDelayMs + " ms)";
                 try (ServerProcess server = ServerProcess.start(bench, options)) {
                     LoadGenerator load = new LoadGenerator(server.inferUri(), client);
+                    int most = java.util.Arrays.stream(concurrency).max().orElseThrow();
+                    LoadResult warm = load.run(body, imagesPerRequest, most, 0, (long) (serverWarmupS * 1e9));
+                    if (warm.errors() > 0) {
+                        System.err.println("kiln bench serve: the warm-up failed " + warm.errors() + " times, first: "
+                                + warm.firstError());
+                        return 1;
+                    }
                     for (int c : concurrency) {
                         Row row = measure(server, load, label, body, c, cores);
                         rows.add(row);
@@ -146,9 +157,10 @@ public final class ServeBench implements Callable<Integer> {
                 throw new CommandLine.ParameterException(spec.commandLine(), "--concurrency: each count must be in [1, 1024], got " + c);
             }
         }
-        if (!(durationS > 0) || !(warmupS >= 0) || !(inProcessS > 0)) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--duration-s and --in-process-s must be > 0 and"
-                    + " --warmup-s >= 0, got " + durationS + ", " + inProcessS + " and " + warmupS);
+        if (!(durationS > 0) || !(serverWarmupS > 0) || !(warmupS >= 0) || !(inProcessS > 0)) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--duration-s, --server-warmup-s and --in-process-s"
+                    + " must be > 0 and --warmup-s >= 0, got " + durationS + ", " + serverWarmupS + ", " + inProcessS
+                    + " and " + warmupS);
         }
         if (maxBatchSize < 1 || maxDelayMs < 0 || imagesPerRequest < 1 || imagesPerRequest > maxBatchSize) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--max-batch-size must be >= 1, --max-delay-ms >= 0 and"
