@@ -7,6 +7,13 @@ package dev.kiln.tensor;
  * quantized once per output channel (a row of torch's [out, in] layout); activations per row,
  * dynamically, on every call. The product runs in int8 with int32 sums and is dequantized once:
  * {@code y[i][j] = Σ_p qx[i][p]·qw[j][p] · sx[i] · sw[j] + bias[j]}.
+ *
+ * <p>Static activation quantization ({@link #quantizeRows(Tensor, float)},
+ * {@link #int8LinearStatic}) uses one scale fixed ahead of time from a calibration set for every
+ * row instead: no max-abs pass at run time, values past {@code 127·scale} saturate.
+ *
+ * <p>Stateless and thread-safe; every method throws {@link IllegalArgumentException} on a null,
+ * closed or ill-shaped argument, naming it.
  */
 public final class Quantization {
     private Quantization() {}
@@ -54,11 +61,58 @@ public final class Quantization {
     }
 
     /**
+     * Quantizes every row of floating-point {@code x} [..., cols] with the one fixed {@code scale}
+     * (static quantization): {@code q = clamp(rint(x · (1/scale)), −127, 127)}; the returned scales
+     * are all {@code scale}. A scale of 0 gives zeros.
+     *
+     * @throws IllegalArgumentException if scale is negative, NaN or infinite
+     */
+    public static Int8Rows quantizeRows(Tensor x, float scale) {
+        if (!(scale >= 0f) || Float.isInfinite(scale)) {
+            throw new IllegalArgumentException("quantizeRows: scale must be finite and >= 0, got " + scale);
+        }
+        if (x == null) {
+            throw new IllegalArgumentException("quantizeRows: x must not be null");
+        }
+        x.checkOpen("quantizeRows");
+        if (x.rank() < 1 || !x.dtype().isFloatingPoint()) {
+            throw new IllegalArgumentException("quantizeRows: x must be a floating-point tensor of rank >= 1, got "
+                    + x.dtype() + " " + x.shape());
+        }
+        int[] dims = x.shape().toArray();
+        Shape rowsShape = Shape.of(java.util.Arrays.copyOf(dims, dims.length - 1));
+        try (Tensor xc = contiguousF32(x)) {
+            Tensor q = Tensor.empty(DType.I8, x.device(), x.shape());
+            Tensor s = Tensor.empty(DType.F32, x.device(), rowsShape);
+            x.backend().quantizeRowsWithScale(xc, scale, q, s);
+            return new Int8Rows(q, s);
+        }
+    }
+
+    /**
      * {@code x @ W^T + bias} with W held as int8: x floating point [..., in] is quantized per row on
      * the fly, weight is I8 [out, in] with weightScale F32 [out], bias F32 [out] or null; returns
      * F32 [..., out]. The int8 replacement of {@code F.linear}.
      */
     public static Tensor int8Linear(Tensor x, Tensor weight, Tensor weightScale, Tensor bias) {
+        return linear(x, -1f, weight, weightScale, bias);
+    }
+
+    /**
+     * {@link #int8Linear} with static activation quantization: every row of x is quantized with the
+     * fixed {@code inputScale} (from calibration) rather than its own max-abs.
+     *
+     * @throws IllegalArgumentException as {@link #int8Linear}, or if inputScale is negative, NaN or infinite
+     */
+    public static Tensor int8LinearStatic(Tensor x, float inputScale, Tensor weight, Tensor weightScale, Tensor bias) {
+        if (!(inputScale >= 0f) || Float.isInfinite(inputScale)) {
+            throw new IllegalArgumentException("int8LinearStatic: inputScale must be finite and >= 0, got " + inputScale);
+        }
+        return linear(x, inputScale, weight, weightScale, bias);
+    }
+
+    /** inputScale < 0: dynamic per-row scales. */
+    private static Tensor linear(Tensor x, float inputScale, Tensor weight, Tensor weightScale, Tensor bias) {
         if (x == null || weight == null || weightScale == null) {
             throw new IllegalArgumentException("int8Linear: x, weight and weightScale must not be null (got x="
                     + x + ", weight=" + weight + ", weightScale=" + weightScale + ")");
@@ -73,7 +127,7 @@ public final class Quantization {
         }
         int[] dims = x.shape().toArray();
         dims[dims.length - 1] = weight.size(0);
-        try (Int8Rows qx = quantizeRows(x);
+        try (Int8Rows qx = inputScale < 0f ? quantizeRows(x) : quantizeRows(x, inputScale);
              Tensor a = qx.values().reshape(-1, weight.size(1));
              Tensor as = qx.scales().reshape(-1)) {
             try (Tensor y = int8Matmul(a, as, weight, true, weightScale, bias)) {

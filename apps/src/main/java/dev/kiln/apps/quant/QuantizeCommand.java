@@ -1,7 +1,12 @@
 package dev.kiln.apps.quant;
 
-import dev.kiln.data.io.JsonFiles;
+import dev.kiln.apps.data.DataCommand;
+import dev.kiln.apps.train.BrownText;
+import dev.kiln.apps.train.FashionMnist;
 import dev.kiln.apps.train.TrainedModels;
+import dev.kiln.data.io.JsonFiles;
+import dev.kiln.nn.Sequential;
+import dev.kiln.nn.transformer.Gpt;
 import dev.kiln.nn.Module;
 import dev.kiln.nn.io.Safetensors;
 import dev.kiln.nn.quant.Quantizer;
@@ -25,15 +30,18 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code kiln quantize RUN_DIR --out DIR}: post-training dynamic int8 quantization of a cnn or gpt
- * run. Every Linear and Conv2d gets per-output-channel symmetric int8 weights (activations are
- * quantized per row at run time); the output directory is a copy of the run with model.safetensors
+ * {@code kiln quantize RUN_DIR --out DIR [--activations dynamic|static] [--calibration-batches N]}:
+ * post-training int8 quantization of a cnn or gpt run. Every Linear and Conv2d gets
+ * per-output-channel symmetric int8 weights; activations are quantized per row at run time
+ * (dynamic) or with one scale per layer fixed from N batches of the run's training data
+ * ({@link Calibration}, static). The output directory is a copy of the run with model.safetensors
  * replaced by the quantized checkpoint, so {@code kiln eval DIR} scores it like any run.
  */
 @Command(name = "quantize", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Quantize a training run's Linear and Conv2d layers to int8 (dynamic, per-channel symmetric).",
-            "Runs of kiln train cnn and gpt. Writes a run directory (--out) that kiln eval accepts and reports the"
-                + " model size before and after."})
+        description = {"Quantize a training run's Linear and Conv2d layers to int8 (per-channel symmetric weights).",
+            "Runs of kiln train cnn and gpt. Activations: dynamic (per row, at run time) or static (one scale per layer,"
+                + " the max |input| over --calibration-batches batches of the run's training data). Writes a run"
+                + " directory (--out) that kiln eval accepts and reports the model size before and after."})
 public final class QuantizeCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "RUN_DIR", description = "A run directory of kiln train cnn or gpt.")
     Path run;
@@ -41,11 +49,29 @@ public final class QuantizeCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "The quantized run directory (must not exist or be empty).")
     Path out;
 
+    @Option(names = "--activations", paramLabel = "MODE", description = "dynamic or static (default: ${DEFAULT-VALUE}).")
+    String activations = "dynamic";
+
+    @Option(names = "--calibration-batches", paramLabel = "N", description = "Training batches (of the run's --batch-size)"
+            + " the static scales are calibrated on (default: ${DEFAULT-VALUE}).")
+    int calibrationBatches = 32;
+
+    @Option(names = "--data-dir", paramLabel = "DIR", description = "The data root for static calibration, as in kiln data"
+            + " (default: $KILN_DATA or ~/.kiln/data).")
+    Path dataDir;
+
     @Spec
     CommandSpec spec;
 
     @Override
     public Integer call() throws IOException {
+        if (!activations.equals("dynamic") && !activations.equals("static")) {
+            throw usage("--activations must be dynamic or static, got " + activations);
+        }
+        boolean isStatic = activations.equals("static");
+        if (calibrationBatches < 1) {
+            throw usage("--calibration-batches must be >= 1, got " + calibrationBatches);
+        }
         Path model = run.resolve("model.safetensors");
         if (!Files.isRegularFile(model)) {
             throw usage("RUN_DIR " + run + " has no model.safetensors (a finished kiln train cnn or gpt run has one)");
@@ -69,7 +95,16 @@ public final class QuantizeCommand implements Callable<Integer> {
         }
         Module net = architecture(metadata, tensors, model);
         TrainedModels.load(model, net);
-        Quantizer.Report report = Quantizer.quantize(net);
+        PrintWriter stdout = spec.commandLine().getOut();
+        Quantizer.Report report;
+        if (isStatic) {
+            Calibration.Result c = calibrate(net, metadata, model);
+            stdout.printf(Locale.ROOT, "calibrated %d layers' input scales (max |input| / 127) on %d batches, %d %s%n",
+                    c.inputScales().size(), c.batches(), c.examples(), c.unit());
+            report = Quantizer.quantizeStatic(net, c.inputScales());
+        } else {
+            report = Quantizer.quantize(net);
+        }
         Files.createDirectories(out);
         try (Stream<Path> files = Files.list(run)) {
             for (Path f : (Iterable<Path>) files::iterator) {
@@ -83,13 +118,38 @@ public final class QuantizeCommand implements Callable<Integer> {
         tensors.values().forEach(Tensor::close);
         long before = Files.size(model);
         long after = Files.size(quantized);
-        PrintWriter stdout = spec.commandLine().getOut();
-        stdout.printf(Locale.ROOT, "quantized %d Linear and %d Conv2d layers to int8%s%n", report.linear().size(),
-                report.conv2d().size(), report.skipped().isEmpty() ? "" : " (kept in F32: " + report.skipped() + ")");
+        stdout.printf(Locale.ROOT, "quantized %d Linear and %d Conv2d layers to int8, %s activations%s%n",
+                report.linear().size(), report.conv2d().size(), activations,
+                report.skipped().isEmpty() ? "" : " (kept in F32: " + report.skipped() + ")");
         stdout.printf(Locale.ROOT, "model.safetensors: %.2f MiB -> %.2f MiB (%.2fx smaller)%n", before / 1048576.0,
                 after / 1048576.0, (double) before / after);
         stdout.printf("wrote %s (evaluate it with: kiln eval %s)%n", out, out);
         return 0;
+    }
+
+    /** Runs {@link Calibration} for the run's app; missing data is a clear error naming the fetch command. */
+    @SuppressWarnings("unchecked")
+    private Calibration.Result calibrate(Module net, Map<String, String> metadata, Path model) throws IOException {
+        Map<String, Object> config = Map.of();
+        Path configFile = run.resolve("config.json");
+        if (Files.isRegularFile(configFile) && JsonFiles.read(configFile) instanceof Map<?, ?> m) {
+            config = (Map<String, Object>) m;
+        }
+        Path root = DataCommand.root(dataDir);
+        try {
+            return switch (net) {
+                case Gpt gpt -> Calibration.gpt(gpt, run, root.resolve("brown"), metadata, config, calibrationBatches,
+                        Calibration.batchSize(config, 12));
+                case Sequential cnn -> Calibration.cnn(cnn, root.resolve("fashion-mnist"), metadata, calibrationBatches,
+                        Calibration.batchSize(config, 64));
+                default -> throw usage("no calibration data for " + model);
+            };
+        } catch (FashionMnist.MissingException | BrownText.MissingException e) {
+            throw usage("static calibration needs the run's training data: " + e.getMessage() + "; fetch it with ./kiln data"
+                    + " fetch " + (net instanceof Gpt ? "brown" : "fashion-mnist") + " (or pass --data-dir)");
+        } catch (IOException | IllegalArgumentException e) {
+            throw usage("static calibration failed: " + e.getMessage());
+        }
     }
 
     /** A fresh F32 model of the run's architecture, from the checkpoint's metadata (and, for cnn, its shapes). */

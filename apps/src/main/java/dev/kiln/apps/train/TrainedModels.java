@@ -150,6 +150,21 @@ public final class TrainedModels {
     }
 
     /**
+     * The training text of a gpt run: the documents {@code kiln train gpt} trained on (the first
+     * {@code limitDocs}, 0 for all, less the held-out ones of {@link #brownValidationText}), joined by newlines.
+     */
+    public static String brownTrainingText(Path dir, int limitDocs) throws IOException {
+        List<BrownText.Document> docs = BrownText.read(dir, limitDocs);
+        StringBuilder train = new StringBuilder();
+        for (int i = 0; i < docs.size(); i++) {
+            if (!GptCorpus.isValidationDocument(i, docs.size())) {
+                train.append(docs.get(i).text()).append('\n');
+            }
+        }
+        return train.toString();
+    }
+
+    /**
      * Loads {@code modelFile} into {@code module} (strict names and shapes); a checkpoint written by
      * {@code kiln quantize} (metadata {@value Quantizer#FORMAT_KEY}) loads its int8 layers through
      * {@link Quantizer#load}, so every command that reads a run also reads a quantized one.

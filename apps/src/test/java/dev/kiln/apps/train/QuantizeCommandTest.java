@@ -39,7 +39,7 @@ class QuantizeCommandTest {
         Path qDir = root.resolve("cnn-int8");
         CliRun q = CliRun.of("quantize", runDir.toString(), "--out", qDir.toString());
         assertEquals(0, q.exitCode(), q.out() + q.err());
-        assertTrue(q.out().contains("quantized 2 Linear and 2 Conv2d layers to int8"), q.out());
+        assertTrue(q.out().contains("quantized 2 Linear and 2 Conv2d layers to int8, dynamic activations"), q.out());
         assertTrue(q.out().contains("MiB ->"), q.out());
         long before = Files.size(runDir.resolve("model.safetensors"));
         long after = Files.size(qDir.resolve("model.safetensors"));
@@ -61,6 +61,26 @@ class QuantizeCommandTest {
         System.out.printf("quantize: accuracy F32 %.4f, int8 %.4f; size %d -> %d bytes%n", acc32, acc8, before, after);
         assertTrue(acc32 > 0.3, "the F32 run learned too little to compare: accuracy " + acc32);
         assertTrue(Math.abs(acc32 - acc8) <= 0.01, "int8 accuracy " + acc8 + " is more than 1 point from F32's " + acc32);
+
+        Path sDir = root.resolve("cnn-int8-static");
+        CliRun qs = CliRun.of("quantize", runDir.toString(), "--out", sDir.toString(), "--activations", "static",
+                "--calibration-batches", "3", "--data-dir", data.toString());
+        assertEquals(0, qs.exitCode(), qs.out() + qs.err());
+        assertTrue(qs.out().contains("calibrated 4 layers' input scales (max |input| / 127) on 3 batches, 96 training images"),
+                qs.out());
+        try (Safetensors.Checkpoint c = Safetensors.load(sDir.resolve("model.safetensors"))) {
+            assertEquals(Quantizer.FORMAT_STATIC, c.metadata().get(Quantizer.FORMAT_KEY));
+            assertTrue(c.tensors().get("0.input_scale").toFloatArray()[0] > 0, "conv 0 has no positive input scale");
+        }
+        CliRun es = CliRun.of("eval", sDir.toString(), "--data-dir", data.toString(), "--threads", "2", "--bootstrap", "0");
+        assertEquals(0, es.exitCode(), es.out() + es.err());
+        double acc8s = accuracy(sDir.resolve("eval"));
+        System.out.printf("quantize: static int8 accuracy %.4f%n", acc8s);
+        assertTrue(Math.abs(acc32 - acc8s) <= 0.01, "static int8 accuracy " + acc8s + " is more than 1 point from F32's " + acc32);
+        CliRun zero = CliRun.of("quantize", runDir.toString(), "--out", root.resolve("z").toString(), "--activations", "static",
+                "--calibration-batches", "0");
+        assertNotEquals(0, zero.exitCode());
+        assertTrue(zero.err().contains("--calibration-batches must be >= 1, got 0"), zero.err());
 
         // A second quantize into the now non-empty directory, of a quantized run, or of a missing run is refused.
         CliRun again = CliRun.of("quantize", runDir.toString(), "--out", qDir.toString());

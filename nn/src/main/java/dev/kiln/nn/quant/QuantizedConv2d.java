@@ -14,7 +14,9 @@ import dev.kiln.tensor.ops.Window2d;
  * quantized with its own scale, and the rows go through the int8 GEMM against the weight
  * [OC, C·kh·kw] (one scale per output channel). groups = 1 and symmetric zero padding only
  * ({@link Quantizer} leaves other convolutions in F32). Inference only. Buffers, as saved:
- * {@code weight} (I8 [OC, C, kh, kw]), {@code weight_scale} (F32 [OC]), {@code bias} (F32 [OC]).
+ * {@code weight} (I8 [OC, C, kh, kw]), {@code weight_scale} (F32 [OC]), {@code bias} (F32 [OC]),
+ * and for static activations {@code input_scale} (F32 [1]): every unfolded row then uses that
+ * calibrated scale instead of its own. Immutable once built; forward may run on several threads.
  */
 public final class QuantizedConv2d extends UnaryModule {
     public final int inChannels;
@@ -23,9 +25,21 @@ public final class QuantizedConv2d extends UnaryModule {
     private final Tensor weight;
     private final Tensor weightScale;
     private final Tensor bias;
+    /** The static activation scale, or -1 for dynamic per-row scales. */
+    private final float inputScale;
 
     /** From quantized parts: weight I8 [OC, C, kh, kw], weightScale F32 [OC], bias F32 [OC] or null; window's kernel must match. */
     public QuantizedConv2d(Tensor weight, Tensor weightScale, Tensor bias, Window2d window) {
+        this(weight, weightScale, bias, window, null);
+    }
+
+    /**
+     * As {@link #QuantizedConv2d(Tensor, Tensor, Tensor, Window2d)}, with static activations when
+     * {@code inputScale} (F32 [1], finite, ≥ 0) is not null.
+     *
+     * @throws IllegalArgumentException on a tensor of the wrong dtype or shape, or a window that does not fit
+     */
+    public QuantizedConv2d(Tensor weight, Tensor weightScale, Tensor bias, Window2d window, Tensor inputScale) {
         if (weight == null || weight.dtype() != DType.I8 || weight.rank() != 4) {
             throw new IllegalArgumentException("QuantizedConv2d: weight must be I8 [OC, C, kh, kw], got "
                     + (weight == null ? "null" : weight.dtype() + " " + weight.shape()));
@@ -44,6 +58,17 @@ public final class QuantizedConv2d extends UnaryModule {
         this.weight = registerBuffer("weight", weight);
         this.weightScale = registerBuffer("weight_scale", weightScale);
         this.bias = bias == null ? null : registerBuffer("bias", bias);
+        this.inputScale = inputScale == null ? -1f : QuantizedLinear.scalarScale(registerBuffer("input_scale", inputScale));
+    }
+
+    /** Whether activations use a fixed calibrated scale (static) rather than one per row (dynamic). */
+    public boolean isStatic() {
+        return inputScale >= 0f;
+    }
+
+    /** The static activation scale; -1 when dynamic. */
+    public float inputScale() {
+        return inputScale;
     }
 
     /** Whether {@code conv} can run in int8 here: one group, and padding the same on both sides. */
@@ -62,6 +87,11 @@ public final class QuantizedConv2d extends UnaryModule {
 
     /** Quantizes {@code conv}'s weight per output channel. */
     public static QuantizedConv2d from(Conv2d conv) {
+        return from(conv, -1f);
+    }
+
+    /** Quantizes {@code conv}'s weight per output channel; {@code inputScale} ≥ 0 makes activations static, < 0 dynamic. */
+    public static QuantizedConv2d from(Conv2d conv, float inputScale) {
         if (!supports(conv)) {
             throw new IllegalArgumentException("QuantizedConv2d: only groups=1 with symmetric padding, got " + conv);
         }
@@ -69,7 +99,8 @@ public final class QuantizedConv2d extends UnaryModule {
         try (Tensor rows = w.reshape(w.size(0), -1); Quantization.Int8Rows q = Quantization.quantizeRows(rows);
              Tensor values = q.values().reshape(w.shape().toArray())) {
             return new QuantizedConv2d(values.copy(), q.scales().copy(),
-                    conv.bias == null ? null : conv.bias.value().copy(), windowOf(conv));
+                    conv.bias == null ? null : conv.bias.value().copy(), windowOf(conv),
+                    inputScale < 0f ? null : Tensor.fromArray(new float[] {inputScale}, 1));
         }
     }
 
@@ -98,7 +129,8 @@ public final class QuantizedConv2d extends UnaryModule {
         try (Tensor cols = x.im2col(window, 0); Tensor perPosition = cols.permute(0, 2, 1);
              Tensor rows = perPosition.contiguous(); Tensor flat = rows.reshape(n * oh * ow, taps);
              Tensor w = weight.reshape(outChannels, taps);
-             Tensor y = Quantization.int8Linear(flat, w, weightScale, bias);
+             Tensor y = isStatic() ? Quantization.int8LinearStatic(flat, inputScale, w, weightScale, bias)
+                     : Quantization.int8Linear(flat, w, weightScale, bias);
              Tensor nlc = y.reshape(n, oh * ow, outChannels); Tensor ncl = nlc.permute(0, 2, 1);
              Tensor out = ncl.contiguous()) {
             return out.reshape(n, outChannels, oh, ow);
@@ -109,6 +141,6 @@ public final class QuantizedConv2d extends UnaryModule {
     protected String extraRepr() {
         return inChannels + ", " + outChannels + ", kernel_size=(" + window.kernelH() + ", " + window.kernelW()
                 + "), stride=(" + window.strideH() + ", " + window.strideW() + "), padding=(" + window.padH() + ", "
-                + window.padW() + "), bias=" + (bias != null) + ", dtype=I8";
+                + window.padW() + "), bias=" + (bias != null) + ", dtype=I8" + (isStatic() ? ", input_scale=" + inputScale : "");
     }
 }

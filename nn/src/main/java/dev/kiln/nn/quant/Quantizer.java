@@ -16,8 +16,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Post-training dynamic int8 quantization of a module tree (torch's
- * {@code torch.ao.quantization.quantize_dynamic} for {@code {nn.Linear, nn.Conv2d}}).
+ * Post-training int8 quantization of a module tree: dynamic (torch's
+ * {@code torch.ao.quantization.quantize_dynamic} for {@code {nn.Linear, nn.Conv2d}}), or static
+ * with activation scales calibrated by {@link ActivationRanges} ({@link #quantizeStatic}).
  *
  * <p>{@link #quantize} gives every {@link Linear} and every supported {@link Conv2d} (see
  * {@link QuantizedConv2d#supports}) an int8 twin and routes the layer's forward to it
@@ -35,14 +36,60 @@ public final class Quantizer {
     public static final String FORMAT_KEY = "kiln.quantization";
     /** The scheme written under {@link #FORMAT_KEY}. */
     public static final String FORMAT = "int8-dynamic-symmetric-per-channel";
+    /** The scheme written under {@link #FORMAT_KEY} when activations are static (calibrated scales). */
+    public static final String FORMAT_STATIC = "int8-static-symmetric-per-channel";
 
     private Quantizer() {}
 
     /** What {@link #quantize} converted: dotted layer names, in tree order. */
     public record Report(List<String> linear, List<String> conv2d, List<String> skipped) {}
 
-    /** Quantizes every Linear and supported Conv2d under {@code model} in place (idempotent). */
+    /** Whether checkpoint {@code metadata} marks a checkpoint written by {@link #save}. */
+    public static boolean isQuantized(Map<String, String> metadata) {
+        return metadata != null && metadata.containsKey(FORMAT_KEY);
+    }
+
+    /** Quantizes every Linear and supported Conv2d under {@code model} in place, dynamic activations (idempotent). */
     public static Report quantize(Module model) {
+        return convert(model, null);
+    }
+
+    /**
+     * Quantizes every Linear and supported Conv2d under {@code model} in place with static
+     * activations: layer {@code name}'s inputs use the fixed scale {@code inputScales.get(name)}
+     * (from {@link ActivationRanges#inputScales}). Layers already quantized are left as they are.
+     *
+     * @throws IllegalArgumentException if a layer to quantize has no scale (named) or a scale is negative or not finite
+     */
+    public static Report quantizeStatic(Module model, Map<String, Float> inputScales) {
+        if (inputScales == null) {
+            throw new IllegalArgumentException("quantizeStatic: inputScales must not be null");
+        }
+        if (model != null) {
+            // Check every scale before converting any layer, so a bad map leaves the model untouched.
+            layers(model).forEach((name, m) -> {
+                boolean quantizable = m instanceof Linear || (m instanceof Conv2d conv && QuantizedConv2d.supports(conv));
+                if (quantizable && replacementOf(m) == null) {
+                    scaleOf(inputScales, name);
+                }
+            });
+        }
+        return convert(model, inputScales);
+    }
+
+    private static float scaleOf(Map<String, Float> scales, String layer) {
+        if (scales == null) {
+            return -1f;
+        }
+        Float s = scales.get(layer);
+        if (s == null || !(s >= 0f) || s.isInfinite()) {
+            throw new IllegalArgumentException("quantizeStatic: layer '" + layer + "' needs a finite input scale >= 0, got "
+                    + s + " (calibrated layers: " + scales.keySet() + ")");
+        }
+        return s;
+    }
+
+    private static Report convert(Module model, Map<String, Float> scales) {
         if (model == null) {
             throw new IllegalArgumentException("quantize: model must not be null");
         }
@@ -51,13 +98,14 @@ public final class Quantizer {
             switch (e.getValue()) {
                 case Linear lin -> {
                     if (lin.forwardReplacement() == null) {
-                        lin.replaceForward(QuantizedLinear.from(lin));
+                        float s = scaleOf(scales, e.getKey());
+                        lin.replaceForward(s < 0f ? QuantizedLinear.from(lin) : QuantizedLinear.from(lin, s));
                     }
                     r.linear().add(e.getKey());
                 }
                 case Conv2d conv when QuantizedConv2d.supports(conv) -> {
                     if (conv.forwardReplacement() == null) {
-                        conv.replaceForward(QuantizedConv2d.from(conv));
+                        conv.replaceForward(QuantizedConv2d.from(conv, scaleOf(scales, e.getKey())));
                     }
                     r.conv2d().add(e.getKey());
                 }
@@ -69,7 +117,7 @@ public final class Quantizer {
     }
 
     /** Every module under {@code root} by dotted name ("" for the root), parents first. */
-    private static Map<String, Module> layers(Module root) {
+    static Map<String, Module> layers(Module root) {
         Map<String, Module> out = new LinkedHashMap<>();
         walk("", root, out);
         return out;
@@ -80,7 +128,7 @@ public final class Quantizer {
         m.children().forEach((child, c) -> walk(name.isEmpty() ? child : name + "." + child, c, out));
     }
 
-    private static UnaryModule replacementOf(Module m) {
+    static UnaryModule replacementOf(Module m) {
         return switch (m) {
             case Linear lin -> lin.forwardReplacement();
             case Conv2d conv -> conv.forwardReplacement();
@@ -110,10 +158,15 @@ public final class Quantizer {
         return out;
     }
 
-    /** Writes {@link #stateDict} to {@code file} with {@code metadata} plus {@value #FORMAT_KEY}. */
+    /**
+     * Writes {@link #stateDict} to {@code file} with {@code metadata} plus {@value #FORMAT_KEY}
+     * ({@value #FORMAT_STATIC} when any layer has static activations, else {@value #FORMAT}).
+     */
     public static void save(Path file, Module model, Map<String, String> metadata) throws IOException {
         Map<String, String> meta = new LinkedHashMap<>(metadata == null ? Map.of() : metadata);
-        meta.put(FORMAT_KEY, FORMAT);
+        boolean anyStatic = layers(model).values().stream().map(Quantizer::replacementOf).anyMatch(q ->
+                (q instanceof QuantizedLinear l && l.isStatic()) || (q instanceof QuantizedConv2d c && c.isStatic()));
+        meta.put(FORMAT_KEY, anyStatic ? FORMAT_STATIC : FORMAT);
         Safetensors.save(file, stateDict(model), meta);
     }
 
@@ -127,39 +180,53 @@ public final class Quantizer {
      */
     public static void load(Path file, Module model) throws IOException {
         try (Safetensors.Checkpoint ck = Safetensors.load(file)) {
-            if (!FORMAT.equals(ck.metadata().get(FORMAT_KEY))) {
-                throw new IllegalArgumentException("Quantizer.load: " + file + " has metadata " + FORMAT_KEY + "="
-                        + ck.metadata().get(FORMAT_KEY) + ", expected " + FORMAT);
+            load(ck, file.toString(), model);
+        }
+    }
+
+    /**
+     * {@link #load(Path, Module)} from an already opened checkpoint ({@code source} names it in
+     * errors); the tensors the model keeps are copies, so {@code ck} may be closed afterwards.
+     *
+     * @throws IllegalArgumentException if the checkpoint was not written by {@link #save} or does not fit the model
+     */
+    public static void load(Safetensors.Checkpoint ck, String source, Module model) {
+        String format = ck.metadata().get(FORMAT_KEY);
+        if (!FORMAT.equals(format) && !FORMAT_STATIC.equals(format)) {
+            throw new IllegalArgumentException("Quantizer.load: " + source + " has metadata " + FORMAT_KEY + "="
+                    + format + ", expected " + FORMAT + " or " + FORMAT_STATIC);
+        }
+        Map<String, Tensor> rest = new LinkedHashMap<>(ck.tensors());
+        List<String> quantizedOwners = new ArrayList<>();
+        for (Map.Entry<String, Module> e : layers(model).entrySet()) {
+            String p = e.getKey().isEmpty() ? "" : e.getKey() + ".";
+            Tensor w = rest.get(p + "weight");
+            if (w == null || w.dtype() != DType.I8) {
+                continue;
             }
-            Map<String, Tensor> rest = new LinkedHashMap<>(ck.tensors());
-            List<String> quantizedOwners = new ArrayList<>();
-            for (Map.Entry<String, Module> e : layers(model).entrySet()) {
-                String p = e.getKey().isEmpty() ? "" : e.getKey() + ".";
-                Tensor w = rest.get(p + "weight");
-                if (w == null || w.dtype() != DType.I8) {
-                    continue;
+            Tensor scale = rest.remove(p + "weight_scale");
+            Tensor bias = rest.remove(p + "bias");
+            Tensor inputScale = rest.remove(p + "input_scale");
+            rest.remove(p + "weight");
+            switch (e.getValue()) {
+                case Linear lin -> lin.replaceForward(new QuantizedLinear(w.copy(), copyOrNull(scale), copyOrNull(bias),
+                        copyOrNull(inputScale)));
+                case Conv2d conv -> {
+                    Window2d window = QuantizedConv2d.windowOf(conv);
+                    conv.replaceForward(new QuantizedConv2d(w.copy(), copyOrNull(scale), copyOrNull(bias), window,
+                            copyOrNull(inputScale)));
                 }
-                Tensor scale = rest.remove(p + "weight_scale");
-                Tensor bias = rest.remove(p + "bias");
-                rest.remove(p + "weight");
-                switch (e.getValue()) {
-                    case Linear lin -> lin.replaceForward(new QuantizedLinear(w.copy(), copyOrNull(scale), copyOrNull(bias)));
-                    case Conv2d conv -> {
-                        Window2d window = QuantizedConv2d.windowOf(conv);
-                        conv.replaceForward(new QuantizedConv2d(w.copy(), copyOrNull(scale), copyOrNull(bias), window));
-                    }
-                    default -> throw new IllegalArgumentException("Quantizer.load: " + p + "weight is I8 but '" + e.getKey()
-                            + "' is a " + e.getValue().getClass().getSimpleName() + ", not a Linear or Conv2d");
-                }
-                quantizedOwners.add(p);
+                default -> throw new IllegalArgumentException("Quantizer.load: " + p + "weight is I8 but '" + e.getKey()
+                        + "' is a " + e.getValue().getClass().getSimpleName() + ", not a Linear or Conv2d");
             }
-            Module.LoadResult r = model.loadStateDict(rest, false);
-            List<String> missing = r.missingKeys().stream()
-                    .filter(k -> quantizedOwners.stream().noneMatch(k::startsWith)).toList();
-            if (!missing.isEmpty() || !r.unexpectedKeys().isEmpty()) {
-                throw new IllegalArgumentException("Quantizer.load: " + file + " does not fit the model: missing "
-                        + missing + ", unexpected " + r.unexpectedKeys());
-            }
+            quantizedOwners.add(p);
+        }
+        Module.LoadResult r = model.loadStateDict(rest, false);
+        List<String> missing = r.missingKeys().stream()
+                .filter(k -> quantizedOwners.stream().noneMatch(k::startsWith)).toList();
+        if (!missing.isEmpty() || !r.unexpectedKeys().isEmpty()) {
+            throw new IllegalArgumentException("Quantizer.load: " + source + " does not fit the model: missing "
+                    + missing + ", unexpected " + r.unexpectedKeys());
         }
     }
 

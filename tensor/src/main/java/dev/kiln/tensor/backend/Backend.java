@@ -164,6 +164,13 @@ public interface Backend {
     void quantizeRows(Tensor x, Tensor q, Tensor scales);
 
     /**
+     * Static int8 quantization with one fixed {@code scale} (≥ 0, finite) for every row
+     * ({@link dev.kiln.tensor.kernels.cpu.Int8Quantize#quantizeRowsWithScale}): x contiguous F32
+     * [rows, cols] into q contiguous I8 [rows, cols]; scales F32 [rows] is filled with {@code scale}.
+     */
+    void quantizeRowsWithScale(Tensor x, float scale, Tensor q, Tensor scales);
+
+    /**
      * Int8 GEMM dequantized to F32 ({@link dev.kiln.tensor.kernels.cpu.Int8Gemm}): a I8 [m, k] with
      * aScale F32 [m]; b I8 [n, k] when {@code bIsNK}, else [k, n], with bScale F32 [n]; bias F32 [n]
      * or null; out F32 [m, n] = (a·b) · aScale[i] · bScale[j] + bias[j]. All contiguous.

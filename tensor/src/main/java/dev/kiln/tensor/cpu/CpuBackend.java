@@ -181,6 +181,11 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public void quantizeRowsWithScale(Tensor x, float scale, Tensor q, Tensor scales) {
+        CpuQuantized.quantizeRowsWithScale(x, scale, q, scales);
+    }
+
+    @Override
     public void int8Gemm(Tensor a, Tensor aScale, Tensor b, boolean bIsNK, Tensor bScale, Tensor bias, Tensor out) {
         CpuQuantized.int8Gemm(a, aScale, b, bIsNK, bScale, bias, out);
     }

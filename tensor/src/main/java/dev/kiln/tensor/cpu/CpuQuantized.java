@@ -17,6 +17,13 @@ final class CpuQuantized {
                 storage(scales).floats(), scales.offset());
     }
 
+    static void quantizeRowsWithScale(Tensor x, float scale, Tensor q, Tensor scales) {
+        int cols = x.size(-1);
+        int rows = cols == 0 ? 0 : x.numel() / cols;
+        Int8Quantize.quantizeRowsWithScale(rows, cols, storage(x).floats(), x.offset(), scale, storage(q).bytes(),
+                q.offset(), storage(scales).floats(), scales.offset());
+    }
+
     static void int8Gemm(Tensor a, Tensor aScale, Tensor b, boolean bIsNK, Tensor bScale, Tensor bias, Tensor out) {
         int m = a.size(0);
         int k = a.size(1);

@@ -251,6 +251,13 @@ public final class CheckedBackend implements Backend {
     }
 
     @Override
+    public void quantizeRowsWithScale(Tensor x, float scale, Tensor q, Tensor scales) {
+        try (Host h = new Host("quantizeRowsWithScale", x, q, scales)) {
+            CPU.quantizeRowsWithScale(h.t(0), scale, h.t(1), h.t(2));
+        }
+    }
+
+    @Override
     public void int8Gemm(Tensor a, Tensor aScale, Tensor b, boolean bIsNK, Tensor bScale, Tensor bias, Tensor out) {
         try (Host h = new Host("int8Gemm", a, aScale, b, bScale, bias, out)) {
             CPU.int8Gemm(h.t(0), h.t(1), h.t(2), bIsNK, h.t(3), h.t(4), h.t(5));

@@ -10,6 +10,9 @@ import jdk.incubator.vector.VectorSpecies;
  * (round half to even, as torch's {@code quantize_per_tensor}); an all-zero row gets scale 0 and
  * zeros. −128 is never produced, so the range is symmetric and {@code q·scale} errs by at most
  * {@code scale/2} per element.
+ *
+ * <p>{@link #quantizeRowsWithScale} is the static half: one scale fixed ahead of time (from a
+ * calibration set) for every row, so values beyond {@code 127·scale} saturate at ±127.
  */
 public final class Int8Quantize {
     private static final VectorSpecies<Float> F = FloatSpecies.PREFERRED;
@@ -30,6 +33,23 @@ public final class Int8Quantize {
         });
     }
 
+    /**
+     * Quantizes {@code rows × cols} floats with the one fixed {@code scale} (≥ 0, finite):
+     * {@code q = clamp(rint(x · (1/scale)), −127, 127)}, 0 everywhere when scale is 0; every
+     * {@code scales[sOff + r]} is set to {@code scale} so the GEMM's epilogue is the dynamic one.
+     */
+    public static void quantizeRowsWithScale(int rows, int cols, float[] x, int xOff, float scale, byte[] q, int qOff,
+                                             float[] scales, int sOff) {
+        float inv = scale == 0f ? 0f : 1f / scale;
+        java.util.Arrays.fill(scales, sOff, sOff + rows, scale);
+        int grain = Math.max(1, (1 << 14) / Math.max(1, cols));
+        CpuParallel.forRange(rows, grain, (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                round(cols, x, xOff + r * cols, inv, q, qOff + r * cols);
+            }
+        });
+    }
+
     private static void quantizeRow(int cols, float[] x, int x0, byte[] q, int q0, float[] scales, int s) {
         int cv = F.loopBound(cols);
         FloatVector maxV = FloatVector.zero(F);
@@ -43,7 +63,10 @@ public final class Int8Quantize {
         float scale = max / 127f;
         scales[s] = scale;
         // A NaN row gives scale NaN; its products become NaN in the dequantized output, as in F32.
-        float inv = scale == 0f ? 0f : 1f / scale;
+        round(cols, x, x0, scale == 0f ? 0f : 1f / scale, q, q0);
+    }
+
+    private static void round(int cols, float[] x, int x0, float inv, byte[] q, int q0) {
         for (int c = 0; c < cols; c++) {
             float v = (float) Math.rint(x[x0 + c] * inv);
             q[q0 + c] = (byte) Math.max(-127f, Math.min(127f, v));
