@@ -25,7 +25,18 @@ import onnx.Onnx.TensorProto;
  * Kiln modules as ONNX nodes (opset 17), in inference mode: dropout is the identity and batch norm
  * uses its running statistics, as {@code torch.onnx.export} of a model in {@code eval()} does. Each
  * rule appends the nodes of one module to an {@link OnnxGraph} and returns the name of its output;
- * a module with no rule is an {@link IllegalArgumentException} naming it.
+ * a module with no rule is an {@link IllegalArgumentException} naming it. Stateless and
+ * thread-safe; the modules are only read.
+ *
+ * <p>Supported here, inside any {@link Sequential}: {@link Linear}, {@link Conv2d} (stride,
+ * padding incl. 'same', dilation, groups), {@link Pool2d} (max, average), {@link Activation} (ReLU,
+ * Tanh, Sigmoid, SiLU, GELU exact and tanh, Softmax, LogSoftmax), {@link BatchNorm}, {@link
+ * LayerNorm}, {@link Dropout}, {@link Flatten} (start dim 1), {@link LSTM} and {@link GRU}
+ * (stacked, batch-first or time-major, uni- or bidirectional, with or without biases). Whole
+ * models: kiln train cnn's ConvNet and, through {@code forecasterOnnx} in kiln-apps, the rnn
+ * forecaster; {@link OnnxTransformerExport} has {@code TransformerClassifier} and {@code Gpt}.
+ * Not supported: RMSNorm, Conv1d, AdaptiveAvgPool2d, unbatched recurrent input, a {@link Linear}
+ * whose forward was replaced (kiln quantize's int8 layers).
  */
 public final class OnnxExport {
     private OnnxExport() {}

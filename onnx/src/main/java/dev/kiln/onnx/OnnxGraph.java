@@ -26,7 +26,7 @@ import onnx.Onnx.ValueInfoProto;
 /**
  * A single-graph ONNX model under construction (default domain, {@link #OPSET}): inputs, float
  * initializers copied from Kiln tensors, nodes whose outputs get fresh names, and outputs. Not
- * thread-safe. The exporters in {@link OnnxExport} append to one of these.
+ * thread-safe. The exporters in {@link OnnxExport} and {@link OnnxTransformerExport} append to one of these.
  */
 public final class OnnxGraph {
     /** The ONNX opset the exporters target: 17 has LayerNormalization but not yet Gelu (20). */

@@ -55,7 +55,8 @@ class OnnxExportTest {
                 Conv2d.same(3, 8, 4, 1, 1, true, g), new BatchNorm2d(8), Activation.gelu(),
                 Conv2d.builder(8, 8, 3).stride(2).padding(1).groups(2).bias(false).generator(g).build(), Activation.silu(),
                 Pool2d.avg(3, 2, 1), Activation.geluTanh(), Pool2d.max(2, 1, 1), Activation.tanh(), new Dropout(0.5, g),
-                new Flatten(), new Linear(8 * 5 * 5, 16, true, g), new BatchNorm1d(16), new LayerNorm(16), Activation.sigmoid(),
+                new Flatten(), new Linear(8 * 5 * 5, 16, true, g), new BatchNorm1d(16), new LayerNorm(16),
+                new LayerNorm(new int[] {16}, 1e-3, false), Activation.sigmoid(),
                 new Linear(16, 5, false, g), Activation.logSoftmax(1));
     }
 

@@ -1,7 +1,9 @@
 package dev.kiln.onnx;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import ai.onnxruntime.OrtException;
 import dev.kiln.autograd.NoGrad;
 import dev.kiln.autograd.Var;
 import dev.kiln.nn.Module;
@@ -83,6 +85,20 @@ class OnnxTransformerExportTest {
         ModelProto model = OnnxTransformerExport.classifier("classifier", m, Map.of());
         check("classifier", model, m::forward, s -> idsWithPadding(g, s[0], s[1], m.config.vocabSize()),
                 s -> new long[] {s[0], 3});
+    }
+
+    /** One position past the context fails in the runtime (Kiln refuses it too) instead of reading past the tables. */
+    @Test
+    void sequencesLongerThanTheContextAreRejectedByTheRuntime() {
+        Generator g = new Generator(25);
+        ModelProto classifier = OnnxTransformerExport.classifier("classifier", classifier(g), Map.of());
+        Gpt gpt = new Gpt(new Gpt.Config(20, MAX_LEN, 1, 16, 4, 2, 32, true, true), g);
+        ModelProto rope = OnnxTransformerExport.gpt("gpt", gpt, Map.of());
+        long[] ids = new long[MAX_LEN + 1];
+        java.util.Arrays.fill(ids, 3);
+        long[] shape = {1, MAX_LEN + 1};
+        assertThrows(OrtException.class, () -> OnnxRuntimeCheck.runTokens(classifier, ids, shape, new long[] {1, 3}));
+        assertThrows(OrtException.class, () -> OnnxRuntimeCheck.runTokens(rope, ids, shape, new long[] {1, MAX_LEN + 1, 20}));
     }
 
     private void checkGpt(String what, Gpt.Config c, long seed) throws Exception {

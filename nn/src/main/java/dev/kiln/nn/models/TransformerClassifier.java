@@ -73,7 +73,7 @@ public final class TransformerClassifier extends Module {
         head = registerModule("head", new Linear(c.width(), c.classes(), true, g));
     }
 
-    /** Logits [B, classes] for token ids [B, T] (I64, T <= maxLen, padding = 0, at least one real token per row). */
+    /** Logits [B, classes] for token ids [B, T] (I64, T &lt;= maxLen, padding = 0, at least one real token per row). */
     public Var forward(Tensor ids) {
         if (ids.rank() != 2 || ids.dtype() != DType.I64) {
             throw new IllegalArgumentException("TransformerClassifier: ids must be I64 [B, T], got " + ids.dtype() + " "
