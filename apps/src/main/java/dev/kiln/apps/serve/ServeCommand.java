@@ -17,14 +17,16 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code kiln serve}: serves {@code kiln train} run directories over KServe v2 REST until the
- * process is stopped. Prints exactly one line on stdout, {@code listening on http://HOST:PORT},
+ * {@code kiln serve}: serves {@code kiln train} run directories over KServe v2 REST (and gpt runs
+ * over OpenAI-compatible endpoints too) until the process is stopped. Prints exactly one line on stdout, {@code listening on http://HOST:PORT},
  * once the server accepts requests (with {@code --port 0}, the port picked).
  */
 @Command(name = "serve", mixinStandardHelpOptions = true,
-        description = {"Serve trained models (cnn, rnn, classify, seq2seq) over the KServe v2 REST protocol, with dynamic batching.",
+        description = {"Serve trained models (cnn, rnn, classify, seq2seq, gpt) over the KServe v2 REST protocol, with dynamic batching.",
             "Endpoints: /v2/health/live, /v2/health/ready, /v2/models/NAME[/versions/V][/ready],",
-            "POST /v2/models/NAME[/versions/V]/infer, GET /metrics (Prometheus)."})
+            "POST /v2/models/NAME[/versions/V]/infer, GET /metrics (Prometheus);",
+            "for gpt runs also OpenAI's GET /v1/models, POST /v1/completions and /v1/chat/completions (stream: true for SSE),",
+            "decoded with continuous batching."})
 public final class ServeCommand implements Callable<Integer> {
     @Parameters(arity = "1..*", paramLabel = "[NAME=]RUN_DIR",
             description = "A kiln train run directory; the model is named after the directory unless NAME= is given.")
