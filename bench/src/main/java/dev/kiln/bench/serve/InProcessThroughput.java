@@ -15,6 +15,15 @@ import java.util.List;
  * tensors) — the batcher's call, at the server's batch size.
  */
 final class InProcessThroughput {
+    /**
+     * What one measurement found.
+     *
+     * @param examplesPerSecond the best sample's examples per second of wall time
+     * @param examplesPerCpuSecond all samples' examples per second of this process's CPU time (what
+     *     other jobs on the machine disturb least)
+     */
+    record Result(double examplesPerSecond, double examplesPerCpuSecond) {}
+
     private InProcessThroughput() {}
 
     /**
@@ -23,7 +32,7 @@ final class InProcessThroughput {
      * runs of at least {@code sampleNanos} each (best-of: on a shared machine interference only
      * makes a run slower, and a high ceiling makes the ratio conservative).
      */
-    static double examplesPerSecond(ServedModel model, InferTensor request, int requestsPerBatch, long warmupNanos,
+    static Result measure(ServedModel model, InferTensor request, int requestsPerBatch, long warmupNanos,
             long sampleNanos, int samples) {
         if (requestsPerBatch < 1 || samples < 1) {
             throw new IllegalArgumentException("InProcessThroughput: batch and samples must be >= 1, got "
@@ -39,6 +48,8 @@ final class InProcessThroughput {
             step(model, batch);
         } while (System.nanoTime() < warmEnd);
         double best = 0;
+        long examples = 0;
+        long cpu = ProcessCpu.nanos();
         for (int s = 0; s < samples; s++) {
             long start = System.nanoTime();
             long steps = 0;
@@ -49,8 +60,10 @@ final class InProcessThroughput {
                 elapsed = System.nanoTime() - start;
             } while (elapsed < sampleNanos);
             best = Math.max(best, steps * examplesPerStep / (elapsed / 1e9));
+            examples += steps * examplesPerStep;
         }
-        return best;
+        cpu = ProcessCpu.nanos() - cpu;
+        return new Result(best, cpu > 0 ? examples / (cpu / 1e9) : Double.NaN);
     }
 
     private static void step(ServedModel model, List<List<InferTensor>> batch) {

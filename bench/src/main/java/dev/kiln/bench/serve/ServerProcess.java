@@ -71,7 +71,13 @@ final class ServerProcess implements AutoCloseable {
         Process p = new ProcessBuilder(command).redirectError(log.toFile()).start();
         CompletableFuture<String> firstLine = CompletableFuture.supplyAsync(() -> {
             try {
-                return new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8)).readLine();
+                // JVM flags such as -XX:StartFlightRecording print to stdout first: skip to our line.
+                BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+                String l = r.readLine();
+                while (l != null && !l.startsWith("port ")) {
+                    l = r.readLine();
+                }
+                return l;
             } catch (IOException e) {
                 return null;
             }
