@@ -13,7 +13,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "kiln bench", mixinStandardHelpOptions = true, version = "kiln bench 0.1.0",
         description = "Benchmarks Kiln kernels against reference implementations.",
         subcommands = {GemmBench.class, ConvBench.class, AmpBench.class, TrainBench.class, TokenizeBench.class,
-                dev.kiln.bench.serve.ServeBench.class})
+                QuantBench.class, dev.kiln.bench.serve.ServeBench.class})
 public final class BenchCli implements Runnable {
     @Spec
     CommandSpec spec;

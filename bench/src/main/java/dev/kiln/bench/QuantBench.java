@@ -1,0 +1,212 @@
+package dev.kiln.bench;
+
+import dev.kiln.nn.quant.Quantizer;
+import dev.kiln.nn.transformer.Gpt;
+import dev.kiln.tensor.Device;
+import dev.kiln.tensor.kernels.cpu.Int8Gemm;
+import dev.kiln.tensor.kernels.cpu.PackedGemm;
+import dev.kiln.tensor.random.Generator;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.util.Locale;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/**
+ * {@code kiln bench quant}: F32 against int8 in one process, (a) GEMM throughput, {@link PackedGemm}
+ * (C = A·Wᵀ, W [n, k]) against {@link Int8Gemm} (int8 weights and activations, int32 sums,
+ * dequantized F32 out) at a few m×n×k, and (b) a GPT's batch-1 greedy generation through the KV
+ * cache, the F32 model against the same weights quantized by {@link Quantizer#quantize} (dynamic
+ * activations). Prints GFLOPS/GOPS (2·m·n·k per product) and tokens/s, each with the int8/F32 ratio.
+ *
+ * <p>Timing: each measurement first runs once untimed (JIT), then {@code --samples} timed batches
+ * of back-to-back calls lasting at least {@code --min-time} s; the fastest batch counts (on a shared
+ * machine interference only ever slows a run). F32 and int8 alternate sample by sample so a noisy
+ * neighbour hurts both alike. Generation tokens/s counts the generated tokens over the whole call
+ * (an {@code --prompt}-token prefill included; it is a small share at the default sizes).
+ */
+@Command(name = "quant", mixinStandardHelpOptions = true,
+        description = "F32 vs int8: GEMM GFLOPS/GOPS and GPT batch-1 generation tokens/s, with ratios.")
+public final class QuantBench implements Callable<Integer> {
+    @Option(names = "--shapes", split = ";", description = "GEMM shapes m,n,k separated by ';' (default: ${DEFAULT-VALUE}).")
+    String[] shapes = {"1,3072,768", "1,768,3072", "16,768,768", "256,256,256", "512,512,512"};
+
+    @Option(names = "--threads", description = "Compute threads (default: all cores, ${DEFAULT-VALUE}).")
+    int threads = Runtime.getRuntime().availableProcessors();
+
+    @Option(names = "--samples", description = "Timed batches per measurement (default: ${DEFAULT-VALUE}).")
+    int samples = 5;
+
+    @Option(names = "--min-time", description = "Seconds per timed batch (default: ${DEFAULT-VALUE}).")
+    double minTime = 0.2;
+
+    @Option(names = "--layers", description = "GPT blocks (default: ${DEFAULT-VALUE}).")
+    int layers = 6;
+
+    @Option(names = "--width", description = "GPT width d_model; the MLP is 4x (default: ${DEFAULT-VALUE}).")
+    int width = 768;
+
+    @Option(names = "--heads", description = "GPT attention heads (default: ${DEFAULT-VALUE}).")
+    int heads = 12;
+
+    @Option(names = "--vocab", description = "GPT vocabulary, an untied LM head (default: ${DEFAULT-VALUE}).")
+    int vocab = 512;
+
+    @Option(names = "--prompt", description = "Prompt tokens before generation (default: ${DEFAULT-VALUE}).")
+    int prompt = 8;
+
+    @Option(names = "--tokens", description = "Tokens generated per timed call (default: ${DEFAULT-VALUE}).")
+    int tokens = 32;
+
+    @Option(names = "--skip-gemm", description = "Only the GPT generation.")
+    boolean skipGemm;
+
+    @Option(names = "--skip-gpt", description = "Only the GEMMs.")
+    boolean skipGpt;
+
+    @Spec
+    CommandSpec spec;
+
+    private final PrintWriter out = new PrintWriter(System.out, true, StandardCharsets.UTF_8);
+
+    @Override
+    public Integer call() {
+        check(threads >= 1 && samples >= 1 && minTime > 0, "--threads and --samples must be >= 1 and --min-time > 0");
+        check(layers >= 1 && width >= 1 && heads >= 1 && width % heads == 0, "--heads must divide --width, got "
+                + width + " and " + heads);
+        check(vocab >= 2 && prompt >= 1 && tokens >= 1, "--vocab must be >= 2, --prompt and --tokens >= 1");
+        int saved = Device.CPU.setThreads(threads);
+        try {
+            out.printf(Locale.ROOT, "kiln bench quant: %d threads, best of %d batches of >= %.2f s, F32 and int8 alternating%n",
+                    Device.CPU.threads(), samples, minTime);
+            if (!skipGemm) {
+                gemms();
+            }
+            if (!skipGpt) {
+                generation();
+            }
+        } finally {
+            Device.CPU.setThreads(saved);
+        }
+        return 0;
+    }
+
+    private void check(boolean ok, String message) {
+        if (!ok) {
+            throw new ParameterException(spec.commandLine(), "kiln bench quant: " + message);
+        }
+    }
+
+    private void gemms() {
+        out.printf("%n(a) GEMM C[m,n] = A[m,k]·W[n,k]^T; ops = 2mnk%n");
+        out.printf("%-16s %12s %12s %8s%n", "m x n x k", "F32 GFLOPS", "int8 GOPS", "int8/F32");
+        for (String s : shapes) {
+            String[] p = s.split(",");
+            check(p.length == 3, "--shapes: '" + s + "' is not m,n,k");
+            int m = Integer.parseInt(p[0].trim());
+            int n = Integer.parseInt(p[1].trim());
+            int k = Integer.parseInt(p[2].trim());
+            SplittableRandom r = new SplittableRandom(m * 31L + n * 17L + k);
+            byte[] a8 = new byte[m * k];
+            byte[] w8 = new byte[n * k];
+            float[] a = new float[m * k];
+            float[] w = new float[n * k];
+            for (int i = 0; i < a8.length; i++) {
+                a8[i] = (byte) r.nextInt(-127, 128);
+                a[i] = a8[i];
+            }
+            for (int i = 0; i < w8.length; i++) {
+                w8[i] = (byte) r.nextInt(-127, 128);
+                w[i] = w8[i];
+            }
+            float[] as = filled(m, 0.01f);
+            float[] ws = filled(n, 0.01f);
+            float[] c = new float[m * n];
+            double[] best = bestOfAlternating(
+                    () -> PackedGemm.sgemm(false, true, m, n, k, 1f, a, 0, k, w, 0, k, 0f, c, 0, n),
+                    () -> Int8Gemm.gemm(m, n, k, a8, 0, k, as, 0, true, w8, 0, k, ws, null, c, 0, n));
+            double ops = 2.0 * m * n * k;
+            out.printf(Locale.ROOT, "%-16s %12.1f %12.1f %7.2fx%n", m + "x" + n + "x" + k, ops / best[0] / 1e9,
+                    ops / best[1] / 1e9, best[0] / best[1]);
+        }
+    }
+
+    private void generation() {
+        Gpt.Config cfg = new Gpt.Config(vocab, prompt + tokens, layers, width, heads, heads, 4 * width, false, false);
+        Gpt f32 = new Gpt(cfg, new Generator(7));
+        Gpt int8 = new Gpt(cfg, new Generator(7));
+        Quantizer.Report report = Quantizer.quantize(int8);
+        long params = f32.parameterCount();
+        out.printf(Locale.ROOT, "%n(b) GPT batch-1 greedy generation: %d layers, width %d, %d heads, vocab %d (untied head),"
+                + " %.1fM params; %d int8 Linear layers; %d-token prompt, %d generated tokens per call%n", layers, width,
+                heads, vocab, params / 1e6, report.linear().size(), prompt, tokens);
+        long[] promptIds = new long[prompt];
+        for (int i = 0; i < prompt; i++) {
+            promptIds[i] = (i * 37 + 11) % vocab;
+        }
+        long[][] generated = new long[2][];
+        double[] best = bestOfAlternating(() -> generated[0] = f32.generateGreedy(promptIds, tokens),
+                () -> generated[1] = int8.generateGreedy(promptIds, tokens));
+        int agree = 0;
+        for (int i = prompt; i < prompt + tokens; i++) {
+            if (generated[0][i] != generated[1][i]) {
+                break;
+            }
+            agree++;
+        }
+        out.printf("%-16s %12s %12s %8s%n", "", "F32 tok/s", "int8 tok/s", "int8/F32");
+        out.printf(Locale.ROOT, "%-16s %12.1f %12.1f %7.2fx%n", "generation", tokens / best[0], tokens / best[1],
+                best[0] / best[1]);
+        out.printf(Locale.ROOT, "weights: %.1f MiB F32 -> %.1f MiB int8 in the Linear layers; greedy tokens agree for the"
+                + " first %d of %d (random weights: near-ties are common)%n", linearBytes(f32, 4) / 1048576.0,
+                linearBytes(f32, 1) / 1048576.0, agree, tokens);
+    }
+
+    private static long linearBytes(Gpt model, int bytesPerWeight) {
+        long n = 0;
+        for (var e : model.namedParameters().entrySet()) {
+            if (e.getKey().endsWith("weight") && e.getValue().value().rank() == 2 && !e.getKey().startsWith("wte.") && !e.getKey().startsWith("wpe.")) {
+                n += e.getValue().value().numel();
+            }
+        }
+        return n * bytesPerWeight;
+    }
+
+    private static float[] filled(int n, float v) {
+        float[] x = new float[n];
+        java.util.Arrays.fill(x, v);
+        return x;
+    }
+
+    /** Seconds per call of each, best batch, the two measured alternately. */
+    private double[] bestOfAlternating(Runnable f32, Runnable int8) {
+        int reps0 = calibrate(f32);
+        int reps1 = calibrate(int8);
+        double[] best = {Double.MAX_VALUE, Double.MAX_VALUE};
+        for (int s = 0; s < samples; s++) {
+            best[0] = Math.min(best[0], time(f32, reps0));
+            best[1] = Math.min(best[1], time(int8, reps1));
+        }
+        return best;
+    }
+
+    /** Runs {@code body} once (JIT), then returns how many calls fill --min-time. */
+    private int calibrate(Runnable body) {
+        body.run();
+        double once = time(body, 1);
+        return (int) Math.max(1, Math.min(1_000_000, Math.ceil(minTime / Math.max(once, 1e-9))));
+    }
+
+    private static double time(Runnable body, int reps) {
+        long t0 = System.nanoTime();
+        for (int i = 0; i < reps; i++) {
+            body.run();
+        }
+        return (System.nanoTime() - t0) / 1e9 / reps;
+    }
+}
