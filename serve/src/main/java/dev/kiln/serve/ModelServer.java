@@ -1,6 +1,8 @@
 package dev.kiln.serve;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.kiln.serve.admin.AdminRoutes;
+import dev.kiln.serve.admin.BearerAuth;
 import dev.kiln.serve.batch.BatchingOptions;
 import dev.kiln.serve.batch.DynamicBatcher;
 import dev.kiln.serve.http.JsonResponses;
@@ -8,10 +10,13 @@ import dev.kiln.serve.kserve.KServeRoutes;
 import dev.kiln.serve.model.ServedModel;
 import dev.kiln.serve.openai.OpenAiRoutes;
 import dev.kiln.serve.registry.ModelRegistry;
+import dev.kiln.serve.registry.TrafficSplit;
 import io.javalin.Javalin;
 import io.javalin.http.HttpResponseException;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -21,6 +26,11 @@ import java.util.Objects;
  * and {@code /v1/chat/completions} for generative models ({@link OpenAiRoutes}). Models live in a {@link ModelRegistry}: several
  * versions of one model at once, each with its own {@link DynamicBatcher}, loaded and unloaded
  * while the server runs. Every error is {@code {"error": "..."}} with its status.
+ *
+ * <p>Auth (optional, {@link BearerAuth}): with {@link Builder#authToken} every route but the
+ * health probes (and {@code /metrics} unless {@link Builder#protectMetrics}) needs {@code
+ * Authorization: Bearer TOKEN} (401 without, 403 wrong); the admin routes ({@link AdminRoutes}:
+ * hot load/unload, traffic splits) exist only with {@link Builder#adminToken} and need that token.
  *
  * <p>Use: {@code try (ModelServer s = ModelServer.builder().model("fashion", m).port(0).start()) {...}}.
  */
@@ -40,6 +50,14 @@ public final class ModelServer implements AutoCloseable {
             for (Builder.Entry e : b.entries) {
                 registry.load(e.name, e.version, e.model, e.batching);
             }
+            b.traffic.forEach((name, split) -> {
+                try {
+                    registry.split(name, split);
+                } catch (ServeException e) {
+                    throw new IllegalArgumentException("ModelServer: traffic of " + name + ": " + e.getMessage(), e);
+                }
+            });
+            BearerAuth auth = new BearerAuth(b.authToken, b.adminToken, b.protectMetrics);
             KServeRoutes kserve = new KServeRoutes(registry, out, metrics::request, b.maxBodyBytes);
             OpenAiRoutes openai = new OpenAiRoutes(registry, out, metrics);
             app = Javalin.create(config -> {
@@ -48,6 +66,10 @@ public final class ModelServer implements AutoCloseable {
                 config.http.maxRequestSize = b.maxBodyBytes;
                 kserve.addTo(config.routes);
                 openai.addTo(config.routes);
+                config.routes.beforeMatched(auth);
+                if (b.adminToken != null) {
+                    new AdminRoutes(registry, out).addTo(config.routes);
+                }
                 config.routes.get("/metrics", ctx -> ctx.status(200).contentType("text/plain; version=0.0.4; charset=utf-8")
                         .result(metrics.scrape()));
                 config.routes.exception(ServeException.class, (e, ctx) -> out.send(ctx, e.status(), out.error(e.getMessage())));
@@ -102,6 +124,10 @@ public final class ModelServer implements AutoCloseable {
         private String host = "127.0.0.1";
         private int port = 8080;
         private long maxBodyBytes = DEFAULT_MAX_BODY_BYTES;
+        private final Map<String, TrafficSplit> traffic = new LinkedHashMap<>();
+        private String authToken;
+        private String adminToken;
+        private boolean protectMetrics;
 
         private Builder() {}
 
@@ -151,7 +177,52 @@ public final class ModelServer implements AutoCloseable {
             return this;
         }
 
-        /** Starts the server; it listens when this returns. */
+        /**
+         * Splits the requests to {@code name} that name no version between its versions (the
+         * versions must be added by {@link #start}); {@code null} removes the split.
+         */
+        public Builder traffic(String name, TrafficSplit split) {
+            if (split == null) {
+                traffic.remove(name);
+            } else {
+                traffic.put(Objects.requireNonNull(name, "name"), split);
+            }
+            return this;
+        }
+
+        /**
+         * Every route but {@code /v2/health/*} (and {@code /metrics}, see {@link #protectMetrics})
+         * needs {@code Authorization: Bearer token}; null (the default) leaves them open.
+         *
+         * @throws IllegalArgumentException when the token is empty or not RFC 6750 token characters
+         */
+        public Builder authToken(String token) {
+            this.authToken = token == null ? null : BearerAuth.checkToken("ModelServer: auth token", token);
+            return this;
+        }
+
+        /**
+         * Turns on the admin routes ({@code /admin/*}: load, unload, traffic), which then need
+         * {@code Authorization: Bearer token}; null (the default) leaves them off (404).
+         *
+         * @throws IllegalArgumentException when the token is empty or not RFC 6750 token characters
+         */
+        public Builder adminToken(String token) {
+            this.adminToken = token == null ? null : BearerAuth.checkToken("ModelServer: admin token", token);
+            return this;
+        }
+
+        /** Whether {@code /metrics} needs a token as the inference routes do (default false: open to scrapers). */
+        public Builder protectMetrics(boolean protect) {
+            this.protectMetrics = protect;
+            return this;
+        }
+
+        /**
+         * Starts the server; it listens when this returns.
+         *
+         * @throws IllegalArgumentException when no model was added or a traffic split names an unknown model or version
+         */
         public ModelServer start() {
             if (entries.isEmpty()) {
                 throw new IllegalArgumentException("ModelServer: no models to serve");

@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.function.IntConsumer;
 
 /**
@@ -50,7 +51,8 @@ public final class ModelRegistry implements AutoCloseable {
     public void load(String name, String version, ServedModel model, BatchingOptions options) {
         checkLabel("name", name);
         checkLabel("version", version);
-        java.util.Objects.requireNonNull(model, "model");
+        Objects.requireNonNull(model, "model");
+        Objects.requireNonNull(options, "options");
         synchronized (this) {
             if (versions.getOrDefault(name, Map.of()).containsKey(version)) {
                 throw new IllegalArgumentException("version: model \"" + name + "\" already has version \"" + version + "\"");
@@ -69,11 +71,19 @@ public final class ModelRegistry implements AutoCloseable {
     /**
      * Unloads version {@code version} of {@code name}: no new request reaches it from now on; waits
      * up to {@code drainMs} for requests in flight on it, then closes its batcher. A traffic split
-     * that named it goes on over the versions left.
+     * that named it goes on over the versions left (their weights renormalised); with none left
+     * the model goes back to its default version.
      *
+     * @return true when every request in flight finished within {@code drainMs}, false when the
+     *     batcher was closed under some (they get 503)
      * @throws ServeException 404 when there is no such model or version
+     * @throws IllegalArgumentException when {@code drainMs} is negative
+     * @throws InterruptedException when interrupted while draining (the batcher is closed anyway)
      */
-    public void unload(String name, String version, long drainMs) throws InterruptedException {
+    public boolean unload(String name, String version, long drainMs) throws InterruptedException {
+        if (drainMs < 0) {
+            throw new IllegalArgumentException("drainMs: expected >= 0, got " + drainMs);
+        }
         ModelVersion gone;
         synchronized (this) {
             Map<String, ModelVersion> vs = versionsOf(name);
@@ -99,7 +109,7 @@ public final class ModelRegistry implements AutoCloseable {
             // Leases are only handed out under this lock, so once the version is off the map and
             // retire() has run no new request can reach it.
         }
-        gone.retire(drainMs);
+        return gone.retire(drainMs);
     }
 
     /**

@@ -64,20 +64,30 @@ public final class ModelVersion {
         }
     }
 
-    /** Stops new leases, waits up to {@code timeoutMs} for the ones out to end, then closes the batcher. */
-    void retire(long timeoutMs) throws InterruptedException {
-        synchronized (this) {
-            retired = true;
-            long deadline = System.nanoTime() + timeoutMs * 1_000_000L;
-            while (inFlight > 0) {
-                long left = (deadline - System.nanoTime()) / 1_000_000L;
-                if (left <= 0) {
-                    break;
+    /**
+     * Stops new leases, waits up to {@code timeoutMs} for the ones out to end, then closes the
+     * batcher (requests still on it get 503). The batcher is closed even when the wait is
+     * interrupted: a version off the registry must not keep its thread.
+     *
+     * @return whether every lease ended within the time
+     */
+    boolean retire(long timeoutMs) throws InterruptedException {
+        try {
+            synchronized (this) {
+                retired = true;
+                long deadline = System.nanoTime() + timeoutMs * 1_000_000L;
+                while (inFlight > 0) {
+                    long left = (deadline - System.nanoTime()) / 1_000_000L;
+                    if (left <= 0) {
+                        return false;
+                    }
+                    wait(left);
                 }
-                wait(left);
+                return true;
             }
+        } finally {
+            batcher.close();
         }
-        batcher.close();
     }
 
     /**
