@@ -3,9 +3,12 @@ package dev.kiln.serve;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kiln.serve.admin.AdminRoutes;
 import dev.kiln.serve.admin.BearerAuth;
+import dev.kiln.serve.batch.BatchObserver;
 import dev.kiln.serve.batch.BatchingOptions;
 import dev.kiln.serve.batch.DynamicBatcher;
+import dev.kiln.serve.http.AccessLog;
 import dev.kiln.serve.http.JsonResponses;
+import dev.kiln.serve.http.RequestGate;
 import dev.kiln.serve.kserve.KServeRoutes;
 import dev.kiln.serve.model.ServedModel;
 import dev.kiln.serve.openai.OpenAiRoutes;
@@ -13,6 +16,10 @@ import dev.kiln.serve.registry.ModelRegistry;
 import dev.kiln.serve.registry.TrafficSplit;
 import io.javalin.Javalin;
 import io.javalin.http.HttpResponseException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -31,21 +38,45 @@ import java.util.Objects;
  * health probes (and {@code /metrics} unless {@link Builder#protectMetrics}) needs {@code
  * Authorization: Bearer TOKEN} (401 without, 403 wrong); the admin routes ({@link AdminRoutes}:
  * hot load/unload, traffic splits) exist only with {@link Builder#adminToken} and need that token.
+ * <p>An infer request that gets no answer within the request timeout gets 504 (and leaves its
+ * model's queue if it was still waiting there). {@link #close} drains first ({@link #drain}): readiness
+ * turns 503, new requests are refused with 503, requests in flight finish (up to the drain timeout),
+ * then Jetty stops. With an access log, every HTTP request is one JSON line ({@link AccessLog}).
  *
  * <p>Use: {@code try (ModelServer s = ModelServer.builder().model("fashion", m).port(0).start()) {...}}.
+ * Thread-safety: every method may be called from any thread.
  */
 public final class ModelServer implements AutoCloseable {
     /** Request bodies over this many bytes are refused with 413 unless the builder says otherwise. */
     public static final long DEFAULT_MAX_BODY_BYTES = 16L << 20;
+    /** An infer request unanswered after this many milliseconds gets 504 unless the builder says otherwise. */
+    public static final long DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+    /** How long {@link #close} waits for requests in flight unless the builder says otherwise (under Kubernetes' 30 s grace). */
+    public static final long DEFAULT_DRAIN_TIMEOUT_MS = 20_000;
 
     private final ServingMetrics metrics = new ServingMetrics();
     private final JsonResponses out = new JsonResponses(new ObjectMapper());
+    private final RequestGate gate = new RequestGate();
     private final ModelRegistry registry;
+    private final AccessLog accessLog;
+    private final Duration drainTimeout;
     private final Javalin app;
+    private boolean closed; // guarded by this
 
     private ModelServer(Builder b) {
         registry = new ModelRegistry((name, version, model, options) -> new DynamicBatcher(name + "-" + version, model,
-                options, n -> metrics.batch(name, version, n)));
+                options, observer(name, version), b.requestTimeoutMs));
+        drainTimeout = Duration.ofMillis(b.drainTimeoutMs);
+        metrics.inFlight(gate::inFlight);
+        try {
+            accessLog = b.accessLogToStderr ? AccessLog.toStderr() : b.accessLogFile != null ? AccessLog.toFile(b.accessLogFile) : null;
+        } catch (IOException e) {
+            registry.close();
+            throw new UncheckedIOException("access log: cannot open " + b.accessLogFile + ": " + e.getMessage(), e);
+        }
+        if (accessLog != null) {
+            metrics.accessLogDropped(accessLog::dropped);
+        }
         try {
             for (Builder.Entry e : b.entries) {
                 registry.load(e.name, e.version, e.model, e.batching);
@@ -64,6 +95,12 @@ public final class ModelServer implements AutoCloseable {
                 config.startup.showJavalinBanner = false;
                 config.concurrency.useVirtualThreads = true;
                 config.http.maxRequestSize = b.maxBodyBytes;
+                config.jetty.modifyServer(server -> {
+                    gate.install(server);
+                    if (accessLog != null) {
+                        server.setRequestLog(accessLog);
+                    }
+                });
                 kserve.addTo(config.routes);
                 openai.addTo(config.routes);
                 config.routes.beforeMatched(auth);
@@ -85,8 +122,30 @@ public final class ModelServer implements AutoCloseable {
             app.start(b.host, b.port);
         } catch (RuntimeException e) {
             registry.close();
+            if (accessLog != null) {
+                accessLog.close();
+            }
             throw e;
         }
+    }
+
+    private BatchObserver observer(String name, String version) {
+        return new BatchObserver() {
+            @Override
+            public void batch(int examples) {
+                metrics.batch(name, version, examples);
+            }
+
+            @Override
+            public void queued(long nanos) {
+                metrics.queued(name, version, nanos);
+            }
+
+            @Override
+            public void inferred(long nanos) {
+                metrics.inferred(name, version, nanos);
+            }
+        };
     }
 
     /** A builder with no models, host 127.0.0.1 and port 8080. */
@@ -109,11 +168,46 @@ public final class ModelServer implements AutoCloseable {
         return registry.find(name, version).batcher().forwardPasses();
     }
 
-    /** Stops the HTTP server, then each model's batcher (queued requests get 503). */
+    /** HTTP requests being handled now ({@code /metrics} scrapes aside). */
+    public int inFlight() {
+        return gate.inFlight();
+    }
+
+    /**
+     * Begins the graceful shutdown: readiness answers 503 and new requests are refused with 503 from
+     * now on; waits up to {@code timeout} for the requests in flight to finish. The server keeps
+     * listening (liveness and /metrics answer) until {@link #close}.
+     *
+     * @return true when every request in flight finished, false when the timeout passed first
+     * @throws InterruptedException when the waiting thread is interrupted
+     */
+    public boolean drain(Duration timeout) throws InterruptedException {
+        return gate.drain(timeout);
+    }
+
+    /**
+     * Drains (up to the builder's drain timeout), stops the HTTP server, then each model's batcher
+     * (requests still queued get 503), then the access log. Idempotent.
+     */
     @Override
     public void close() {
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+        }
+        try {
+            drain(drainTimeout);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt(); // stop at once: the caller wants out
+        }
         app.stop();
         registry.close();
+        if (accessLog != null) {
+            accessLog.close();
+        }
+        metrics.close();
     }
 
     /** Which models to serve, and where. */
@@ -128,6 +222,10 @@ public final class ModelServer implements AutoCloseable {
         private String authToken;
         private String adminToken;
         private boolean protectMetrics;
+        private long requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS;
+        private long drainTimeoutMs = DEFAULT_DRAIN_TIMEOUT_MS;
+        private Path accessLogFile;
+        private boolean accessLogToStderr;
 
         private Builder() {}
 
@@ -217,6 +315,39 @@ public final class ModelServer implements AutoCloseable {
             this.protectMetrics = protect;
             return this;
         }
+
+        /** Infer requests unanswered after {@code ms} milliseconds get 504 (0: no limit). */
+        public Builder requestTimeoutMs(long ms) {
+            if (ms < 0) {
+                throw new IllegalArgumentException("ModelServer: request timeout must be >= 0 ms, got " + ms);
+            }
+            this.requestTimeoutMs = ms;
+            return this;
+        }
+
+        /** How long {@link ModelServer#close} waits for requests in flight before it stops anyway. */
+        public Builder drainTimeoutMs(long ms) {
+            if (ms < 0) {
+                throw new IllegalArgumentException("ModelServer: drain timeout must be >= 0 ms, got " + ms);
+            }
+            this.drainTimeoutMs = ms;
+            return this;
+        }
+
+        /** Appends one JSON line per HTTP request to {@code file} ({@link AccessLog}); null: no access log. */
+        public Builder accessLog(Path file) {
+            this.accessLogFile = file;
+            this.accessLogToStderr = false;
+            return this;
+        }
+
+        /** Writes the access log ({@link AccessLog}) to standard error. */
+        public Builder accessLogToStderr() {
+            this.accessLogFile = null;
+            this.accessLogToStderr = true;
+            return this;
+        }
+
 
         /**
          * Starts the server; it listens when this returns.

@@ -1,15 +1,22 @@
 package dev.kiln.serve;
 
+import dev.kiln.tensor.storage.BufferPool;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
 import java.util.function.ToIntFunction;
 import java.util.function.ToLongFunction;
+import java.util.function.LongSupplier;
 
 /**
  * The server's Prometheus metrics (Micrometer): {@code kiln_infer_requests_total} by model, version
@@ -17,9 +24,30 @@ import java.util.function.ToLongFunction;
  * {@code kiln_batch_size} (a histogram of examples per forward pass) by model and version; for
  * generative models (see {@link #generation}) {@code kiln_generated_tokens_total} and the gauges
  * {@code kiln_generate_running_sequences} and {@code kiln_generate_waiting_sequences}.
+ *
+ * <p>Also by model and version: {@code kiln_request_queue_seconds} (queued to batch start) and
+ * {@code kiln_request_inference_seconds} (the forward pass a request shared) histograms. Server-wide: {@code kiln_requests_in_flight},
+ * {@code kiln_access_log_dropped_total}, {@code kiln_tensor_pool_bytes} (tensor buffers kept for
+ * reuse), and Micrometer's JVM binders: memory by pool, buffer pools ({@code jvm_buffer_memory_used_bytes}
+ * with {@code id="direct"} and {@code "mapped"}: the JVM's native memory outside the heap; tensors
+ * live on the heap, so there is no engine allocator to report), GC, threads, CPU and uptime.
+ *
+ * <p>Thread-safety: every method may be called from any thread. {@link #close} unhooks the GC listener.
  */
-public final class ServingMetrics {
+public final class ServingMetrics implements AutoCloseable {
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final JvmGcMetrics gc = new JvmGcMetrics();
+
+    /** A registry with the JVM, process and tensor-pool meters bound. */
+    public ServingMetrics() {
+        new JvmMemoryMetrics().bindTo(registry);
+        gc.bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+        new UptimeMetrics().bindTo(registry);
+        Gauge.builder("kiln.tensor.pool", BufferPool::pooledBytes).baseUnit("bytes")
+                .description("bytes of tensor buffers held for reuse (on the heap)").strongReference(true).register(registry);
+    }
 
     public void request(String model, String version, int status, long nanos) {
         Counter.builder("kiln.infer.requests").description("infer requests by model, version and HTTP status")
@@ -60,5 +88,41 @@ public final class ServingMetrics {
         Gauge.builder("kiln.generate.waiting.sequences", source, s -> waiting.applyAsInt(s))
                 .description("sequences waiting to join the decode batch").tag("model", model).tag("version", version)
                 .register(registry);
+    }
+
+    /** One request's wait from queued to the start of its batch's forward pass. */
+    public void queued(String model, String version, long nanos) {
+        Timer.builder("kiln.request.queue").description("time a request waits in its model's queue for a batch")
+                .tag("model", model).tag("version", version).publishPercentileHistogram()
+                .minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofSeconds(30))
+                .register(registry).record(Duration.ofNanos(nanos));
+    }
+
+    /** One request's forward pass (the time its whole batch took). */
+    public void inferred(String model, String version, long nanos) {
+        Timer.builder("kiln.request.inference").description("forward-pass time of a request's batch")
+                .tag("model", model).tag("version", version).publishPercentileHistogram()
+                .minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofSeconds(30))
+                .register(registry).record(Duration.ofNanos(nanos));
+    }
+
+    /** Exposes {@code inFlight} as the gauge {@code kiln_requests_in_flight}. */
+    public void inFlight(LongSupplier inFlight) {
+        Gauge.builder("kiln.requests.in.flight", inFlight::getAsLong)
+                .description("HTTP requests being handled (not counting scrapes of /metrics)").strongReference(true)
+                .register(registry);
+    }
+
+    /** Exposes {@code dropped} as the counter {@code kiln_access_log_dropped_total}. */
+    public void accessLogDropped(LongSupplier dropped) {
+        FunctionCounter.builder("kiln.access.log.dropped", dropped, LongSupplier::getAsLong)
+                .description("access-log lines dropped because the writer fell behind").register(registry);
+    }
+
+    /** Unhooks the GC notification listener. */
+    @Override
+    public void close() {
+        gc.close();
+        registry.close();
     }
 }

@@ -20,6 +20,12 @@ import picocli.CommandLine.Spec;
  * {@code kiln serve}: serves {@code kiln train} run directories over KServe v2 REST (and gpt runs
  * over OpenAI-compatible endpoints too) until the process is stopped. Prints exactly one line on stdout, {@code listening on http://HOST:PORT},
  * once the server accepts requests (with {@code --port 0}, the port picked).
+ *
+ * <p>On SIGTERM (or SIGINT) the shutdown hook drains: readiness turns 503, new requests get 503,
+ * requests in flight finish (up to {@code --drain-timeout-ms}), then the server stops. The exit
+ * status is then 143 (128 + SIGTERM; 130 for SIGINT): the JVM sets it when a signal starts its
+ * shutdown, and a hook cannot change it short of {@code Runtime.halt}, which would skip the other
+ * hooks. Process managers read 143 after a SIGTERM they sent as a clean stop.
  */
 @Command(name = "serve", mixinStandardHelpOptions = true,
         description = {"Serve trained models (cnn, rnn, classify, seq2seq, gpt) over the KServe v2 REST protocol, with dynamic batching.",
@@ -47,6 +53,18 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--max-body-bytes", paramLabel = "BYTES", description = "Larger request bodies get 413 (default: ${DEFAULT-VALUE}).")
     long maxBodyBytes = ModelServer.DEFAULT_MAX_BODY_BYTES;
 
+    @Option(names = "--request-timeout-ms", paramLabel = "MS",
+            description = "An infer request unanswered after MS gets 504; 0: no limit (default: ${DEFAULT-VALUE}).")
+    long requestTimeoutMs = ModelServer.DEFAULT_REQUEST_TIMEOUT_MS;
+
+    @Option(names = "--drain-timeout-ms", paramLabel = "MS",
+            description = "On SIGTERM, how long requests in flight may take to finish (default: ${DEFAULT-VALUE}).")
+    long drainTimeoutMs = ModelServer.DEFAULT_DRAIN_TIMEOUT_MS;
+
+    @Option(names = "--access-log", paramLabel = "FILE|-",
+            description = "Append one JSON line per HTTP request to FILE, or to stderr with -; default: no access log.")
+    String accessLog;
+
     @Spec
     CommandSpec spec;
 
@@ -61,7 +79,19 @@ public final class ServeCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }
-        ModelServer.Builder builder = ModelServer.builder().host(host).port(port).maxBodyBytes(maxBodyBytes);
+        if (requestTimeoutMs < 0) {
+            throw new ParameterException(spec.commandLine(), "--request-timeout-ms must be >= 0, got " + requestTimeoutMs);
+        }
+        if (drainTimeoutMs < 0) {
+            throw new ParameterException(spec.commandLine(), "--drain-timeout-ms must be >= 0, got " + drainTimeoutMs);
+        }
+        ModelServer.Builder builder = ModelServer.builder().host(host).port(port).maxBodyBytes(maxBodyBytes)
+                .requestTimeoutMs(requestTimeoutMs).drainTimeoutMs(drainTimeoutMs);
+        if ("-".equals(accessLog)) {
+            builder.accessLogToStderr();
+        } else if (accessLog != null) {
+            builder.accessLog(Path.of(accessLog));
+        }
         for (String run : runs) {
             int eq = run.indexOf('=');
             Path dir = Path.of(eq < 0 ? run : run.substring(eq + 1));
@@ -74,8 +104,12 @@ public final class ServeCommand implements Callable<Integer> {
         }
         CountDownLatch stopped = new CountDownLatch(1);
         ModelServer server = builder.start();
+        PrintWriter err = spec.commandLine().getErr();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            server.close();
+            err.println("kiln serve: shutting down; " + server.inFlight() + " requests in flight, waiting up to "
+                    + drainTimeoutMs + " ms for them");
+            err.flush();
+            server.close(); // drains first
             stopped.countDown();
         }, "kiln-serve-shutdown"));
         PrintWriter out = spec.commandLine().getOut();

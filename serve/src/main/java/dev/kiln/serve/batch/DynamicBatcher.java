@@ -10,7 +10,9 @@ import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.IntConsumer;
 
@@ -21,15 +23,21 @@ import java.util.function.IntConsumer;
  * already spreads one forward pass over all cores wants. The thread runs inside
  * {@link BatchInvariance}, so batched results equal unbatched ones to the bit.
  *
- * <p>Thread-safety: {@link #submit} may be called from any thread; {@link #close} fails what is
- * still queued with a 503 and closes the model when it holds resources ({@link AutoCloseable}).
+ * <p>A request that has waited longer than the request timeout gets a 504 from {@link #infer}; if
+ * it was still queued it leaves the queue and never runs. A request whose future is completed by
+ * anyone else before its batch starts (a caller of {@link #submit} giving up) is skipped too.
+ *
+ * <p>Thread-safety: {@link #submit} and {@link #infer} may be called from any thread; {@link #close}
+ * fails what is still queued with a 503 and closes the model when it holds resources ({@link AutoCloseable}).
  */
 public final class DynamicBatcher implements AutoCloseable {
-    private record Pending(Examples examples, CompletableFuture<List<OutputTensor>> result) {}
+    private record Pending(Examples examples, CompletableFuture<List<OutputTensor>> result, long queuedAt) {}
 
+    private final String name;
     private final ServedModel model;
     private final BatchingOptions options;
-    private final IntConsumer batchSizes;
+    private final BatchObserver observer;
+    private final long timeoutNanos; // 0: no limit
     private final BlockingQueue<Pending> queue;
     private final Thread worker;
     private final AtomicLong forwardPasses = new AtomicLong();
@@ -41,9 +49,24 @@ public final class DynamicBatcher implements AutoCloseable {
      * every forward pass (for the batch-size histogram).
      */
     public DynamicBatcher(String name, ServedModel model, BatchingOptions options, IntConsumer batchSizes) {
+        this(name, model, options, batchSizes::accept, 0);
+    }
+
+    /**
+     * Starts the batching thread of {@code model}; {@code observer} hears batch sizes, queue and
+     * forward-pass times; {@link #infer} gives up after {@code requestTimeoutMs} (0: never).
+     *
+     * @throws IllegalArgumentException when {@code requestTimeoutMs} is negative
+     */
+    public DynamicBatcher(String name, ServedModel model, BatchingOptions options, BatchObserver observer, long requestTimeoutMs) {
+        if (requestTimeoutMs < 0) {
+            throw new IllegalArgumentException("DynamicBatcher: request timeout must be >= 0 ms, got " + requestTimeoutMs);
+        }
+        this.name = name;
         this.model = model;
         this.options = options;
-        this.batchSizes = batchSizes;
+        this.observer = observer;
+        this.timeoutNanos = TimeUnit.MILLISECONDS.toNanos(requestTimeoutMs);
         this.queue = new ArrayBlockingQueue<>(options.queueCapacity());
         this.worker = Thread.ofPlatform().daemon().name("kiln-batcher-" + name).start(this::run);
     }
@@ -57,11 +80,68 @@ public final class DynamicBatcher implements AutoCloseable {
         if (closed) {
             throw new ServeException(503, "model is shutting down");
         }
-        Pending p = new Pending(examples, new CompletableFuture<>());
+        return enqueue(examples).result();
+    }
+
+    /**
+     * Queues one request's examples and waits for its output tensors, up to the request timeout.
+     *
+     * @throws ServeException 504 when the timeout passes first (a request still queued then is
+     *     removed and never runs), 429 when the queue is full, 503 after {@link #close} or when the
+     *     waiting thread is interrupted
+     * @throws IllegalStateException when the forward pass failed
+     */
+    public List<OutputTensor> infer(Examples examples) {
+        Pending p = enqueue(examples);
+        try {
+            return timeoutNanos == 0 ? p.result().get() : p.result().get(timeoutNanos, TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            boolean wasQueued = queue.remove(p);
+            String where = wasQueued ? "it was still queued and will not run" : "it was in its forward pass";
+            // If the answer arrived just now, completing fails and the answer below wins.
+            p.result().completeExceptionally(new ServeException(504, "timeout: no answer from model " + name + " within "
+                    + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms (request timeout); " + where));
+            return answer(p.result());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ServeException(503, "interrupted while waiting for model " + name);
+        } catch (ExecutionException e) {
+            throw failure(e);
+        }
+    }
+
+    /** Requests waiting in the queue now (not counting the batch being gathered or run). */
+    public int queued() {
+        return queue.size();
+    }
+
+    private Pending enqueue(Examples examples) {
+        if (closed) {
+            throw new ServeException(503, "model is shutting down");
+        }
+        Pending p = new Pending(examples, new CompletableFuture<>(), System.nanoTime());
         if (!queue.offer(p)) {
             throw new ServeException(429, "queue full: " + options.queueCapacity() + " requests are waiting for this model");
         }
-        return p.result();
+        return p;
+    }
+
+    private static List<OutputTensor> answer(CompletableFuture<List<OutputTensor>> done) {
+        try {
+            return done.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ServeException(503, "interrupted while waiting for the model");
+        } catch (ExecutionException e) {
+            throw failure(e);
+        }
+    }
+
+    private static RuntimeException failure(ExecutionException e) {
+        if (e.getCause() instanceof ServeException s) {
+            return s;
+        }
+        return new IllegalStateException("forward pass failed: " + e.getCause(), e.getCause());
     }
 
     /** Forward passes run so far. */
@@ -91,15 +171,18 @@ public final class DynamicBatcher implements AutoCloseable {
             } catch (InterruptedException e) {
                 break;
             }
+            batch.removeIf(p -> p.result().isDone()); // timed out while the batch was being gathered
             if (batch.isEmpty()) {
                 continue;
             }
             List<Examples> examples = batch.stream().map(Pending::examples).toList();
             int rows = examples.stream().mapToInt(Examples::rows).sum();
             List<List<OutputTensor>> answers;
+            long start = System.nanoTime();
             try {
                 forwardPasses.incrementAndGet();
-                batchSizes.accept(rows);
+                batch.forEach(p -> observer.queued(start - p.queuedAt()));
+                observer.batch(rows);
                 answers = model.run(examples);
                 if (answers.size() != batch.size()) {
                     throw new IllegalStateException(model.app() + " model answered " + answers.size() + " of "
@@ -108,6 +191,9 @@ public final class DynamicBatcher implements AutoCloseable {
             } catch (RuntimeException | Error e) {
                 batch.forEach(p -> p.result().completeExceptionally(e));
                 continue;
+            } finally {
+                long took = System.nanoTime() - start;
+                batch.forEach(p -> observer.inferred(took));
             }
             for (int i = 0; i < batch.size(); i++) {
                 batch.get(i).result().complete(answers.get(i));
@@ -121,7 +207,7 @@ public final class DynamicBatcher implements AutoCloseable {
         Pending first = carried != null ? carried : queue.poll(100, TimeUnit.MILLISECONDS);
         carried = null;
         List<Pending> batch = new ArrayList<>();
-        if (first == null) {
+        if (first == null || first.result().isDone()) {
             return batch;
         }
         batch.add(first);
@@ -132,6 +218,9 @@ public final class DynamicBatcher implements AutoCloseable {
             Pending next = wait > 0 ? queue.poll(wait, TimeUnit.NANOSECONDS) : queue.poll();
             if (next == null) {
                 break;
+            }
+            if (next.result().isDone()) { // timed out in the queue a moment before it was taken
+                continue;
             }
             if (rows + next.examples().rows() > options.maxBatchSize()) {
                 carried = next;

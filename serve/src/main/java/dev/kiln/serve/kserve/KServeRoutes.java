@@ -3,6 +3,7 @@ package dev.kiln.serve.kserve;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kiln.serve.ServeException;
+import dev.kiln.serve.http.AccessLog;
 import dev.kiln.serve.http.JsonResponses;
 import dev.kiln.serve.model.Examples;
 import dev.kiln.serve.model.OutputTensor;
@@ -14,8 +15,6 @@ import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 
 /**
  * The KServe v2 (Open Inference Protocol) REST routes: server and model health, model metadata,
@@ -93,6 +92,7 @@ public final class KServeRoutes {
         try (ModelVersion.Lease lease = registry.acquire(name, version, ctx.header(STICKY_HEADER))) {
             ModelVersion v = lease.version();
             metricVersion = v.version();
+            AccessLog.tag(ctx, v.name(), v.version());
             if (ctx.contentLength() > maxBodyBytes) {
                 throw new ServeException(413, "body: " + ctx.contentLength() + " bytes is over the limit of " + maxBodyBytes);
             }
@@ -105,7 +105,7 @@ public final class KServeRoutes {
                 }
             }
             Examples examples = v.model().prepare(request.inputs());
-            List<OutputTensor> outputs = await(v.batcher().submit(examples));
+            List<OutputTensor> outputs = v.batcher().infer(examples);
             out.send(ctx, 200, response(v, request, outputs));
             status = 200;
         } catch (ServeException e) {
@@ -116,20 +116,6 @@ public final class KServeRoutes {
             throw e;
         } finally {
             listener.request(metricName, metricVersion, status, System.nanoTime() - start);
-        }
-    }
-
-    private static List<OutputTensor> await(CompletableFuture<List<OutputTensor>> f) {
-        try {
-            return f.get(); // a virtual thread: blocking here parks it, not a carrier
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new ServeException(503, "interrupted while waiting for the model");
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof ServeException s) {
-                throw s;
-            }
-            throw new IllegalStateException("forward pass failed: " + e.getCause(), e.getCause());
         }
     }
 
