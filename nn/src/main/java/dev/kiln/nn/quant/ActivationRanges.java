@@ -13,7 +13,7 @@ import java.util.Map;
 /**
  * Calibration for static int8 quantization (torch's {@code prepare} with a symmetric
  * {@code MinMaxObserver}): {@link #observe} routes the forward of every Linear and supported Conv2d
- * under a model through an observer that records the largest |input| the layer sees and then runs
+ * under a model that {@link Quantizer#quantizable} accepts through an observer that records the largest |input| the layer sees and then runs
  * the layer's own F32 forward, so outputs are unchanged. Run the calibration batches through the
  * model, read {@link #inputScales} (max-abs / 127 per layer, the scale
  * {@link Quantizer#quantizeStatic} fixes), then {@link #close} to take the observers out.
@@ -44,8 +44,7 @@ public final class ActivationRanges implements AutoCloseable {
         ActivationRanges r = new ActivationRanges();
         for (Map.Entry<String, Module> e : Quantizer.layers(model).entrySet()) {
             Module m = e.getValue();
-            boolean quantizable = m instanceof Linear || (m instanceof Conv2d conv && QuantizedConv2d.supports(conv));
-            if (!quantizable) {
+            if (!Quantizer.quantizable(m)) {
                 continue;
             }
             if (Quantizer.replacementOf(m) != null) {

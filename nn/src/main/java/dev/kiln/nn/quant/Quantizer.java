@@ -39,9 +39,26 @@ public final class Quantizer {
     /** The scheme written under {@link #FORMAT_KEY} when activations are static (calibrated scales). */
     public static final String FORMAT_STATIC = "int8-static-symmetric-per-channel";
 
+    /**
+     * Layers whose dot products are shorter than this (a Linear's in_features, a Conv2d's C·kh·kw)
+     * stay F32: the int8 kernel steps 16 int lanes at a time, so a shorter dot runs entirely in its
+     * scalar tail, and such a layer holds few weights to shrink. Measured on the Fashion-MNIST cnn
+     * (first conv 1→32, 3×3: 9 taps): quantizing it cut batch-500 inference from 2083 to 602 images/s.
+     */
+    public static final int MIN_DOT_LENGTH = 32;
+
     private Quantizer() {}
 
-    /** What {@link #quantize} converted: dotted layer names, in tree order. */
+    /** Whether {@link #quantize} converts {@code m}: a Linear, or a Conv2d it {@linkplain QuantizedConv2d#supports supports}, with dots of at least {@link #MIN_DOT_LENGTH}. */
+    public static boolean quantizable(Module m) {
+        return switch (m) {
+            case Linear lin -> lin.inFeatures >= MIN_DOT_LENGTH;
+            case Conv2d conv -> QuantizedConv2d.supports(conv) && conv.inChannels * conv.kernelH * conv.kernelW >= MIN_DOT_LENGTH;
+            default -> false;
+        };
+    }
+
+    /** What {@link #quantize} converted: dotted layer names, in tree order; skipped: Linear and Conv2d layers kept in F32. */
     public record Report(List<String> linear, List<String> conv2d, List<String> skipped) {}
 
     /** Whether checkpoint {@code metadata} marks a checkpoint written by {@link #save}. */
@@ -68,8 +85,7 @@ public final class Quantizer {
         if (model != null) {
             // Check every scale before converting any layer, so a bad map leaves the model untouched.
             layers(model).forEach((name, m) -> {
-                boolean quantizable = m instanceof Linear || (m instanceof Conv2d conv && QuantizedConv2d.supports(conv));
-                if (quantizable && replacementOf(m) == null) {
+                if (quantizable(m) && replacementOf(m) == null) {
                     scaleOf(inputScales, name);
                 }
             });
@@ -96,19 +112,20 @@ public final class Quantizer {
         Report r = new Report(new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
         for (Map.Entry<String, Module> e : layers(model).entrySet()) {
             switch (e.getValue()) {
-                case Linear lin -> {
+                case Linear lin when quantizable(lin) -> {
                     if (lin.forwardReplacement() == null) {
                         float s = scaleOf(scales, e.getKey());
                         lin.replaceForward(s < 0f ? QuantizedLinear.from(lin) : QuantizedLinear.from(lin, s));
                     }
                     r.linear().add(e.getKey());
                 }
-                case Conv2d conv when QuantizedConv2d.supports(conv) -> {
+                case Conv2d conv when quantizable(conv) -> {
                     if (conv.forwardReplacement() == null) {
                         conv.replaceForward(QuantizedConv2d.from(conv, scaleOf(scales, e.getKey())));
                     }
                     r.conv2d().add(e.getKey());
                 }
+                case Linear lin -> r.skipped().add(e.getKey());
                 case Conv2d conv -> r.skipped().add(e.getKey());
                 default -> { }
             }

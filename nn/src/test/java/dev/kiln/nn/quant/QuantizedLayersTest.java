@@ -138,7 +138,7 @@ class QuantizedLayersTest {
     }
 
     private static Sequential tinyCnn(Generator g) {
-        return new Sequential(Conv2d.builder(1, 4, 3).padding(1).generator(g).build(), Activation.relu(),
+        return new Sequential(Conv2d.builder(4, 4, 3).padding(1).generator(g).build(), Activation.relu(),
                 new Flatten(), new Linear(4 * 6 * 6, 3, true, g));
     }
 
@@ -146,7 +146,7 @@ class QuantizedLayersTest {
     void quantizerRoutesEveryLayerToInt8AndSavesAndLoadsIt(@TempDir Path dir) throws Exception {
         Generator g = new Generator(17);
         Sequential model = tinyCnn(g);
-        Tensor x = Tensor.randn(g, 5, 1, 6, 6);
+        Tensor x = Tensor.randn(g, 5, 4, 6, 6);
         float[] f32 = model.forward(Var.constant(x)).value().toFloatArray();
         Quantizer.Report r = Quantizer.quantize(model);
         assertEquals(java.util.List.of("0"), r.conv2d());
@@ -163,7 +163,7 @@ class QuantizedLayersTest {
         assertEquals(java.util.List.of("0.weight", "0.weight_scale", "0.bias", "3.weight", "3.weight_scale", "3.bias"),
                 java.util.List.copyOf(state.keySet()));
         assertEquals(DType.I8, state.get("0.weight").dtype());
-        assertEquals(java.util.List.of(4, 1, 3, 3), java.util.List.of(state.get("0.weight").shape().toArray()[0],
+        assertEquals(java.util.List.of(4, 4, 3, 3), java.util.List.of(state.get("0.weight").shape().toArray()[0],
                 state.get("0.weight").size(1), state.get("0.weight").size(2), state.get("0.weight").size(3)));
         Path file = dir.resolve("model.safetensors");
         Quantizer.save(file, model, Map.of("arch", "tiny"));

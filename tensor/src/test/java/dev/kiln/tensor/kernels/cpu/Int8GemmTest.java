@@ -1,5 +1,6 @@
 package dev.kiln.tensor.kernels.cpu;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -167,5 +168,33 @@ class Int8GemmTest {
         assertEquals(2, q[2 * cols + 1], "2.5 rounds half to even");
         assertEquals(-4, q[2 * cols + 2], "-3.5 rounds half to even");
         assertEquals(0, q[2 * cols + 3], "0.5 rounds half to even");
+    }
+
+    @Test
+    void quantizeRowsWithAFixedScaleRoundsSaturatesAndFillsTheScales() {
+        SplittableRandom r = new SplittableRandom(4);
+        int rows = 9, cols = 21;
+        float[] x = new float[rows * cols + 3];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) r.nextGaussian() * 3;
+        }
+        float scale = 0.02f; // saturates at |x| > 2.54: many Gaussian·3 values do
+        byte[] q = new byte[rows * cols + 5];
+        float[] s = new float[rows + 2];
+        Int8Quantize.quantizeRowsWithScale(rows, cols, x, 3, scale, q, 0, s, 1);
+        int saturated = 0;
+        for (int i = 0; i < rows * cols; i++) {
+            long want = Math.max(-127, Math.min(127, Math.round(Math.rint(x[3 + i] * (1f / scale)))));
+            assertEquals(want, q[i], "element " + i);
+            saturated += Math.abs(want) == 127 ? 1 : 0;
+        }
+        assertTrue(saturated > 0, "the test never saturates");
+        assertEquals(0f, s[0], 0f, "scales before the offset are untouched");
+        for (int i = 1; i <= rows; i++) {
+            assertEquals(scale, s[i], 0f, "scale " + i);
+        }
+        byte[] zeros = new byte[cols];
+        Int8Quantize.quantizeRowsWithScale(1, cols, x, 0, 0f, zeros, 0, s, 0);
+        assertArrayEquals(new byte[cols], zeros, "scale 0 gives zeros");
     }
 }
