@@ -31,4 +31,14 @@ class ServeCommandTest {
         assertEquals(2, p.exitCode(), p.err());
         assertTrue(p.errorLine().contains("--port must be in [0, 65535], got 70000"), p.err());
     }
+
+    @Test
+    void badTimeoutsAreUsageErrors() throws Exception {
+        CliRun r = CliRun.of("serve", tmp.toString(), "--request-timeout-ms", "-5");
+        assertEquals(2, r.exitCode(), r.err());
+        assertTrue(r.errorLine().contains("--request-timeout-ms must be >= 0, got -5"), r.err());
+        CliRun d = CliRun.of("serve", tmp.toString(), "--drain-timeout-ms", "-1");
+        assertEquals(2, d.exitCode(), d.err());
+        assertTrue(d.errorLine().contains("--drain-timeout-ms must be >= 0, got -1"), d.err());
+    }
 }
