@@ -92,4 +92,14 @@ class ServeCommandTest {
             assertTrue(p.waitFor(60, TimeUnit.SECONDS), "kiln serve did not stop");
         }
     }
+
+    @Test
+    void badTimeoutsAreUsageErrors() throws Exception {
+        CliRun r = CliRun.of("serve", tmp.toString(), "--request-timeout-ms", "-5");
+        assertEquals(2, r.exitCode(), r.err());
+        assertTrue(r.errorLine().contains("--request-timeout-ms must be >= 0, got -5"), r.err());
+        CliRun d = CliRun.of("serve", tmp.toString(), "--drain-timeout-ms", "-1");
+        assertEquals(2, d.exitCode(), d.err());
+        assertTrue(d.errorLine().contains("--drain-timeout-ms must be >= 0, got -1"), d.err());
+    }
 }
