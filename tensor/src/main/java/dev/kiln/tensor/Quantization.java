@@ -37,11 +37,8 @@ public final class Quantization {
         }
     }
 
-    /**
-     * Quantizes each row (the last dimension) of floating-point {@code x} [..., cols] to int8 with
-     * its own scale. Rank ≥ 1; any strides (copied to contiguous F32 first when needed).
-     */
-    public static Int8Rows quantizeRows(Tensor x) {
+    /** The shape of {@code x} without its last dimension, after the checks both quantizeRows share. */
+    private static Shape rowsShape(Tensor x) {
         if (x == null) {
             throw new IllegalArgumentException("quantizeRows: x must not be null");
         }
@@ -51,7 +48,15 @@ public final class Quantization {
                     + x.dtype() + " " + x.shape());
         }
         int[] dims = x.shape().toArray();
-        Shape rowsShape = Shape.of(java.util.Arrays.copyOf(dims, dims.length - 1));
+        return Shape.of(java.util.Arrays.copyOf(dims, dims.length - 1));
+    }
+
+    /**
+     * Quantizes each row (the last dimension) of floating-point {@code x} [..., cols] to int8 with
+     * its own scale. Rank ≥ 1; any strides (copied to contiguous F32 first when needed).
+     */
+    public static Int8Rows quantizeRows(Tensor x) {
+        Shape rowsShape = rowsShape(x);
         try (Tensor xc = contiguousF32(x)) {
             Tensor q = Tensor.empty(DType.I8, x.device(), x.shape());
             Tensor s = Tensor.empty(DType.F32, x.device(), rowsShape);
@@ -71,16 +76,7 @@ public final class Quantization {
         if (!(scale >= 0f) || Float.isInfinite(scale)) {
             throw new IllegalArgumentException("quantizeRows: scale must be finite and >= 0, got " + scale);
         }
-        if (x == null) {
-            throw new IllegalArgumentException("quantizeRows: x must not be null");
-        }
-        x.checkOpen("quantizeRows");
-        if (x.rank() < 1 || !x.dtype().isFloatingPoint()) {
-            throw new IllegalArgumentException("quantizeRows: x must be a floating-point tensor of rank >= 1, got "
-                    + x.dtype() + " " + x.shape());
-        }
-        int[] dims = x.shape().toArray();
-        Shape rowsShape = Shape.of(java.util.Arrays.copyOf(dims, dims.length - 1));
+        Shape rowsShape = rowsShape(x);
         try (Tensor xc = contiguousF32(x)) {
             Tensor q = Tensor.empty(DType.I8, x.device(), x.shape());
             Tensor s = Tensor.empty(DType.F32, x.device(), rowsShape);

@@ -1,9 +1,9 @@
 package dev.kiln.serve.admin;
 
-import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kiln.serve.ServeException;
+import dev.kiln.serve.http.JsonBodies;
 import dev.kiln.serve.batch.BatchingOptions;
 import dev.kiln.serve.http.JsonResponses;
 import dev.kiln.serve.model.RunDirectoryModels;
@@ -230,18 +230,7 @@ public final class AdminRoutes {
     }
 
     private JsonNode objectBody(Context ctx) {
-        JsonNode root;
-        try {
-            root = out.mapper().readTree(ctx.bodyAsBytes());
-        } catch (JacksonException e) {
-            throw ServeException.badRequest("malformed JSON: " + e.getOriginalMessage());
-        } catch (IOException e) {
-            throw ServeException.badRequest("unreadable body: " + e.getMessage());
-        }
-        if (root == null || !root.isObject()) {
-            throw ServeException.badRequest("body: expected a JSON object, got " + (root == null ? "nothing" : root.getNodeType()));
-        }
-        return root;
+        return JsonBodies.object(ctx.bodyAsBytes(), out.mapper());
     }
 
     private static String label(Context ctx, String param) {

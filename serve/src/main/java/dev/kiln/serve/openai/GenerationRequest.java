@@ -1,11 +1,10 @@
 package dev.kiln.serve.openai;
 
-import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kiln.nn.generate.SamplingParams;
 import dev.kiln.serve.ServeException;
-import java.io.IOException;
+import dev.kiln.serve.http.JsonBodies;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -40,18 +39,7 @@ public record GenerationRequest(String model, boolean chat, List<String> prompts
 
     /** The body as a JSON object. */
     static JsonNode parseBody(byte[] body, ObjectMapper json) {
-        JsonNode root;
-        try {
-            root = json.readTree(body);
-        } catch (JacksonException e) {
-            throw ServeException.badRequest("malformed JSON: " + e.getOriginalMessage());
-        } catch (IOException e) {
-            throw ServeException.badRequest("unreadable body: " + e.getMessage());
-        }
-        if (root == null || !root.isObject()) {
-            throw ServeException.badRequest("body: expected a JSON object, got " + (root == null ? "nothing" : root.getNodeType()));
-        }
-        return root;
+        return JsonBodies.object(body, json);
     }
 
     /** The required {@code model} field. */
