@@ -224,7 +224,11 @@ class GenerationSchedulingTest {
                 String b = body(prompts[i], lengths[i], 100 + i, false);
                 replies.add(CompletableFuture.supplyAsync(() -> post(http, b), threads));
                 if (i == 0) {
-                    await(() -> model.runningSequences() == 1, "the first request decodes");
+                    // Not "running == 1": that holds from admission on, while the decode thread may still be in
+                    // the first prefill and would then admit the next requests before its first step. Parked at
+                    // the gate inside step(), it cannot admit anyone until the gate opens.
+                    await(() -> model.runningSequences() == 1 && gate.permits.hasQueuedThreads(),
+                            "the first request's decode step waits at the gate");
                 }
             }
             await(() -> model.waitingSequences() == 3, "the other requests wait to join the running batch");
