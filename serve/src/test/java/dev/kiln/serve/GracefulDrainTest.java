@@ -4,7 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.kiln.data.tokenize.TextTokenizer;
+import dev.kiln.data.vocab.CharVocabulary;
 import dev.kiln.serve.batch.BatchingOptions;
+import dev.kiln.serve.openai.GenerativeModel;
 import java.time.Duration;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -15,7 +19,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The graceful drain, live on loopback: once it begins readiness answers 503 and new requests are
  * refused, while the requests already in flight (one in its forward pass, one queued behind it)
- * finish with 200; the drain returns when they have, or reports a timeout.
+ * finish with 200; the drain returns when they have, or reports a timeout. A token stream open when
+ * the drain begins is one of those requests: it runs to its {@code [DONE]}.
  */
 class GracefulDrainTest {
     @Test
@@ -69,6 +74,45 @@ class GracefulDrainTest {
             model.open();
             assertEquals(200, running.get(60, TimeUnit.SECONDS).status());
         }
+    }
+
+    @Test
+    void anOpenTokenStreamRunsToItsEndBeforeTheServerStops() throws Exception {
+        GenerationSchedulingTest.GatedModel decoder = new GenerationSchedulingTest.GatedModel();
+        GenerativeModel model = new GenerativeModel(decoder, new TextTokenizer.Chars(CharVocabulary.of(TinyRuns.LETTERS)), 4, 4);
+        String body = "{\"model\": \"tiny\", \"prompt\": \"hello\", \"max_tokens\": 12, \"temperature\": 0, \"stream\": true}";
+        ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor();
+        ModelServer server = ModelServer.builder().port(0).model("tiny", model).start();
+        try (Http http = new Http(server.port()); Sse sse = new Sse(server.port());
+                Sse.Events events = sse.open("/v1/completions", body)) {
+            assertEquals(200, events.status);
+            StringBuilder text = new StringBuilder(firstText(pool.submit(events::next).get(60, TimeUnit.SECONDS)));
+            // The decode thread is parked at the gate after the prefill token: the stream is in flight.
+            Future<?> closed = pool.submit(server::close);
+            awaitStatus(http, "/v2/health/ready", 503);
+            Http.Reply refused = http.post("/v1/completions", body.replace("true", "false"));
+            assertEquals(503, refused.status(), refused.body());
+            assertFalse(closed.isDone(), "close must wait for the open stream");
+
+            decoder.open();
+            int chunks = 1;
+            for (String data; !(data = pool.submit(events::next).get(60, TimeUnit.SECONDS)).equals("[DONE]"); chunks++) {
+                text.append(firstText(data));
+            }
+            assertTrue(chunks >= 12, "a chunk per token, got " + chunks);
+            assertEquals(12, text.length(), "every token of max_tokens 12 arrived: " + text);
+            closed.get(60, TimeUnit.SECONDS);
+            assertEquals(0, server.inFlight());
+        } finally {
+            decoder.open();
+            server.close();
+            pool.shutdownNow();
+        }
+    }
+
+    private static String firstText(String data) throws Exception {
+        JsonNode chunk = Http.JSON.readTree(data);
+        return chunk.get("choices").get(0).get("text").asText();
     }
 
     static void awaitInFlight(ModelServer server, int n) throws InterruptedException {
