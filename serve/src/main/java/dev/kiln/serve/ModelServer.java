@@ -90,7 +90,7 @@ public final class ModelServer implements AutoCloseable {
             });
             BearerAuth auth = new BearerAuth(b.authToken, b.adminToken, b.protectMetrics);
             KServeRoutes kserve = new KServeRoutes(registry, out, metrics::request, b.maxBodyBytes);
-            OpenAiRoutes openai = new OpenAiRoutes(registry, out, metrics);
+            OpenAiRoutes openai = new OpenAiRoutes(registry, out, metrics, b.requestTimeoutMs);
             app = Javalin.create(config -> {
                 config.startup.showJavalinBanner = false;
                 config.concurrency.useVirtualThreads = true;

@@ -3,7 +3,10 @@ package dev.kiln.serve;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.kiln.data.tokenize.TextTokenizer;
+import dev.kiln.data.vocab.CharVocabulary;
 import dev.kiln.serve.batch.BatchingOptions;
+import dev.kiln.serve.openai.GenerativeModel;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -13,7 +16,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The request timeout, live on loopback with a model whose forward pass waits for the test: a
  * request stuck in its forward pass and one stuck in the queue behind it both get 504, and the
- * queued one never runs.
+ * queued one never runs. A whole completion past the timeout gets 504 too, and its sequence
+ * leaves the decode batch.
  */
 class RequestTimeoutTest {
     @Test
@@ -47,6 +51,34 @@ class RequestTimeoutTest {
             Prometheus m = new Prometheus(http.get("/metrics").body());
             assertEquals(2, m.value("kiln_infer_requests_total", "model", "gated", "version", "1", "status", "504"));
             assertEquals(1, m.value("kiln_infer_requests_total", "model", "gated", "version", "1", "status", "200"));
+        }
+    }
+
+    @Test
+    void aCompletionPastTheTimeoutGets504AndLeavesTheBatch() throws Exception {
+        GenerationSchedulingTest.GatedModel decoder = new GenerationSchedulingTest.GatedModel();
+        GenerativeModel model = new GenerativeModel(decoder, new TextTokenizer.Chars(CharVocabulary.of(TinyRuns.LETTERS)), 4, 4);
+        String body = "{\"model\": \"tiny\", \"prompt\": \"hello\", \"max_tokens\": 8, \"temperature\": 0}";
+        try (ModelServer server = ModelServer.builder().port(0).requestTimeoutMs(1500).model("tiny", model).start();
+                Http http = new Http(server.port())) {
+            try {
+                Http.Reply late = http.post("/v1/completions", body); // decode steps wait at the closed gate
+                assertEquals(504, late.status(), late.body());
+                assertTrue(late.error().startsWith("timeout: model tiny did not finish the completion within 1500 ms"),
+                        late.body());
+                long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+                while (model.runningSequences() > 0 || model.openCaches() > 0) { // leaves at the next step boundary
+                    assertTrue(System.nanoTime() < deadline, "the timed-out sequence is still in the batch");
+                    decoder.permits.release();
+                    Thread.sleep(10);
+                }
+            } finally {
+                decoder.open();
+            }
+            Http.Reply ok = http.post("/v1/completions", body);
+            assertEquals(200, ok.status(), ok.body());
+            assertEquals(8, ok.json().get("choices").get(0).get("text").asText().length(), ok.body());
+            assertTrue(model.generatedTokens() < 16, "the timed-out sequence stopped decoding: " + model.generatedTokens());
         }
     }
 

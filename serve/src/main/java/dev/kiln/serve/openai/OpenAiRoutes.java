@@ -20,6 +20,8 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * OpenAI-compatible routes for the {@link GenerativeModel}s of a registry: {@code GET /v1/models}
@@ -39,13 +41,23 @@ public final class OpenAiRoutes {
     private final ModelRegistry registry;
     private final JsonResponses out;
     private final ServingMetrics metrics;
+    private final long requestTimeoutMs;
     private final Set<ModelVersion> followed = ConcurrentHashMap.newKeySet(); // versions whose generation metrics are registered
 
-    /** Routes over {@code registry}'s generative models, reporting to {@code metrics}. */
-    public OpenAiRoutes(ModelRegistry registry, JsonResponses out, ServingMetrics metrics) {
+    /**
+     * Routes over {@code registry}'s generative models, reporting to {@code metrics}. A whole
+     * (non-streamed) completion not done within {@code requestTimeoutMs} (0: no limit) gets 504 and
+     * its sequences leave the batch; a stream has no limit, its client sees tokens as they come and
+     * ends it by disconnecting.
+     */
+    public OpenAiRoutes(ModelRegistry registry, JsonResponses out, ServingMetrics metrics, long requestTimeoutMs) {
+        if (requestTimeoutMs < 0) {
+            throw new IllegalArgumentException("requestTimeoutMs must be >= 0 (0: no limit), got " + requestTimeoutMs);
+        }
         this.registry = registry;
         this.out = out;
         this.metrics = metrics;
+        this.requestTimeoutMs = requestTimeoutMs;
         for (ModelVersion v : registry.all()) {
             if (v.model() instanceof GenerativeModel g) {
                 register(v, g);
@@ -108,7 +120,7 @@ public final class OpenAiRoutes {
                     status = 200;
                     stream(ctx, stream);
                 } else {
-                    out.send(ctx, 200, json.response(await(submit(model, request, prompts, null)), request.params().n()));
+                    out.send(ctx, 200, json.response(await(submit(model, request, prompts, null), name), request.params().n()));
                     status = 200;
                 }
             }
@@ -164,12 +176,17 @@ public final class OpenAiRoutes {
         return futures;
     }
 
-    private static List<Completion> await(List<CompletableFuture<Completion>> futures) throws InterruptedException {
+    private List<Completion> await(List<CompletableFuture<Completion>> futures, String model) throws InterruptedException {
         List<Completion> done = new ArrayList<>();
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(requestTimeoutMs);
         try {
             for (CompletableFuture<Completion> f : futures) {
-                done.add(f.get()); // a virtual thread: blocking parks it, not a carrier
+                // a virtual thread: blocking parks it, not a carrier
+                done.add(requestTimeoutMs == 0 ? f.get() : f.get(deadline - System.nanoTime(), TimeUnit.NANOSECONDS));
             }
+        } catch (TimeoutException e) {
+            throw new ServeException(504, "timeout: model " + model + " did not finish the completion within "
+                    + requestTimeoutMs + " ms; stream it (\"stream\": true) or ask for fewer max_tokens");
         } catch (ExecutionException e) {
             if (e.getCause() instanceof ServeException s) {
                 throw s;
