@@ -5,6 +5,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
@@ -14,6 +15,7 @@ import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
+import java.util.List;
 import java.util.function.ToIntFunction;
 import java.util.function.ToLongFunction;
 import java.util.function.LongSupplier;
@@ -75,10 +77,16 @@ public final class ServingMetrics implements AutoCloseable {
      * Follows the generative model {@code source} (version {@code version} of {@code model}):
      * {@code kiln_generated_tokens_total} counts the tokens it has decoded (its rate is tokens per
      * second), the gauges its sequences running in the decode batch and waiting to join it. Calling
-     * it again for the same model and version keeps the first registration.
+     * it again for the same model and version replaces the earlier registration (a version unloaded
+     * and loaded again is a new object; Micrometer would otherwise keep reading the old one).
      */
     public <T> void generation(String model, String version, T source, ToLongFunction<T> tokens, ToIntFunction<T> running,
                                ToIntFunction<T> waiting) {
+        for (String name : List.of("kiln.generated.tokens", "kiln.generate.running.sequences", "kiln.generate.waiting.sequences")) {
+            for (Meter m : registry.find(name).tag("model", model).tag("version", version).meters()) {
+                registry.remove(m);
+            }
+        }
         FunctionCounter.builder("kiln.generated.tokens", source, s -> tokens.applyAsLong(s))
                 .description("tokens decoded by a generative model").tag("model", model).tag("version", version)
                 .register(registry);

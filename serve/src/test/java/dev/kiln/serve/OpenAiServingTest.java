@@ -227,9 +227,30 @@ class OpenAiServingTest {
         assertEquals(0.0, metric("kiln_generate_waiting_sequences"));
     }
 
+    @Test
+    void aVersionLoadedAgainIsMeasuredAfresh() throws Exception {
+        Path run = TinyRuns.gpt(tmp.resolve("gpt-reloaded"), 64);
+        server.registry().load("reloaded", "1", RunDirectoryModels.load(run), dev.kiln.serve.batch.BatchingOptions.DEFAULT);
+        complete("{\"model\": \"reloaded\", \"prompt\": \"abc\", \"max_tokens\": 9}");
+        assertTrue(server.registry().unload("reloaded", "1", 60_000));
+        server.registry().load("reloaded", "1", RunDirectoryModels.load(run), dev.kiln.serve.batch.BatchingOptions.DEFAULT);
+        try {
+            complete("{\"model\": \"reloaded\", \"prompt\": \"abc\", \"max_tokens\": 4}");
+            GenerativeModel fresh = (GenerativeModel) server.registry().find("reloaded", "1").model();
+            assertEquals(4, fresh.generatedTokens(), "the new object decoded 4 tokens");
+            assertEquals(4.0, metric("kiln_generated_tokens_total", "reloaded"), "the counter reads the loaded object, not the unloaded one");
+        } finally {
+            server.registry().unload("reloaded", "1", 60_000); // the other tests list the shared server's models
+        }
+    }
+
     private static double metric(String name) throws Exception {
+        return metric(name, "tiny");
+    }
+
+    private static double metric(String name, String model) throws Exception {
         String text = http.get("/metrics").body();
-        Matcher m = Pattern.compile("(?m)^" + name + "\\{[^}]*model=\"tiny\"[^}]*\\} (\\S+)$").matcher(text);
+        Matcher m = Pattern.compile("(?m)^" + name + "\\{[^}]*model=\"" + model + "\"[^}]*\\} (\\S+)$").matcher(text);
         assertTrue(m.find(), name + " not in:\n" + text);
         assertNotNull(m.group(1));
         return Double.parseDouble(m.group(1));

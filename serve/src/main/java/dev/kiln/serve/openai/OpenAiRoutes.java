@@ -16,7 +16,7 @@ import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
@@ -42,7 +42,8 @@ public final class OpenAiRoutes {
     private final JsonResponses out;
     private final ServingMetrics metrics;
     private final long requestTimeoutMs;
-    private final Set<ModelVersion> followed = ConcurrentHashMap.newKeySet(); // versions whose generation metrics are registered
+    /** The version object whose generation metrics are registered, by "name/version": a reloaded version is a new object. */
+    private final Map<String, ModelVersion> followed = new ConcurrentHashMap<>();
 
     /**
      * Routes over {@code registry}'s generative models, reporting to {@code metrics}. A whole
@@ -213,10 +214,15 @@ public final class OpenAiRoutes {
     }
 
     private void register(ModelVersion v, GenerativeModel g) {
-        if (!followed.add(v)) {
+        if (followed.get(v.name() + "/" + v.version()) == v) {
             return;
         }
-        metrics.generation(v.name(), v.version(), g, GenerativeModel::generatedTokens, GenerativeModel::runningSequences,
-                GenerativeModel::waitingSequences);
+        followed.compute(v.name() + "/" + v.version(), (key, before) -> {
+            if (before != v) {
+                metrics.generation(v.name(), v.version(), g, GenerativeModel::generatedTokens,
+                        GenerativeModel::runningSequences, GenerativeModel::waitingSequences);
+            }
+            return v;
+        });
     }
 }
