@@ -115,6 +115,24 @@ class GracefulDrainTest {
         return chunk.get("choices").get(0).get("text").asText();
     }
 
+    @Test
+    void anUnloadThatOutlastsItsDrainAnswersTheInterruptedRequestWith503() throws Exception {
+        GatedModel model = new GatedModel();
+        try (ModelServer server = ModelServer.builder().port(0)
+                        .model("gated", "1", model, new BatchingOptions(1, 0, 16)).start();
+                Http http = new Http(server.port());
+                ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+            Future<Http.Reply> running = pool.submit(() -> http.post("/v2/models/gated/infer", GatedModel.body(1)));
+            model.awaitEntered();
+            assertFalse(server.registry().unload("gated", "1", 100), "the forward pass outlasts a 100 ms drain");
+            Http.Reply r = running.get(60, TimeUnit.SECONDS);
+            assertEquals(503, r.status(), r.body());
+            assertTrue(r.error().startsWith("model gated-1 is shutting down: its forward pass was interrupted"), r.body());
+        } finally {
+            model.open();
+        }
+    }
+
     static void awaitInFlight(ModelServer server, int n) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (server.inFlight() != n) {

@@ -189,7 +189,11 @@ public final class DynamicBatcher implements AutoCloseable {
                             + batch.size() + " requests");
                 }
             } catch (RuntimeException | Error e) {
-                batch.forEach(p -> p.result().completeExceptionally(e));
+                // close() interrupts a forward pass that outlasted the drain; what the model then throws is the
+                // shutdown's doing, not a model error (500), and the client may retry elsewhere (503).
+                Throwable cause = closed ? new ServeException(503, "model " + name
+                        + " is shutting down: its forward pass was interrupted (" + e.getMessage() + ")") : e;
+                batch.forEach(p -> p.result().completeExceptionally(cause));
                 continue;
             } finally {
                 long took = System.nanoTime() - start;
