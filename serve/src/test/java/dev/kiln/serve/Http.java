@@ -42,6 +42,18 @@ final class Http implements AutoCloseable {
         return send(HttpRequest.newBuilder(URI.create(base + path)).GET().build());
     }
 
+    /** The status of a GET of {@code path}, for polling from lambdas. */
+    int statusOf(String path) {
+        try {
+            return get(path).status();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+
     Reply post(String path, String body) throws IOException, InterruptedException {
         return send(HttpRequest.newBuilder(URI.create(base + path)).header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(body)).build());
