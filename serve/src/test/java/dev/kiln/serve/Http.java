@@ -5,14 +5,15 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
+import java.net.http.HttpHeaders;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 
-/** A loopback client for the server tests: status and body of GET and POST, JSON parsed on demand. */
+/** A loopback client for the server tests: status, headers and body of any request, JSON parsed on demand. */
 final class Http implements AutoCloseable {
     static final ObjectMapper JSON = new ObjectMapper();
 
-    record Reply(int status, String body, String contentType) {
+    record Reply(int status, String body, String contentType, HttpHeaders headers) {
         JsonNode json() {
             try {
                 return JSON.readTree(body);
@@ -41,6 +42,18 @@ final class Http implements AutoCloseable {
         return send(HttpRequest.newBuilder(URI.create(base + path)).GET().build());
     }
 
+    /** The status of a GET of {@code path}, for polling from lambdas. */
+    int statusOf(String path) {
+        try {
+            return get(path).status();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+
     Reply post(String path, String body) throws IOException, InterruptedException {
         return send(HttpRequest.newBuilder(URI.create(base + path)).header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(body)).build());
@@ -56,9 +69,25 @@ final class Http implements AutoCloseable {
         return send(b.build());
     }
 
+    /**
+     * A {@code method} request to {@code path} with {@code body} (null: none) and extra headers,
+     * given as name, value, name, value...
+     */
+    Reply send(String method, String path, String body, String... headers) throws IOException, InterruptedException {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).method(method,
+                body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        if (body != null) {
+            b.header("Content-Type", "application/json");
+        }
+        for (int i = 0; i < headers.length; i += 2) {
+            b.header(headers[i], headers[i + 1]);
+        }
+        return send(b.build());
+    }
+
     private Reply send(HttpRequest r) throws IOException, InterruptedException {
         HttpResponse<String> resp = client.send(r, HttpResponse.BodyHandlers.ofString());
-        return new Reply(resp.statusCode(), resp.body(), resp.headers().firstValue("Content-Type").orElse(""));
+        return new Reply(resp.statusCode(), resp.body(), resp.headers().firstValue("Content-Type").orElse(""), resp.headers());
     }
 
     @Override

@@ -69,11 +69,16 @@ class ModelServerTest {
 
     /** The ConvNet's logits for raw pixels, computed here: normalised, then a direct forward pass of the same seeded weights. */
     static float[] referenceImageLogits(float[] x, int images) {
+        return referenceImageLogits(TinyRuns.CNN_SEED, x, images);
+    }
+
+    /** The logits of {@link TinyRuns#cnnModel(long)} for raw pixels, computed in-process as above. */
+    static float[] referenceImageLogits(long seed, float[] x, int images) {
         float[] z = new float[x.length];
         for (int i = 0; i < x.length; i++) {
             z[i] = (float) ((x[i] - TinyRuns.MEAN) / TinyRuns.STD);
         }
-        Sequential model = TinyRuns.cnnModel();
+        Sequential model = TinyRuns.cnnModel(seed);
         model.eval();
         try (NoGrad _ = NoGrad.enter(); TensorScope _ = TensorScope.open()) {
             return model.forward(Var.constant(Tensor.fromArray(z, images, 1, TinyRuns.SIDE, TinyRuns.SIDE))).value().toFloatArray();

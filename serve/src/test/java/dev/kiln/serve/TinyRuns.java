@@ -29,11 +29,24 @@ final class TinyRuns {
 
     private TinyRuns() {}
 
+    /** The seed of {@link #cnnModel()} and {@link #cnn(Path)}. */
+    static final long CNN_SEED = 7;
+
     static Sequential cnnModel() {
-        return ConvNet.build(SIDE, SIDE, new Generator(7));
+        return cnnModel(CNN_SEED);
+    }
+
+    /** The ConvNet with weights drawn from {@code seed}: different seeds make versions that answer differently. */
+    static Sequential cnnModel(long seed) {
+        return ConvNet.build(SIDE, SIDE, new Generator(seed));
     }
 
     static Path cnn(Path dir) throws IOException {
+        return cnn(dir, CNN_SEED);
+    }
+
+    /** A kiln train cnn run of {@link #cnnModel(long)}. */
+    static Path cnn(Path dir, long seed) throws IOException {
         Files.createDirectories(dir);
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("model", "kiln train cnn: conv32-conv64-fc128-fc10");
@@ -41,7 +54,7 @@ final class TinyRuns {
         meta.put("input_std", Double.toString(STD));
         meta.put("input_height", Integer.toString(SIDE));
         meta.put("input_width", Integer.toString(SIDE));
-        Safetensors.saveModule(dir.resolve("model.safetensors"), cnnModel(), meta);
+        Safetensors.saveModule(dir.resolve("model.safetensors"), cnnModel(seed), meta);
         return dir;
     }
 

@@ -1,12 +1,19 @@
 package dev.kiln.apps.serve;
 
 import dev.kiln.serve.ModelServer;
+import dev.kiln.serve.admin.BearerAuth;
 import dev.kiln.serve.batch.BatchingOptions;
 import dev.kiln.serve.model.RunDirectoryModels;
+import dev.kiln.serve.registry.TrafficSplit;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
@@ -26,17 +33,42 @@ import picocli.CommandLine.Spec;
  * status is then 143 (128 + SIGTERM; 130 for SIGINT): the JVM sets it when a signal starts its
  * shutdown, and a hook cannot change it short of {@code Runtime.halt}, which would skip the other
  * hooks. Process managers read 143 after a SIGTERM they sent as a clean stop.
+ *
+ * <p>Tokens are read from files ({@code --auth-token-file}, {@code --admin-token-file}), not taken
+ * as arguments: a process's arguments are visible to every user of the machine ({@code ps}), and
+ * a file is what a Kubernetes Secret mounts.
  */
 @Command(name = "serve", mixinStandardHelpOptions = true,
         description = {"Serve trained models (cnn, rnn, classify, seq2seq, gpt) over the KServe v2 REST protocol, with dynamic batching.",
             "Endpoints: /v2/health/live, /v2/health/ready, /v2/models/NAME[/versions/V][/ready],",
             "POST /v2/models/NAME[/versions/V]/infer, GET /metrics (Prometheus);",
             "for gpt runs also OpenAI's GET /v1/models, POST /v1/completions and /v1/chat/completions (stream: true for SSE),",
-            "decoded with continuous batching."})
+            "decoded with continuous batching.",
+            "Several versions of a model: NAME:VERSION=RUN_DIR; --traffic splits its unversioned requests between them",
+            "(sticky by X-User-Id). With --admin-token-file, /admin/models loads and unloads versions and sets splits at run time."})
 public final class ServeCommand implements Callable<Integer> {
-    @Parameters(arity = "1..*", paramLabel = "[NAME=]RUN_DIR",
-            description = "A kiln train run directory; the model is named after the directory unless NAME= is given.")
+    private static final String LABEL = "[A-Za-z0-9_.-]+";
+
+    @Parameters(arity = "1..*", paramLabel = "[NAME[:VERSION]=]RUN_DIR",
+            description = "A kiln train run directory; the model is named after the directory unless NAME= is given, "
+                    + "and is version 1 unless NAME:VERSION= is given. The first version given is the default.")
     List<String> runs;
+
+    @Option(names = "--traffic", paramLabel = "NAME=VERSION:WEIGHT[,VERSION:WEIGHT...]",
+            description = "Split the requests to NAME that name no version, e.g. fashion=1:90,2:10 (repeat for more models).")
+    List<String> traffic = new ArrayList<>();
+
+    @Option(names = "--auth-token-file", paramLabel = "FILE",
+            description = "Every route but /v2/health/* (and /metrics, see --protect-metrics) needs Authorization: Bearer "
+                    + "with the token in FILE (surrounding whitespace ignored); default: open.")
+    Path authTokenFile;
+
+    @Option(names = "--admin-token-file", paramLabel = "FILE",
+            description = "Turn on the admin routes (/admin/models: load, unload, traffic), which need the token in FILE; default: off.")
+    Path adminTokenFile;
+
+    @Option(names = "--protect-metrics", description = "/metrics needs the auth token too (default: open to scrapers).")
+    boolean protectMetrics;
 
     @Option(names = "--host", description = "Address to bind (default: ${DEFAULT-VALUE}).")
     String host = "127.0.0.1";
@@ -85,23 +117,31 @@ public final class ServeCommand implements Callable<Integer> {
         if (drainTimeoutMs < 0) {
             throw new ParameterException(spec.commandLine(), "--drain-timeout-ms must be >= 0, got " + drainTimeoutMs);
         }
+        // Every argument is checked before the first model is read: a typo costs no loading time.
+        List<RunSpec> specs = runSpecs();
+        Map<String, TrafficSplit> splits = splits(specs);
+        String authToken = authTokenFile == null ? null : token("--auth-token-file", authTokenFile);
+        String adminToken = adminTokenFile == null ? null : token("--admin-token-file", adminTokenFile);
+        if (authToken != null && authToken.equals(adminToken)) {
+            throw usage("--admin-token-file: expected a token other than --auth-token-file's (the admin routes can load "
+                    + "any file the server can read), got the same one");
+        }
         ModelServer.Builder builder = ModelServer.builder().host(host).port(port).maxBodyBytes(maxBodyBytes)
-                .requestTimeoutMs(requestTimeoutMs).drainTimeoutMs(drainTimeoutMs);
+                .requestTimeoutMs(requestTimeoutMs).drainTimeoutMs(drainTimeoutMs)
+                .authToken(authToken).adminToken(adminToken).protectMetrics(protectMetrics);
         if ("-".equals(accessLog)) {
             builder.accessLogToStderr();
         } else if (accessLog != null) {
             builder.accessLog(Path.of(accessLog));
         }
-        for (String run : runs) {
-            int eq = run.indexOf('=');
-            Path dir = Path.of(eq < 0 ? run : run.substring(eq + 1));
-            String name = eq < 0 ? dir.toAbsolutePath().normalize().getFileName().toString() : run.substring(0, eq);
+        for (RunSpec run : specs) {
             try {
-                builder.model(name, "1", RunDirectoryModels.load(dir), batching);
+                builder.model(run.name, run.version, RunDirectoryModels.load(run.dir), batching);
             } catch (IllegalArgumentException e) {
-                throw new ParameterException(spec.commandLine(), e.getMessage());
+                throw usage(e.getMessage());
             }
         }
+        splits.forEach(builder::traffic);
         CountDownLatch stopped = new CountDownLatch(1);
         ModelServer server = builder.start();
         PrintWriter err = spec.commandLine().getErr();
@@ -117,5 +157,94 @@ public final class ServeCommand implements Callable<Integer> {
         out.flush();
         stopped.await();
         return 0;
+    }
+
+    /** One positional argument, {@code [NAME[:VERSION]=]RUN_DIR}. */
+    private record RunSpec(String name, String version, Path dir) {}
+
+    /** The positional arguments, each name and version checked and no version given twice. */
+    private List<RunSpec> runSpecs() {
+        List<RunSpec> out = new ArrayList<>();
+        for (String arg : runs) {
+            int eq = arg.indexOf('=');
+            Path dir = Path.of(eq < 0 ? arg : arg.substring(eq + 1));
+            String label = eq < 0 ? dir.toAbsolutePath().normalize().getFileName().toString() : arg.substring(0, eq);
+            int colon = eq < 0 ? -1 : label.indexOf(':');
+            RunSpec run = colon < 0 ? new RunSpec(label, "1", dir) : new RunSpec(label.substring(0, colon), label.substring(colon + 1), dir);
+            if (!run.name.matches(LABEL) || !run.version.matches(LABEL)) {
+                throw usage("[NAME[:VERSION]=]RUN_DIR: expected a NAME and VERSION of " + LABEL + ", got \"" + arg + "\"");
+            }
+            if (out.stream().anyMatch(r -> r.name.equals(run.name) && r.version.equals(run.version))) {
+                throw usage("[NAME[:VERSION]=]RUN_DIR: expected each version of a model once, got " + run.name + ":" + run.version
+                        + " twice");
+            }
+            out.add(run);
+        }
+        return out;
+    }
+
+    /** The {@code --traffic} splits by model name, each checked against the versions given on the command line. */
+    private Map<String, TrafficSplit> splits(List<RunSpec> specs) {
+        Map<String, TrafficSplit> out = new LinkedHashMap<>();
+        for (String t : traffic) {
+            if (!t.matches("[^=,:]+=[^=,:]+:[^=,:]+(,[^=,:]+:[^=,:]+)*")) {
+                throw usage("--traffic: expected NAME=VERSION:WEIGHT[,VERSION:WEIGHT...], got \"" + t + "\"");
+            }
+            String name = t.substring(0, t.indexOf('='));
+            List<String> given = specs.stream().filter(r -> r.name.equals(name)).map(RunSpec::version).toList();
+            if (given.isEmpty()) {
+                throw usage("--traffic " + t + ": expected the name of a served model, got \"" + name + "\"; served: "
+                        + specs.stream().map(RunSpec::name).distinct().toList());
+            }
+            if (out.containsKey(name)) {
+                throw usage("--traffic " + t + ": expected one --traffic per model, got a second for \"" + name + "\"");
+            }
+            Map<String, Double> weights = new LinkedHashMap<>();
+            for (String pair : t.substring(t.indexOf('=') + 1).split(",")) {
+                String version = pair.substring(0, pair.indexOf(':'));
+                String weight = pair.substring(pair.indexOf(':') + 1);
+                if (!given.contains(version)) {
+                    throw usage("--traffic " + t + ": expected a version of \"" + name + "\" given on the command line " + given
+                            + ", got \"" + version + "\"");
+                }
+                double w;
+                try {
+                    w = Double.parseDouble(weight);
+                } catch (NumberFormatException e) {
+                    w = Double.NaN;
+                }
+                if (!(w >= 0) || Double.isInfinite(w)) {
+                    throw usage("--traffic " + t + ": expected a weight >= 0 for version " + version + ", got \"" + weight + "\"");
+                }
+                if (weights.put(version, w) != null) {
+                    throw usage("--traffic " + t + ": expected each version once, got \"" + version + "\" twice");
+                }
+            }
+            try {
+                out.put(name, new TrafficSplit(weights));
+            } catch (IllegalArgumentException e) { // all weights 0, or a sum that overflows
+                throw usage("--traffic " + t + ": " + e.getMessage());
+            }
+        }
+        return out;
+    }
+
+    /** The bearer token in {@code file}, surrounding whitespace (the newline editors add) stripped. */
+    private String token(String option, Path file) {
+        String token;
+        try {
+            token = Files.readString(file, StandardCharsets.UTF_8).strip();
+        } catch (IOException e) {
+            throw usage(option + ": cannot read " + file + ": " + e);
+        }
+        try {
+            return BearerAuth.checkToken(option, token);
+        } catch (IllegalArgumentException e) {
+            throw usage(e.getMessage() + " in " + file);
+        }
+    }
+
+    private ParameterException usage(String message) {
+        return new ParameterException(spec.commandLine(), message);
     }
 }

@@ -150,18 +150,28 @@ public final class AdminRoutes {
         JsonNode weights = body.get("weights");
         TrafficSplit split = null;
         if (weights.isObject() && !weights.isEmpty()) {
+            List<String> loaded = registry.versions(name).stream().map(ModelVersion::version).toList(); // 404 first
             Map<String, Double> w = new LinkedHashMap<>();
             for (Map.Entry<String, JsonNode> e : weights.properties()) {
                 JsonNode v = e.getValue();
                 if (!v.isNumber() || !(v.asDouble() >= 0) || Double.isInfinite(v.asDouble())) {
                     throw ServeException.badRequest("weights." + e.getKey() + ": expected a number >= 0, got " + v);
                 }
+                // Checked here too (the registry checks again under its lock) so that the error names the body's field.
+                if (!loaded.contains(e.getKey())) {
+                    throw ServeException.badRequest("weights." + e.getKey() + ": model \"" + name + "\" has no version \""
+                            + e.getKey() + "\"; loaded: " + loaded);
+                }
                 w.put(e.getKey(), v.asDouble());
             }
             if (w.values().stream().noneMatch(x -> x > 0)) {
                 throw ServeException.badRequest("weights: expected at least one weight > 0, got " + weights);
             }
-            split = new TrafficSplit(w);
+            try {
+                split = new TrafficSplit(w);
+            } catch (IllegalArgumentException e) { // finite weights whose sum is not, e.g. 1e308 twice
+                throw ServeException.badRequest(e.getMessage().replaceFirst("^traffic", "weights"));
+            }
         } else if (!weights.isNull() && !weights.isObject()) {
             throw ServeException.badRequest("weights: expected an object of version -> weight, or null; got " + weights.getNodeType());
         }
