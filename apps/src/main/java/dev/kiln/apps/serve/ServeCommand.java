@@ -4,6 +4,7 @@ import dev.kiln.serve.ModelServer;
 import dev.kiln.serve.admin.BearerAuth;
 import dev.kiln.serve.batch.BatchingOptions;
 import dev.kiln.serve.model.RunDirectoryModels;
+import dev.kiln.serve.openai.GenerationLimits;
 import dev.kiln.serve.registry.TrafficSplit;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -82,6 +83,14 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--max-delay-ms", paramLabel = "MS", description = "How long a request waits for others to batch with (default: ${DEFAULT-VALUE}).")
     int maxDelayMs = BatchingOptions.DEFAULT.maxDelayMs();
 
+    @Option(names = "--max-running-sequences", paramLabel = "N",
+            description = "gpt runs: sequences decoded together, each with its KV cache (default: ${DEFAULT-VALUE}).")
+    int maxRunningSequences = GenerationLimits.DEFAULT.maxRunning();
+
+    @Option(names = "--max-waiting-requests", paramLabel = "N",
+            description = "gpt runs: requests waiting to join the decode batch; more get 429 (default: ${DEFAULT-VALUE}).")
+    int maxWaitingRequests = GenerationLimits.DEFAULT.maxWaiting();
+
     @Option(names = "--max-body-bytes", paramLabel = "BYTES", description = "Larger request bodies get 413 (default: ${DEFAULT-VALUE}).")
     long maxBodyBytes = ModelServer.DEFAULT_MAX_BODY_BYTES;
 
@@ -111,6 +120,13 @@ public final class ServeCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }
+        if (maxRunningSequences < 1) {
+            throw new ParameterException(spec.commandLine(), "--max-running-sequences must be >= 1, got " + maxRunningSequences);
+        }
+        if (maxWaitingRequests < 1) {
+            throw new ParameterException(spec.commandLine(), "--max-waiting-requests must be >= 1, got " + maxWaitingRequests);
+        }
+        GenerationLimits generation = new GenerationLimits(maxRunningSequences, maxWaitingRequests);
         if (requestTimeoutMs < 0) {
             throw new ParameterException(spec.commandLine(), "--request-timeout-ms must be >= 0, got " + requestTimeoutMs);
         }
@@ -136,7 +152,7 @@ public final class ServeCommand implements Callable<Integer> {
         }
         for (RunSpec run : specs) {
             try {
-                builder.model(run.name, run.version, RunDirectoryModels.load(run.dir), batching);
+                builder.model(run.name, run.version, RunDirectoryModels.load(run.dir, generation), batching);
             } catch (IllegalArgumentException e) {
                 throw usage(e.getMessage());
             }

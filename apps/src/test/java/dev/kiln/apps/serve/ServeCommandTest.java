@@ -62,7 +62,8 @@ class ServeCommandTest {
 
         String java = ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         List<String> cmd = new ArrayList<>(List.of(java, "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
-                "-Xmx512m", "-cp", System.getProperty("java.class.path"), "dev.kiln.apps.KilnCli", "serve", "story=" + run, "--port", "0"));
+                "-Xmx512m", "-cp", System.getProperty("java.class.path"), "dev.kiln.apps.KilnCli", "serve", "story=" + run, "--port", "0",
+                "--max-running-sequences", "3", "--max-waiting-requests", "5"));
         Process p = new ProcessBuilder(cmd).redirectError(tmp.resolve("serve.err").toFile()).start();
         try (BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
              HttpClient client = HttpClient.newHttpClient()) {
@@ -74,6 +75,11 @@ class ServeCommandTest {
             HttpResponse<String> models = client.send(HttpRequest.newBuilder(URI.create(base + "/v1/models")).build(),
                     HttpResponse.BodyHandlers.ofString());
             assertEquals("story", json.readTree(models.body()).get("data").get(0).get("id").asText(), models.body());
+            HttpResponse<String> meta = client.send(HttpRequest.newBuilder(URI.create(base + "/v2/models/story")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            JsonNode limits = json.readTree(meta.body()).get("parameters");
+            assertEquals(3, limits.get("max_running_sequences").asInt(), meta.body());
+            assertEquals(5, limits.get("max_waiting_requests").asInt(), meta.body());
             HttpResponse<String> done = client.send(HttpRequest.newBuilder(URI.create(base + "/v1/completions"))
                     .POST(HttpRequest.BodyPublishers.ofString("{\"model\": \"story\", \"prompt\": \"The cat\", \"max_tokens\": 5}"))
                     .build(), HttpResponse.BodyHandlers.ofString());
@@ -101,5 +107,15 @@ class ServeCommandTest {
         CliRun d = CliRun.of("serve", tmp.toString(), "--drain-timeout-ms", "-1");
         assertEquals(2, d.exitCode(), d.err());
         assertTrue(d.errorLine().contains("--drain-timeout-ms must be >= 0, got -1"), d.err());
+    }
+
+    @Test
+    void badGenerationLimitsAreUsageErrors() throws Exception {
+        CliRun r = CliRun.of("serve", tmp.toString(), "--max-running-sequences", "0");
+        assertEquals(2, r.exitCode(), r.err());
+        assertTrue(r.errorLine().contains("--max-running-sequences must be >= 1, got 0"), r.err());
+        CliRun w = CliRun.of("serve", tmp.toString(), "--max-waiting-requests", "-3");
+        assertEquals(2, w.exitCode(), w.err());
+        assertTrue(w.errorLine().contains("--max-waiting-requests must be >= 1, got -3"), w.err());
     }
 }

@@ -14,6 +14,7 @@ import dev.kiln.nn.models.TransformerClassifier;
 import dev.kiln.nn.quant.Quantizer;
 import dev.kiln.nn.transformer.EncoderDecoder;
 import dev.kiln.nn.transformer.Gpt;
+import dev.kiln.serve.openai.GenerationLimits;
 import dev.kiln.serve.openai.GenerativeModel;
 import dev.kiln.tensor.random.Generator;
 import java.io.IOException;
@@ -42,6 +43,18 @@ public final class RunDirectoryModels {
      * @throws IOException when the files cannot be read or their metadata is malformed
      */
     public static ServedModel load(Path runDir) throws IOException {
+        return load(runDir, GenerationLimits.DEFAULT);
+    }
+
+    /**
+     * The model of {@code runDir} (or of a model.safetensors file); a gpt run's generation takes
+     * on at most {@code limits} at once.
+     *
+     * @throws IllegalArgumentException when the directory holds no model, or one of an app the server
+     *     does not serve
+     * @throws IOException when the files cannot be read or their metadata is malformed
+     */
+    public static ServedModel load(Path runDir, GenerationLimits limits) throws IOException {
         Path model = Files.isRegularFile(runDir) ? runDir : runDir.resolve("model.safetensors");
         if (!Files.isRegularFile(model)) {
             throw new IllegalArgumentException("kiln serve: RUN_DIR " + runDir + " has no model.safetensors"
@@ -65,7 +78,7 @@ public final class RunDirectoryModels {
             return seq2seq(model, meta);
         }
         if (kind.startsWith("kiln train gpt:")) {
-            return gpt(model, meta);
+            return gpt(model, meta, limits);
         }
         throw new IllegalArgumentException("kiln serve: " + model + ": metadata \"model\" is \"" + kind
                 + "\"; expected a run of kiln train cnn, rnn, classify, seq2seq or gpt");
@@ -138,7 +151,7 @@ public final class RunDirectoryModels {
                 vocabulary(file, meta, "phones", List.of("<pad>", "<s>", "</s>"), null));
     }
 
-    private static ServedModel gpt(Path file, Map<String, String> meta) throws IOException {
+    private static ServedModel gpt(Path file, Map<String, String> meta, GenerationLimits limits) throws IOException {
         if (!(JsonFiles.parse(meta.getOrDefault("config", "null"), "metadata config") instanceof Map<?, ?> c)) {
             throw new IOException(file + ": metadata \"config\" must be a JSON object");
         }
@@ -150,7 +163,7 @@ public final class RunDirectoryModels {
         }
         loadWeights(file, net);
         net.eval();
-        return GenerativeModel.of(net, TextTokenizer.ofRun(file.toAbsolutePath().getParent(), meta));
+        return GenerativeModel.of(net, TextTokenizer.ofRun(file.toAbsolutePath().getParent(), meta), limits);
     }
 
     /** The vocabulary kiln train seq2seq recorded under {@code key}: its specials first, then its symbols. */

@@ -39,10 +39,6 @@ import java.util.concurrent.atomic.AtomicLong;
  * thread and fails what is still running or waiting.
  */
 public final class GenerativeModel implements ServedModel, AutoCloseable {
-    /** Sequences decoded together unless the constructor says otherwise. */
-    public static final int DEFAULT_MAX_RUNNING = 8;
-    /** Requests waiting to join the batch unless the constructor says otherwise. */
-    public static final int DEFAULT_MAX_WAITING = 32;
     /** New tokens of a KServe v2 infer answer. */
     public static final int KSERVE_MAX_TOKENS = 16;
     private static final TensorSpec TEXT = new TensorSpec("text", "BYTES", new long[] {-1});
@@ -51,6 +47,7 @@ public final class GenerativeModel implements ServedModel, AutoCloseable {
     private final TextTokenizer tokenizer;
     private final DecodeScheduler scheduler;
     private final int maxRunning;
+    private final int maxWaiting;
 
     /**
      * Serves {@code model} with {@code tokenizer}.
@@ -69,12 +66,18 @@ public final class GenerativeModel implements ServedModel, AutoCloseable {
         this.model = new CountingModel(model);
         this.tokenizer = tokenizer;
         this.maxRunning = maxRunning;
+        this.maxWaiting = maxWaiting;
         this.scheduler = new DecodeScheduler(this.model, maxRunning, maxWaiting);
     }
 
-    /** A {@link Gpt} (loaded, in eval mode) with the default bounds. */
+    /** A {@link Gpt} (loaded, in eval mode) with the default limits. */
     public static GenerativeModel of(Gpt gpt, TextTokenizer tokenizer) {
-        return new GenerativeModel(new GptDecodeModel(gpt), tokenizer, DEFAULT_MAX_RUNNING, DEFAULT_MAX_WAITING);
+        return of(gpt, tokenizer, GenerationLimits.DEFAULT);
+    }
+
+    /** A {@link Gpt} (loaded, in eval mode) with {@code limits}. */
+    public static GenerativeModel of(Gpt gpt, TextTokenizer tokenizer, GenerationLimits limits) {
+        return new GenerativeModel(new GptDecodeModel(gpt), tokenizer, limits.maxRunning(), limits.maxWaiting());
     }
 
     /** The token ids of {@code text}. */
@@ -168,7 +171,8 @@ public final class GenerativeModel implements ServedModel, AutoCloseable {
     @Override
     public Map<String, Object> parameters() {
         return Map.of("max_context", maxContext(), "vocab_size", model.vocabSize(), "tokenizer", tokenizer.unit(),
-                "decoding", "greedy, " + KSERVE_MAX_TOKENS + " new tokens");
+                "decoding", "greedy, " + KSERVE_MAX_TOKENS + " new tokens", "max_running_sequences", maxRunning,
+                "max_waiting_requests", maxWaiting);
     }
 
     @Override
