@@ -22,7 +22,6 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -45,6 +44,11 @@ import picocli.CommandLine.Model.CommandSpec;
  * machine interference only ever slows a run). F32 and int8 alternate sample by sample so a noisy
  * neighbour hurts both alike. Generation tokens/s counts the generated tokens over the whole call
  * (an {@code --prompt}-token prefill included; it is a small share at the default sizes).
+ *
+ * <p>{@code --run RUN_DIR} replaces the synthetic GPT with a trained one: a {@code kiln train gpt}
+ * run is timed in batch-1 generation, a {@code kiln train cnn} run in batched inference (images/s
+ * at {@code --batch}); the int8 side is {@code --int8-run} (a {@code kiln quantize} output of that
+ * run, dynamic or static) or, without it, the run quantized in memory with dynamic activations.
  */
 @Command(name = "quant", mixinStandardHelpOptions = true,
         description = "F32 vs int8: GEMM GFLOPS/GOPS and GPT batch-1 generation tokens/s, with ratios.")
@@ -100,10 +104,12 @@ public final class QuantBench implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    private final PrintWriter out = new PrintWriter(System.out, true, StandardCharsets.UTF_8);
+    /** picocli's stdout, set when the command runs (tests capture it with {@code setOut}). */
+    private PrintWriter out;
 
     @Override
     public Integer call() throws IOException {
+        out = spec.commandLine().getOut();
         check(threads >= 1 && samples >= 1 && minTime > 0, "--threads and --samples must be >= 1 and --min-time > 0");
         check(layers >= 1 && width >= 1 && heads >= 1 && width % heads == 0, "--heads must divide --width, got "
                 + width + " and " + heads);
