@@ -39,7 +39,8 @@ import picocli.CommandLine.Model.CommandSpec;
  * cache, the F32 model against the same weights quantized by {@link Quantizer#quantize} (dynamic
  * activations). Prints GFLOPS/GOPS (2·m·n·k per product) and tokens/s, each with the int8/F32 ratio.
  *
- * <p>Timing: each measurement first runs once untimed (JIT), then {@code --samples} timed batches
+ * <p>Timing: each measurement first runs {@code --warmup} seconds per side untimed (F32 and int8 in
+ * alternating slices, so both are JIT-compiled), then {@code --samples} timed batches
  * of back-to-back calls lasting at least {@code --min-time} s; the fastest batch counts (on a shared
  * machine interference only ever slows a run). F32 and int8 alternate sample by sample so a noisy
  * neighbour hurts both alike. Generation tokens/s counts the generated tokens over the whole call
@@ -64,6 +65,10 @@ public final class QuantBench implements Callable<Integer> {
 
     @Option(names = "--min-time", description = "Seconds per timed batch (default: ${DEFAULT-VALUE}).")
     double minTime = 0.2;
+
+    @Option(names = "--warmup", description = "Seconds each side runs untimed first, F32 and int8 alternating, so both are"
+            + " JIT-compiled before timing (default: ${DEFAULT-VALUE}).")
+    double warmup = 3;
 
     @Option(names = "--layers", description = "GPT blocks (default: ${DEFAULT-VALUE}).")
     int layers = 6;
@@ -110,7 +115,8 @@ public final class QuantBench implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         out = spec.commandLine().getOut();
-        check(threads >= 1 && samples >= 1 && minTime > 0, "--threads and --samples must be >= 1 and --min-time > 0");
+        check(threads >= 1 && samples >= 1 && minTime > 0 && warmup >= 0, "--threads and --samples must be >= 1, --min-time"
+                + " > 0 and --warmup >= 0");
         check(layers >= 1 && width >= 1 && heads >= 1 && width % heads == 0, "--heads must divide --width, got "
                 + width + " and " + heads);
         check(vocab >= 2 && prompt >= 1 && tokens >= 1, "--vocab must be >= 2, --prompt and --tokens >= 1");
@@ -118,8 +124,8 @@ public final class QuantBench implements Callable<Integer> {
         check(batch >= 1, "--batch must be >= 1, got " + batch);
         int saved = Device.CPU.setThreads(threads);
         try {
-            out.printf(Locale.ROOT, "kiln bench quant: %d threads, best of %d batches of >= %.2f s, F32 and int8 alternating%n",
-                    Device.CPU.threads(), samples, minTime);
+            out.printf(Locale.ROOT, "kiln bench quant: %d threads, %.1f s warm-up, best of %d batches of >= %.2f s, F32 and int8"
+                    + " alternating%n", Device.CPU.threads(), warmup, samples, minTime);
             if (!skipGemm) {
                 gemms();
             }
@@ -330,6 +336,7 @@ public final class QuantBench implements Callable<Integer> {
 
     /** Seconds per call of each, best batch, the two measured alternately. */
     private double[] bestOfAlternating(Runnable f32, Runnable int8) {
+        warmUp(f32, int8);
         int reps0 = calibrate(f32);
         int reps1 = calibrate(int8);
         double[] best = {Double.MAX_VALUE, Double.MAX_VALUE};
@@ -340,7 +347,25 @@ public final class QuantBench implements Callable<Integer> {
         return best;
     }
 
-    /** Runs {@code body} once (JIT), then returns how many calls fill --min-time. */
+    // C2 needs seconds of calls before the F32 GEMV and the int8 kernels run compiled (a 1x384x128 F32 product took
+    // 63 us on its first calls and 7 us after 3 s); one untimed call left the first samples, and so the best-of,
+    // at the mercy of when compilation finished. Alternating in ~50 ms slices warms both sides alike.
+    private void warmUp(Runnable f32, Runnable int8) {
+        long end = System.nanoTime() + (long) (2 * warmup * 1e9);
+        while (System.nanoTime() < end) {
+            runFor(f32, 0.05);
+            runFor(int8, 0.05);
+        }
+    }
+
+    private static void runFor(Runnable body, double seconds) {
+        long end = System.nanoTime() + (long) (seconds * 1e9);
+        do {
+            body.run();
+        } while (System.nanoTime() < end);
+    }
+
+    /** Runs {@code body} once more, then returns how many calls fill --min-time. */
     private int calibrate(Runnable body) {
         body.run();
         double once = time(body, 1);

@@ -68,7 +68,7 @@ class QuantBenchRunTest {
         return new Result(code, out.toString(), err.toString());
     }
 
-    static final String[] QUICK = {"--skip-gemm", "--samples", "1", "--min-time", "0.001", "--threads", "1"};
+    static final String[] QUICK = {"--skip-gemm", "--samples", "1", "--min-time", "0.001", "--warmup", "0", "--threads", "1"};
 
     static String[] quick(String... more) {
         String[] all = java.util.Arrays.copyOf(QUICK, QUICK.length + more.length);
