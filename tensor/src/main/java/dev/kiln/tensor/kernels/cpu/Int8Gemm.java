@@ -41,6 +41,17 @@ public final class Int8Gemm {
     static final int A_BLOCK_BYTES = 256 * 1024;
     /** Below this many multiply-adds one thread does it all (the F32 GEMM's measured threshold). */
     static final long PARALLEL_MIN_MACS = 1L << 17;
+    /**
+     * The same threshold for decode-shaped products (m ≤ {@link #GEMV_MAX_ROWS}). A 1×n×k int8 product
+     * runs at ~45 GOPS on one thread, so 2^17 multiply-adds are ~6 µs, less than waking a second worker;
+     * measured on the 2-vCPU dev machine (best of 30 alternating 0.1 s samples, 2026-12-07, load ~4):
+     * 1×1024×256 took 7.8 µs on one thread and 28 µs on two, 1×768×768 13 against 23 µs, and even
+     * 1×3072×768 (2.4M) 54 against 50–68 µs. Batch-1 generation of a width-256 GPT went from ~1,100–2,000
+     * to ~4,300 int8 tokens/s single-threaded. Above 2^22 (~90 µs of work) the split pays again.
+     */
+    static final long PARALLEL_MIN_MACS_GEMV = 1L << 22;
+    /** Row counts up to which {@link #PARALLEL_MIN_MACS_GEMV} applies: the 1×4 and one 2×4 tile. */
+    static final int GEMV_MAX_ROWS = 2;
 
     private Int8Gemm() {}
 
@@ -144,7 +155,8 @@ public final class Int8Gemm {
             return;
         }
         int panels = (n + 3) / 4;
-        int threads = (long) m * n * k < PARALLEL_MIN_MACS ? 1 : CpuParallel.chunksFor(panels, 1);
+        long minMacs = m <= GEMV_MAX_ROWS ? PARALLEL_MIN_MACS_GEMV : PARALLEL_MIN_MACS;
+        int threads = (long) m * n * k < minMacs ? 1 : CpuParallel.chunksFor(panels, 1);
         if (bIsNK) {
             if (threads <= 1) {
                 band(0, n, m, k, a, aOff, lda, b, bOff, ldb, out);

@@ -21,6 +21,7 @@ class Int8GemmTest {
     private static final int[][] SIZES = {
         {0, 3, 5}, {3, 0, 5}, {2, 3, 0}, {1, 1, 1}, {1, 7, 3}, {4, 4, 8}, {4, 4, 16}, {5, 6, 17}, {7, 9, 33},
         {8, 12, 64}, {1, 65, 100}, {1, 5, 1023}, {13, 11, 129}, {130, 70, 301}, {300, 9, 1030}, {6, 5, 40000},
+        {1, 1037, 4100}, // a decode-shaped product past PARALLEL_MIN_MACS_GEMV: the split GEMV path
     };
 
     private final int savedThreads = CpuParallel.threads();
