@@ -32,7 +32,7 @@ import picocli.CommandLine.Spec;
  * idle, {@link InProcessThroughput} measures the ceiling at that batch size in this JVM; the ratio
  * server-with-batching / in-process is the issue's goal (at least 0.80), both as means over their
  * windows. Images per CPU-second are given beside it: other jobs on a shared machine disturb them
- * less than they disturb wall time. {@code --client wrk} drives Debian's {@code wrk} instead of a
+ * less than they disturb wall time. {@code --client WRK} drives Debian's {@code wrk} instead of a
  * Java client ({@link WrkLoad}; optional, when installed): on two cores the client's own CPU is
  * taken from the server, and wrk's is about a fifth of the raw-socket client's.
  */
@@ -78,6 +78,10 @@ public final class ServeBench implements Callable<Integer> {
 
     @Option(names = "--client", description = "Load generator's HTTP client: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
     ClientKind client = ClientKind.SOCKET;
+
+    @Option(names = "--server-threads", description = "Kernel threads of the server JVM's forward passes (-Dkiln.threads;"
+            + " 0: all cores; default: kiln serve's, all cores but one, ${DEFAULT-VALUE}). The in-process ceiling uses all cores.")
+    int serverThreads = Math.max(1, Runtime.getRuntime().availableProcessors() - 1);
 
     @Option(names = "--in-process-s", description = "Seconds per timed in-process sample, 3 samples (default: ${DEFAULT-VALUE}).")
     double inProcessS = 1;
@@ -139,7 +143,7 @@ public final class ServeBench implements Callable<Integer> {
         try {
             for (BatchingOptions options : List.of(off, on)) {
                 String label = options == off ? "off" : "on (" + maxBatchSize + ", " + maxDelayMs + " ms)";
-                try (ServerProcess server = ServerProcess.start(bench, options)) {
+                try (ServerProcess server = ServerProcess.start(bench, options, serverThreads)) {
                     Load load = load(server.inferUri());
                     LoadResult warm = load.run(body, imagesPerRequest, Arrays.stream(concurrency).max().orElseThrow(), 0,
                             (long) (serverWarmupS * 1e9));
@@ -194,7 +198,7 @@ public final class ServeBench implements Callable<Integer> {
 
     private void checkOptions() {
         if (client == ClientKind.WRK && WrkLoad.find().isEmpty()) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--client wrk: no wrk on the PATH (Debian: apt-get"
+            throw new CommandLine.ParameterException(spec.commandLine(), "--client WRK: no wrk on the PATH (Debian: apt-get"
                     + " install wrk)");
         }
         if (!"cnn".equals(model)) {
@@ -210,6 +214,10 @@ public final class ServeBench implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), "--duration-s, --server-warmup-s and --in-process-s"
                     + " must be > 0 and --warmup-s >= 0, got " + durationS + ", " + serverWarmupS + ", " + inProcessS
                     + " and " + warmupS);
+        }
+        if (serverThreads < 0 || serverThreads > 1024) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--server-threads: expected 0 (all cores) to 1024,"
+                    + " got " + serverThreads);
         }
         if (maxBatchSize < 1 || maxDelayMs < 0 || imagesPerRequest < 1 || imagesPerRequest > maxBatchSize) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--max-batch-size must be >= 1, --max-delay-ms >= 0"
