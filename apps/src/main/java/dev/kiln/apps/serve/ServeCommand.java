@@ -6,6 +6,7 @@ import dev.kiln.serve.batch.BatchingOptions;
 import dev.kiln.serve.model.RunDirectoryModels;
 import dev.kiln.serve.openai.GenerationLimits;
 import dev.kiln.serve.registry.TrafficSplit;
+import dev.kiln.tensor.Device;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -106,6 +107,13 @@ public final class ServeCommand implements Callable<Integer> {
             description = "Append one JSON line per HTTP request to FILE, or to stderr with -; default: no access log.")
     String accessLog;
 
+    // One core is left to HTTP and JSON: on 2 cores, forward passes on both made their parallel
+    // regions spin-wait on a helper preempted by request threads. kiln bench serve measured +20%
+    // images per CPU-second and 0.71 vs 0.46-0.61 of the in-process ceiling with 1 thread (BENCHMARKS.md).
+    @Option(names = "--threads", paramLabel = "N",
+            description = "Kernel threads of each forward pass (default: all cores but one, at least 1: ${DEFAULT-VALUE}).")
+    int threads = Math.max(1, Device.CPU.threads() - 1);
+
     @Spec
     CommandSpec spec;
 
@@ -133,6 +141,9 @@ public final class ServeCommand implements Callable<Integer> {
         if (drainTimeoutMs < 0) {
             throw new ParameterException(spec.commandLine(), "--drain-timeout-ms must be >= 0, got " + drainTimeoutMs);
         }
+        if (threads < 1) {
+            throw new ParameterException(spec.commandLine(), "--threads must be >= 1, got " + threads);
+        }
         // Every argument is checked before the first model is read: a typo costs no loading time.
         List<RunSpec> specs = runSpecs();
         Map<String, TrafficSplit> splits = splits(specs);
@@ -159,7 +170,14 @@ public final class ServeCommand implements Callable<Integer> {
         }
         splits.forEach(builder::traffic);
         CountDownLatch stopped = new CountDownLatch(1);
-        ModelServer server = builder.start();
+        int savedThreads = Device.CPU.setThreads(threads); // restored when the server stops (tests run commands in one JVM)
+        ModelServer server;
+        try {
+            server = builder.start();
+        } catch (RuntimeException e) {
+            Device.CPU.setThreads(savedThreads);
+            throw e;
+        }
         PrintWriter err = spec.commandLine().getErr();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             err.println("kiln serve: shutting down; " + server.inFlight() + " requests in flight, waiting up to "
@@ -172,6 +190,7 @@ public final class ServeCommand implements Callable<Integer> {
         out.println("listening on http://" + host + ":" + server.port());
         out.flush();
         stopped.await();
+        Device.CPU.setThreads(savedThreads);
         return 0;
     }
 

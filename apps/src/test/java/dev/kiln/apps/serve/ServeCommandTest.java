@@ -107,6 +107,9 @@ class ServeCommandTest {
         CliRun d = CliRun.of("serve", tmp.toString(), "--drain-timeout-ms", "-1");
         assertEquals(2, d.exitCode(), d.err());
         assertTrue(d.errorLine().contains("--drain-timeout-ms must be >= 0, got -1"), d.err());
+        CliRun t = CliRun.of("serve", tmp.toString(), "--threads", "0");
+        assertEquals(2, t.exitCode(), t.err());
+        assertTrue(t.errorLine().contains("--threads must be >= 1, got 0"), t.err());
     }
 
     @Test

@@ -14,7 +14,9 @@ public enum ClientKind {
     /** Raw HTTP/1.1 on a keep-alive socket: a few microseconds of client CPU per request. */
     SOCKET,
     /** {@code java.net.http.HttpClient}: the standard client, with its selector thread and futures. */
-    JDK;
+    JDK,
+    /** Debian's {@code wrk} in its own process ({@link WrkLoad}, not a {@link Factory}): the least client CPU. */
+    WRK;
 
     /** Makes the clients of one load run and owns what they share; close it after the run. */
     interface Factory extends AutoCloseable {
@@ -37,6 +39,7 @@ public enum ClientKind {
                 @Override
                 public void close() {}
             };
+            case WRK -> throw new IllegalStateException("wrk runs as its own process: WrkLoad, not a Factory");
             case JDK -> new Factory() {
                 // HTTP/1.1: the default HTTP/2 would try an h2c upgrade the server does not offer.
                 private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();

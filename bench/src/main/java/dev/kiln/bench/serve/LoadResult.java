@@ -1,6 +1,7 @@
 package dev.kiln.bench.serve;
 
 import java.util.Arrays;
+import java.util.Map;
 
 /**
  * What one closed-loop load run measured. Only requests that completed inside the measured window
@@ -14,19 +15,30 @@ import java.util.Arrays;
  * @param errors requests over the whole run that failed (a status other than 200, or an I/O error)
  * @param firstError what the first failure said, or null
  * @param examplesPerRequest examples in each request body
+ * @param windowRequests requests that completed in the window (the latencies' count when they are kept)
+ * @param reportedPercentilesMs latency percentiles in milliseconds by percentile, as an external load
+ *     generator ({@link WrkLoad}) reported them when it keeps no latencies; null when they are kept
  */
 public record LoadResult(int concurrency, long windowNanos, long[] latenciesNanos, long completed, long errors,
-        String firstError, int examplesPerRequest) {
+        String firstError, int examplesPerRequest, long windowRequests, Map<Double, Double> reportedPercentilesMs) {
 
     /** Sorts a copy of the latencies. */
     public LoadResult {
         latenciesNanos = latenciesNanos.clone();
         Arrays.sort(latenciesNanos);
+        reportedPercentilesMs = reportedPercentilesMs == null ? null : Map.copyOf(reportedPercentilesMs);
+    }
+
+    /** A run that kept every latency of its window. */
+    public LoadResult(int concurrency, long windowNanos, long[] latenciesNanos, long completed, long errors,
+            String firstError, int examplesPerRequest) {
+        this(concurrency, windowNanos, latenciesNanos, completed, errors, firstError, examplesPerRequest,
+                latenciesNanos.length, null);
     }
 
     /** Requests that completed in the measured window. */
     public long requests() {
-        return latenciesNanos.length;
+        return windowRequests;
     }
 
     /** Requests per second over the window. */
@@ -46,6 +58,14 @@ public record LoadResult(int concurrency, long windowNanos, long[] latenciesNano
     public double percentileMs(double p) {
         if (!(p > 0 && p <= 100)) {
             throw new IllegalArgumentException("percentile must be in (0, 100], got " + p);
+        }
+        if (reportedPercentilesMs != null) {
+            Double ms = reportedPercentilesMs.get(p);
+            if (ms == null) {
+                throw new IllegalArgumentException("the load generator reported percentiles " + reportedPercentilesMs.keySet()
+                        + ", not " + p);
+            }
+            return ms;
         }
         if (latenciesNanos.length == 0) {
             return Double.NaN;

@@ -48,12 +48,13 @@ final class ServerProcess implements AutoCloseable {
     }
 
     /**
-     * Starts a server JVM for {@code model} with {@code batching}.
+     * Starts a server JVM for {@code model} with {@code batching}; its kernels use {@code threads}
+     * threads ({@code -Dkiln.threads}), or all cores when 0.
      *
      * @throws IOException when the JVM cannot start or does not report its port within two minutes
      *     (the message carries the end of its log)
      */
-    static ServerProcess start(BenchModel model, BatchingOptions batching) throws IOException, InterruptedException {
+    static ServerProcess start(BenchModel model, BatchingOptions batching, int threads) throws IOException, InterruptedException {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         for (String flag : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
@@ -61,6 +62,9 @@ final class ServerProcess implements AutoCloseable {
             if (!flag.startsWith("-Xmx") && !flag.startsWith("-agent") && !flag.startsWith("-javaagent")) {
                 command.add(flag);
             }
+        }
+        if (threads > 0) {
+            command.add("-Dkiln.threads=" + threads);
         }
         command.addAll(List.of("-Xmx2g", "-cp", System.getProperty("java.class.path"), ServerProcess.class.getName(),
                 "--max-batch-size", Integer.toString(batching.maxBatchSize()),

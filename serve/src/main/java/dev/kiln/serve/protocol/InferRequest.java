@@ -28,6 +28,12 @@ public record InferRequest(String id, List<InferTensor> inputs, List<String> out
 
     /** Parses {@code body}. */
     public static InferRequest parse(byte[] body, ObjectMapper json) {
+        InferRequest numeric = NumericRequestReader.read(body, json);
+        return numeric != null ? numeric : parseTree(body, json);
+    }
+
+    /** Parses {@code body} through a Jackson tree: every request, and the wording of every refusal. */
+    static InferRequest parseTree(byte[] body, ObjectMapper json) {
         JsonNode root;
         try (JsonParser parser = json.createParser(body)) {
             // Tensor data is mostly 16-17 digit decimals (a client's x / 255.0): the JDK's parser takes its
