@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kiln.nn.generate.Completion;
 import dev.kiln.serve.ServeException;
 import dev.kiln.serve.ServingMetrics;
+import dev.kiln.serve.http.JsonBodies;
 import dev.kiln.serve.http.JsonResponses;
 import dev.kiln.serve.kserve.KServeRoutes;
 import dev.kiln.serve.registry.ModelRegistry;
@@ -33,19 +34,18 @@ import java.util.concurrent.ExecutionException;
  * <p>Thread-safety: handlers run on any number of request threads at once.
  */
 public final class OpenAiRoutes {
-    /** Seconds a refused client is told to wait before it retries. */
-    static final String RETRY_AFTER_SECONDS = "1";
-
     private final ModelRegistry registry;
     private final JsonResponses out;
     private final ServingMetrics metrics;
+    private final long maxBodyBytes;
     private final Set<ModelVersion> followed = ConcurrentHashMap.newKeySet(); // versions whose generation metrics are registered
 
-    /** Routes over {@code registry}'s generative models, reporting to {@code metrics}. */
-    public OpenAiRoutes(ModelRegistry registry, JsonResponses out, ServingMetrics metrics) {
+    /** Routes over {@code registry}'s generative models, reporting to {@code metrics}; bodies over {@code maxBodyBytes} get 413. */
+    public OpenAiRoutes(ModelRegistry registry, JsonResponses out, ServingMetrics metrics, long maxBodyBytes) {
         this.registry = registry;
         this.out = out;
         this.metrics = metrics;
+        this.maxBodyBytes = maxBodyBytes;
         for (ModelVersion v : registry.all()) {
             if (v.model() instanceof GenerativeModel g) {
                 register(v, g);
@@ -91,7 +91,7 @@ public final class OpenAiRoutes {
         String metricVersion = "default";
         int status = 500;
         try {
-            JsonNode body = GenerationRequest.parseBody(ctx.bodyAsBytes(), out.mapper());
+            JsonNode body = GenerationRequest.parseBody(JsonBodies.bytes(ctx, maxBodyBytes), out.mapper());
             String name = GenerationRequest.modelName(body);
             try (ModelVersion.Lease lease = registry.acquire(name, null, ctx.header(KServeRoutes.STICKY_HEADER))) {
                 ModelVersion v = generative(lease.version());
@@ -113,10 +113,7 @@ public final class OpenAiRoutes {
                 }
             }
         } catch (ServeException e) {
-            status = e.status();
-            if (status == 429) {
-                ctx.header("Retry-After", RETRY_AFTER_SECONDS);
-            }
+            status = e.status(); // the server's mapper answers it, with Retry-After on a 429
             throw e;
         } catch (io.javalin.http.HttpResponseException e) {
             status = e.getStatus();
