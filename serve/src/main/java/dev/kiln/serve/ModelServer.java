@@ -9,6 +9,7 @@ import dev.kiln.serve.http.AccessLog;
 import dev.kiln.serve.http.HeaderReadTimeout;
 import dev.kiln.serve.http.JsonBodies;
 import dev.kiln.serve.http.JsonErrorHandler;
+import dev.kiln.serve.http.MinimumBodyRate;
 import dev.kiln.serve.http.JsonResponses;
 import dev.kiln.serve.http.RequestGate;
 import dev.kiln.serve.kserve.KServeRoutes;
@@ -28,7 +29,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.NetworkConnectionLimit;
 import org.eclipse.jetty.server.ServerConnector;
@@ -54,10 +54,11 @@ import org.eclipse.jetty.server.ServerConnector;
  * (past it Jetty stops accepting; new ones wait in the kernel's accept queue); a connection idle for
  * {@link Builder#idleTimeoutMs} is closed; a request head (request line and headers) that takes
  * longer than {@link Builder#headerTimeoutMs} from its first byte is cut off ({@link HeaderReadTimeout},
- * the slowloris defence), and a body arriving slower than {@link Builder#minRequestBytesPerSecond}
- * gets 408. JSON bodies are parsed under limits ({@link JsonBodies#boundedMapper}: nesting depth,
- * string and number lengths), and Jetty's own errors (bad request lines, oversized headers, ...)
- * are JSON too ({@link JsonErrorHandler}). Every 429 carries {@code Retry-After}.
+ * the slowloris defence), and a body still arriving as long again after its headers, at under
+ * {@link Builder#minRequestBytesPerSecond}, gets 408 ({@link MinimumBodyRate}). JSON bodies are parsed
+ * under limits ({@link JsonBodies#boundedMapper}: nesting depth, string and number lengths) and must be
+ * UTF-8, and Jetty's own errors (bad request lines, oversized headers, ...) are JSON too
+ * ({@link JsonErrorHandler}). Every 429 carries {@code Retry-After}.
  *
  * <p>Use: {@code try (ModelServer s = ModelServer.builder().model("fashion", m).port(0).start()) {...}}.
  * Thread-safety: every method may be called from any thread.
@@ -82,7 +83,10 @@ public final class ModelServer implements AutoCloseable {
      * says otherwise: a real client sends them in one packet, so seconds are generous.
      */
     public static final long DEFAULT_HEADER_TIMEOUT_MS = 5_000;
-    /** A request body arriving slower than this many bytes per second (averaged from its first byte) gets 408 unless the builder says otherwise. */
+    /**
+     * A request body still arriving a header timeout after its headers, at under this many bytes per
+     * second on average, gets 408 unless the builder says otherwise.
+     */
     public static final long DEFAULT_MIN_REQUEST_BYTES_PER_SECOND = 1024;
     /** Seconds a client refused with 429 is told to wait ({@code Retry-After}): a queue drains in well under that at batch speed. */
     public static final String RETRY_AFTER_SECONDS = "1";
@@ -112,7 +116,7 @@ public final class ModelServer implements AutoCloseable {
             throw new UncheckedIOException("access log: cannot open " + b.accessLogFile + ": " + e.getMessage(), e);
         }
         if (accessLog != null) {
-            metrics.accessLogDropped(accessLog::dropped);
+            metrics.accessLogDropped(accessLog, AccessLog::dropped);
         }
         try {
             for (Builder.Entry e : b.entries) {
@@ -135,6 +139,8 @@ public final class ModelServer implements AutoCloseable {
                 config.http.maxRequestSize = b.maxBodyBytes;
                 config.http.prefer405over404 = true;
                 config.jetty.modifyServer(server -> {
+                    // Javalin puts its servlet context inside the innermost wrapper: gate, then body rate, then routes.
+                    server.setHandler(new MinimumBodyRate(b.minRequestBytesPerSecond, Duration.ofMillis(b.headerTimeoutMs)));
                     gate.install(server);
                     if (accessLog != null) {
                         server.setRequestLog(accessLog);
@@ -142,7 +148,6 @@ public final class ModelServer implements AutoCloseable {
                     server.setErrorHandler(new JsonErrorHandler());
                 });
                 config.jetty.modifyServletContextHandler(context -> context.setErrorHandler(new JsonErrorHandler()));
-                config.jetty.modifyHttpConfiguration(http -> minRequestDataRate(http, b.minRequestBytesPerSecond));
                 config.jetty.addConnector((server, http) -> {
                     ServerConnector connector = new ServerConnector(server, new HttpConnectionFactory(http));
                     connector.setHost(b.host);
@@ -192,6 +197,7 @@ public final class ModelServer implements AutoCloseable {
                         + ctx.path())));
             });
             app.start();
+            metrics.connections(this::openConnections, headerTimeout, HeaderReadTimeout::cutOff);
         } catch (RuntimeException e) {
             registry.close();
             if (accessLog != null) {
@@ -199,17 +205,6 @@ public final class ModelServer implements AutoCloseable {
             }
             throw e;
         }
-    }
-
-    /**
-     * Jetty 12.1 deprecates this setting for {@code MinimumDataRateHandler}, but in 12.1.12 that handler
-     * divides the bytes read by all requests together by one request's time, so on a server that has
-     * read anything a trickling body is never refused; the servlet layer's own check, which this
-     * configures, counts per request and answers 408.
-     */
-    @SuppressWarnings("removal")
-    private static void minRequestDataRate(HttpConfiguration http, long bytesPerSecond) {
-        http.setMinRequestDataRate(bytesPerSecond);
     }
 
     private BatchObserver observer(String name, String version) {
@@ -476,8 +471,8 @@ public final class ModelServer implements AutoCloseable {
         }
 
         /**
-         * Answers 408 to a request whose body arrives slower than {@code bytesPerSecond}, averaged from
-         * its first byte (default {@link #DEFAULT_MIN_REQUEST_BYTES_PER_SECOND}; 0: no minimum).
+         * Answers 408 to a request whose body, still arriving a header timeout after its headers,
+         * averages under {@code bytesPerSecond} (default {@link #DEFAULT_MIN_REQUEST_BYTES_PER_SECOND}; 0: no minimum).
          */
         public Builder minRequestBytesPerSecond(long bytesPerSecond) {
             if (bytesPerSecond < 0) {

@@ -199,6 +199,7 @@ class ServerAbuseTest {
         await(() -> ManagementFactory.getThreadMXBean().getThreadCount() <= baseThreads + 32,
                 () -> "platform threads back near " + baseThreads + ": " + ManagementFactory.getThreadMXBean().getThreadCount());
         String metrics = raw.exchange(RawHttp.get("/metrics")).body();
+        assertTrue(new Prometheus(metrics).value("kiln_connections_slow_head_cut_total") >= 16, "slow heads counted in /metrics");
         assertTrue(!metrics.matches("(?s).*kiln_infer_requests_total\\{[^}]*status=\"5\\d\\d\".*"),
                 "the server recorded no 5xx:\n" + metrics.lines().filter(l -> l.startsWith("kiln_infer_requests_total")).toList());
         System.out.printf("after the abuse: %d connections open, %d requests in flight, %d platform threads (baseline %d)%n",

@@ -16,6 +16,7 @@ import java.nio.charset.CoderResult;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
+import java.util.concurrent.TimeoutException;
 import org.eclipse.jetty.http.HttpException;
 
 /**
@@ -47,7 +48,8 @@ public final class JsonBodies {
 
     /**
      * The whole body of {@code ctx}, as a {@link ServeException} whatever goes wrong while it arrives:
-     * 413 over the size limit, 408 when it comes slower than the minimum data rate, 400 when the client
+     * 413 over the size limit, 408 when it comes slower than the minimum rate ({@link MinimumBodyRate})
+     * or stalls for the idle timeout, 400 when the client
      * closes the connection before all of it came. Routes read bodies through here so that their
      * metrics record the status the client was given. A declared {@code Content-Length} over
      * {@code maxBytes} is refused before a byte is read; a chunked body, once it passes the limit
@@ -71,10 +73,18 @@ public final class JsonBodies {
             }
             throw e;
         } catch (Exception e) { // Javalin (Kotlin) lets the servlet stream's IOException through undeclared
-            if (e instanceof IOException) {
-                throw ServeException.badRequest("body: the connection failed before the whole body arrived (" + e + ")");
+            if (!(e instanceof IOException)) {
+                throw new IllegalStateException("body: cannot read it: " + e, e);
             }
-            throw new IllegalStateException("body: cannot read it: " + e, e);
+            for (Throwable c = e; c != null; c = c.getCause()) {
+                if (c instanceof HttpException h) { // MinimumBodyRate's 408 comes wrapped in the stream's IOException
+                    throw new ServeException(h.getCode(), "body: " + h.getReason());
+                }
+                if (c instanceof TimeoutException) {
+                    throw new ServeException(408, "body: no bytes arrived within the idle timeout");
+                }
+            }
+            throw ServeException.badRequest("body: the connection failed before the whole body arrived (" + e + ")");
         }
         checkUtf8(body);
         return body;

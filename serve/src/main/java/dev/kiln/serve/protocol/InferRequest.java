@@ -143,30 +143,18 @@ public record InferRequest(String id, List<InferTensor> inputs, List<String> out
     }
 
     /**
-     * What {@code datatype} can hold, when {@code x} is not in it (null when it is): JSON numbers that
-     * overflow a float (1e999, or 1e39 for FP32) would otherwise reach the model as infinities and
-     * come back as NaN outputs with a 200; integers must be whole and within their type.
+     * What the floating-point {@code datatype} can hold, when {@code x} is not in it (null when it is, and
+     * for the other datatypes): JSON numbers that overflow a float (1e999, or 1e39 for FP32) would
+     * otherwise reach the model as infinities and come back as NaN outputs with a 200. Integer
+     * datatypes are left to the model, whose datatype check names the mismatch first.
      */
     static String outOfRange(String datatype, double x) {
         return switch (datatype) {
             case "FP16" -> Math.abs(x) <= 65504 ? null : "a number within FP16's range (|x| <= 65504)";
             case "FP32" -> Math.abs(x) <= Float.MAX_VALUE ? null : "a number within FP32's range (|x| <= 3.4028235e38)";
             case "FP64" -> Double.isFinite(x) ? null : "a number within FP64's range";
-            case "INT8" -> integer(x, -0x1p7, 0x1p7) ? null : "an integer in [-128, 127]";
-            case "INT16" -> integer(x, -0x1p15, 0x1p15) ? null : "an integer in [-32768, 32767]";
-            case "INT32" -> integer(x, -0x1p31, 0x1p31) ? null : "an integer in INT32's range";
-            case "INT64" -> integer(x, -0x1p63, 0x1p63) ? null : "an integer in INT64's range";
-            case "UINT8" -> integer(x, 0, 0x1p8) ? null : "an integer in [0, 255]";
-            case "UINT16" -> integer(x, 0, 0x1p16) ? null : "an integer in [0, 65535]";
-            case "UINT32" -> integer(x, 0, 0x1p32) ? null : "an integer in UINT32's range";
-            case "UINT64" -> integer(x, 0, 0x1p64) ? null : "an integer in UINT64's range";
-            default -> null; // BOOL numbers: any number reads as a truth value
+            default -> null;
         };
-    }
-
-    /** Whether {@code x} is whole and in [lo, hiExclusive). */
-    private static boolean integer(double x, double lo, double hiExclusive) {
-        return x == Math.rint(x) && x >= lo && x < hiExclusive;
     }
 
     private static void flatten(JsonNode node, List<JsonNode> out, String field, int depth) {

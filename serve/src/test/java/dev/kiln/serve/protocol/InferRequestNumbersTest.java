@@ -52,18 +52,16 @@ class InferRequestNumbersTest {
     }
 
     @Test
-    void numbersOutsideTheirDatatypeAre400NamingTheElement() {
+    void floatsOutsideTheirDatatypeAre400NamingTheElement() {
         String[][] refused = {{"FP64", "1e309"}, {"FP64", "-2e308"}, {"FP32", "1e39"}, {"FP32", "-3.5e38"}, {"FP16", "65505"},
-                {"INT8", "128"}, {"INT8", "-129"}, {"INT8", "1.5"}, {"UINT8", "-1"}, {"UINT8", "256"}, {"INT32", "2147483648"},
-                {"UINT32", "4294967296"}, {"INT64", "9.3e18"}, {"UINT64", "-1"}};
+                {"FP16", "-1e5"}};
         for (String[] c : refused) {
             ServeException e = assertThrows(ServeException.class, () -> parseOne(c[0], c[1]), c[0] + " " + c[1]);
             assertEquals(400, e.status());
             assertEquals("inputs[0].data[1]", e.getMessage().substring(0, e.getMessage().indexOf(':')), e.getMessage());
         }
-        String[][] accepted = {{"FP64", "1.7976931348623157E308"}, {"FP32", "3.4028234e38"}, {"FP16", "-65504"}, {"INT8", "-128"},
-                {"INT8", "127"}, {"UINT8", "255"}, {"INT32", "-2147483648"}, {"INT64", "-9223372036854775808"}, {"UINT16", "65535"},
-                {"BOOL", "7"}};
+        String[][] accepted = {{"FP64", "1.7976931348623157E308"}, {"FP32", "3.4028234e38"}, {"FP32", "-1e-45"}, {"FP16", "-65504"},
+                {"INT64", "1e30"}, {"BOOL", "7"}}; // integer datatypes: the model's own checks
         for (String[] c : accepted) {
             assertEquals(Double.parseDouble(c[1]), parseOne(c[0], c[1]), c[0] + " " + c[1]);
         }
