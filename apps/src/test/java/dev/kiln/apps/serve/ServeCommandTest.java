@@ -101,5 +101,10 @@ class ServeCommandTest {
         CliRun d = CliRun.of("serve", tmp.toString(), "--drain-timeout-ms", "-1");
         assertEquals(2, d.exitCode(), d.err());
         assertTrue(d.errorLine().contains("--drain-timeout-ms must be >= 0, got -1"), d.err());
+        for (String[] bad : new String[][] {{"--max-connections", "0"}, {"--idle-timeout-ms", "0"}, {"--header-timeout-ms", "-3"}}) {
+            CliRun c = CliRun.of("serve", tmp.toString(), bad[0], bad[1]);
+            assertEquals(2, c.exitCode(), c.err());
+            assertTrue(c.errorLine().contains(bad[0] + " must be >= 1, got " + bad[1]), c.err());
+        }
     }
 }
