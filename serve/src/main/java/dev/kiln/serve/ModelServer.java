@@ -1,12 +1,15 @@
 package dev.kiln.serve;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kiln.serve.admin.AdminRoutes;
 import dev.kiln.serve.admin.BearerAuth;
 import dev.kiln.serve.batch.BatchObserver;
 import dev.kiln.serve.batch.BatchingOptions;
 import dev.kiln.serve.batch.DynamicBatcher;
 import dev.kiln.serve.http.AccessLog;
+import dev.kiln.serve.http.HeaderReadTimeout;
+import dev.kiln.serve.http.JsonBodies;
+import dev.kiln.serve.http.JsonErrorHandler;
+import dev.kiln.serve.http.MinimumBodyRate;
 import dev.kiln.serve.http.JsonResponses;
 import dev.kiln.serve.http.RequestGate;
 import dev.kiln.serve.kserve.KServeRoutes;
@@ -17,6 +20,7 @@ import dev.kiln.serve.registry.TrafficSplit;
 import io.javalin.Javalin;
 import io.javalin.http.HttpResponseException;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -25,6 +29,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.NetworkConnectionLimit;
+import org.eclipse.jetty.server.ServerConnector;
 
 /**
  * An HTTP model server on Javalin (Jetty 12, virtual threads): KServe v2 (the Open Inference
@@ -43,6 +50,16 @@ import java.util.Objects;
  * turns 503, new requests are refused with 503, requests in flight finish (up to the drain timeout),
  * then Jetty stops. With an access log, every HTTP request is one JSON line ({@link AccessLog}).
  *
+ * <p>Hostile and broken clients: at most {@link Builder#maxConnections} connections are open at once
+ * (past it Jetty stops accepting; new ones wait in the kernel's accept queue); a connection idle for
+ * {@link Builder#idleTimeoutMs} is closed; a request head (request line and headers) that takes
+ * longer than {@link Builder#headerTimeoutMs} from its first byte is cut off ({@link HeaderReadTimeout},
+ * the slowloris defence), and a body still arriving as long again after its headers, at under
+ * {@link Builder#minRequestBytesPerSecond}, gets 408 ({@link MinimumBodyRate}). JSON bodies are parsed
+ * under limits ({@link JsonBodies#boundedMapper}: nesting depth, string and number lengths) and must be
+ * UTF-8, and Jetty's own errors (bad request lines, oversized headers, ...) are JSON too
+ * ({@link JsonErrorHandler}). Every 429 carries {@code Retry-After}.
+ *
  * <p>Use: {@code try (ModelServer s = ModelServer.builder().model("fashion", m).port(0).start()) {...}}.
  * Thread-safety: every method may be called from any thread.
  */
@@ -53,14 +70,38 @@ public final class ModelServer implements AutoCloseable {
     public static final long DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
     /** How long {@link #close} waits for requests in flight unless the builder says otherwise (under Kubernetes' 30 s grace). */
     public static final long DEFAULT_DRAIN_TIMEOUT_MS = 20_000;
+    /**
+     * Connections open at once unless the builder says otherwise: each costs a file descriptor and
+     * buffers; requests are short and keep-alive clients reuse theirs, so a few thousand serve many
+     * more clients than one replica has cores for.
+     */
+    public static final int DEFAULT_MAX_CONNECTIONS = 4096;
+    /** A connection with no bytes in or out for this many milliseconds is closed unless the builder says otherwise (Jetty's own default). */
+    public static final long DEFAULT_IDLE_TIMEOUT_MS = 30_000;
+    /**
+     * How long a request line and headers may take to arrive, from their first byte, unless the builder
+     * says otherwise: a real client sends them in one packet, so seconds are generous.
+     */
+    public static final long DEFAULT_HEADER_TIMEOUT_MS = 5_000;
+    /**
+     * A request body still arriving a header timeout after its headers, at under this many bytes per
+     * second on average, gets 408 unless the builder says otherwise.
+     */
+    public static final long DEFAULT_MIN_REQUEST_BYTES_PER_SECOND = 1024;
+    /** Seconds a client refused with 429 is told to wait ({@code Retry-After}): a queue drains in well under that at batch speed. */
+    public static final String RETRY_AFTER_SECONDS = "1";
+    /** Connections the kernel holds for Jetty to accept; Java's default of 50 drops SYNs at the first burst. */
+    private static final int ACCEPT_QUEUE = 1024;
 
     private final ServingMetrics metrics = new ServingMetrics();
-    private final JsonResponses out = new JsonResponses(new ObjectMapper());
+    private final JsonResponses out = new JsonResponses(JsonBodies.boundedMapper());
     private final RequestGate gate = new RequestGate();
     private final ModelRegistry registry;
     private final AccessLog accessLog;
     private final Duration drainTimeout;
     private final Javalin app;
+    private final HeaderReadTimeout headerTimeout;
+    private NetworkConnectionLimit connectionLimit; // set while Javalin builds the connector, before start returns
     private boolean closed; // guarded by this
 
     private ModelServer(Builder b) {
@@ -75,7 +116,7 @@ public final class ModelServer implements AutoCloseable {
             throw new UncheckedIOException("access log: cannot open " + b.accessLogFile + ": " + e.getMessage(), e);
         }
         if (accessLog != null) {
-            metrics.accessLogDropped(accessLog::dropped);
+            metrics.accessLogDropped(accessLog, AccessLog::dropped);
         }
         try {
             for (Builder.Entry e : b.entries) {
@@ -90,26 +131,60 @@ public final class ModelServer implements AutoCloseable {
             });
             BearerAuth auth = new BearerAuth(b.authToken, b.adminToken, b.protectMetrics);
             KServeRoutes kserve = new KServeRoutes(registry, out, metrics::request, b.maxBodyBytes);
-            OpenAiRoutes openai = new OpenAiRoutes(registry, out, metrics, b.requestTimeoutMs);
+            OpenAiRoutes openai = new OpenAiRoutes(registry, out, metrics, b.requestTimeoutMs, b.maxBodyBytes);
+            headerTimeout = new HeaderReadTimeout(Duration.ofMillis(b.headerTimeoutMs));
             app = Javalin.create(config -> {
                 config.startup.showJavalinBanner = false;
                 config.concurrency.useVirtualThreads = true;
                 config.http.maxRequestSize = b.maxBodyBytes;
+                config.http.prefer405over404 = true;
                 config.jetty.modifyServer(server -> {
+                    // Javalin puts its servlet context inside the innermost wrapper: gate, then body rate, then routes.
+                    server.setHandler(new MinimumBodyRate(b.minRequestBytesPerSecond, Duration.ofMillis(b.headerTimeoutMs)));
                     gate.install(server);
                     if (accessLog != null) {
                         server.setRequestLog(accessLog);
+                    }
+                    server.setErrorHandler(new JsonErrorHandler());
+                });
+                config.jetty.modifyServletContextHandler(context -> context.setErrorHandler(new JsonErrorHandler()));
+                config.jetty.addConnector((server, http) -> {
+                    ServerConnector connector = new ServerConnector(server, new HttpConnectionFactory(http));
+                    connector.setHost(b.host);
+                    connector.setPort(b.port);
+                    connector.setIdleTimeout(b.idleTimeoutMs);
+                    connector.setAcceptQueueSize(ACCEPT_QUEUE);
+                    connector.addEventListener(headerTimeout);
+                    connector.addBean(headerTimeout);
+                    connectionLimit = new NetworkConnectionLimit(b.maxConnections, connector);
+                    server.addBean(connectionLimit);
+                    return connector;
+                });
+                config.router.javaLangErrorHandler((res, error) -> {
+                    // An Error (say OutOfMemoryError) in a handler: the client still gets the JSON shape.
+                    res.setStatus(500);
+                    res.setContentType("application/json");
+                    try {
+                        res.getOutputStream().write(out.mapper().writeValueAsString(out.error("internal error: " + error))
+                                .getBytes(StandardCharsets.UTF_8));
+                    } catch (IOException e) {
+                        // the client is gone; nothing to tell it
                     }
                 });
                 kserve.addTo(config.routes);
                 openai.addTo(config.routes);
                 config.routes.beforeMatched(auth);
                 if (b.adminToken != null) {
-                    new AdminRoutes(registry, out).addTo(config.routes);
+                    new AdminRoutes(registry, out, b.maxBodyBytes).addTo(config.routes);
                 }
                 config.routes.get("/metrics", ctx -> ctx.status(200).contentType("text/plain; version=0.0.4; charset=utf-8")
                         .result(metrics.scrape()));
-                config.routes.exception(ServeException.class, (e, ctx) -> out.send(ctx, e.status(), out.error(e.getMessage())));
+                config.routes.exception(ServeException.class, (e, ctx) -> {
+                    if (e.status() == 429) {
+                        ctx.header("Retry-After", RETRY_AFTER_SECONDS);
+                    }
+                    out.send(ctx, e.status(), out.error(e.getMessage()));
+                });
                 config.routes.exception(HttpResponseException.class,
                         (e, ctx) -> out.send(ctx, e.getStatus(), out.error(e.getMessage())));
                 config.routes.exception(Exception.class, (e, ctx) -> out.send(ctx, 500, out.error("internal error: " + e)));
@@ -118,8 +193,11 @@ public final class ModelServer implements AutoCloseable {
                         out.send(ctx, 404, out.error("no such endpoint: " + ctx.method() + " " + ctx.path()));
                     }
                 });
+                config.routes.error(405, ctx -> out.send(ctx, 405, out.error("method " + ctx.method() + " is not allowed on "
+                        + ctx.path())));
             });
-            app.start(b.host, b.port);
+            app.start();
+            metrics.connections(this::openConnections, headerTimeout, HeaderReadTimeout::cutOff);
         } catch (RuntimeException e) {
             registry.close();
             if (accessLog != null) {
@@ -166,6 +244,16 @@ public final class ModelServer implements AutoCloseable {
     /** Forward passes run so far by {@code name}'s version {@code version} (null: the default one). */
     public long forwardPasses(String name, String version) {
         return registry.find(name, version).batcher().forwardPasses();
+    }
+
+    /** Network connections open now (at most the builder's {@link Builder#maxConnections}). */
+    public int openConnections() {
+        return connectionLimit.getNetworkConnectionCount();
+    }
+
+    /** Connections cut off so far because their request head arrived too slowly ({@link HeaderReadTimeout}). */
+    public long slowHeadersCutOff() {
+        return headerTimeout.cutOff();
     }
 
     /** HTTP requests being handled now ({@code /metrics} scrapes aside). */
@@ -226,6 +314,10 @@ public final class ModelServer implements AutoCloseable {
         private long drainTimeoutMs = DEFAULT_DRAIN_TIMEOUT_MS;
         private Path accessLogFile;
         private boolean accessLogToStderr;
+        private int maxConnections = DEFAULT_MAX_CONNECTIONS;
+        private long idleTimeoutMs = DEFAULT_IDLE_TIMEOUT_MS;
+        private long headerTimeoutMs = DEFAULT_HEADER_TIMEOUT_MS;
+        private long minRequestBytesPerSecond = DEFAULT_MIN_REQUEST_BYTES_PER_SECOND;
 
         private Builder() {}
 
@@ -348,6 +440,47 @@ public final class ModelServer implements AutoCloseable {
             return this;
         }
 
+        /** At most {@code connections} open at once (default {@link #DEFAULT_MAX_CONNECTIONS}); more wait to be accepted. */
+        public Builder maxConnections(int connections) {
+            if (connections < 1) {
+                throw new IllegalArgumentException("ModelServer: max connections must be >= 1, got " + connections);
+            }
+            this.maxConnections = connections;
+            return this;
+        }
+
+        /** Closes a connection after {@code ms} milliseconds with no bytes in or out (default {@link #DEFAULT_IDLE_TIMEOUT_MS}). */
+        public Builder idleTimeoutMs(long ms) {
+            if (ms < 1) {
+                throw new IllegalArgumentException("ModelServer: idle timeout must be >= 1 ms, got " + ms);
+            }
+            this.idleTimeoutMs = ms;
+            return this;
+        }
+
+        /**
+         * Cuts off a connection whose request line and headers take longer than {@code ms}
+         * milliseconds from their first byte (default {@link #DEFAULT_HEADER_TIMEOUT_MS}).
+         */
+        public Builder headerTimeoutMs(long ms) {
+            if (ms < 1) {
+                throw new IllegalArgumentException("ModelServer: header timeout must be >= 1 ms, got " + ms);
+            }
+            this.headerTimeoutMs = ms;
+            return this;
+        }
+
+        /**
+         * Answers 408 to a request whose body, still arriving a header timeout after its headers,
+         * averages under {@code bytesPerSecond} (default {@link #DEFAULT_MIN_REQUEST_BYTES_PER_SECOND}; 0: no minimum).
+         */
+        public Builder minRequestBytesPerSecond(long bytesPerSecond) {
+            if (bytesPerSecond < 0) {
+                throw new IllegalArgumentException("ModelServer: min request data rate must be >= 0 bytes/s, got " + bytesPerSecond);
+            }
+            this.minRequestBytesPerSecond = bytesPerSecond;
+            return this;
+        }
 
         /**
          * Starts the server; it listens when this returns.

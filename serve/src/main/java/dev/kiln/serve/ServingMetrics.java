@@ -32,7 +32,8 @@ import java.util.function.LongSupplier;
  *
  * <p>Also by model and version: {@code kiln_request_queue_seconds} (queued to batch start) and
  * {@code kiln_request_inference_seconds} (the forward pass a request shared) histograms. Server-wide: {@code kiln_requests_in_flight},
- * {@code kiln_access_log_dropped_total}, {@code kiln_tensor_pool_bytes} (tensor buffers kept for
+ * {@code kiln_access_log_dropped_total}, {@code kiln_connections_open}, {@code kiln_connections_slow_head_cut_total},
+ * {@code kiln_tensor_pool_bytes} (tensor buffers kept for
  * reuse), and Micrometer's JVM binders: memory by pool, buffer pools ({@code jvm_buffer_memory_used_bytes}
  * with {@code id="direct"} and {@code "mapped"}: the JVM's native memory outside the heap; tensors
  * live on the heap, so there is no engine allocator to report), GC, threads, CPU and uptime.
@@ -135,9 +136,22 @@ public final class ServingMetrics implements AutoCloseable {
                 .register(registry);
     }
 
-    /** Exposes {@code dropped} as the counter {@code kiln_access_log_dropped_total}. */
-    public void accessLogDropped(LongSupplier dropped) {
-        FunctionCounter.builder("kiln.access.log.dropped", dropped, LongSupplier::getAsLong)
+    /**
+     * Exposes {@code open} as the gauge {@code kiln_connections_open} and {@code cutOff} of {@code source}
+     * (held weakly: the caller keeps it) as the counter {@code kiln_connections_slow_head_cut_total}
+     * (connections closed because their request head trickled in).
+     */
+    public <T> void connections(LongSupplier open, T source, ToLongFunction<T> cutOff) {
+        Gauge.builder("kiln.connections.open", open::getAsLong).description("network connections open now")
+                .strongReference(true).register(registry);
+        // A function counter holds its object weakly: given a lambda it would read NaN after the next GC.
+        FunctionCounter.builder("kiln.connections.slow.head.cut", source, s -> cutOff.applyAsLong(s))
+                .description("connections cut off because their request line and headers arrived too slowly").register(registry);
+    }
+
+    /** Exposes {@code dropped} of {@code source} (held weakly: the caller keeps it) as the counter {@code kiln_access_log_dropped_total}. */
+    public <T> void accessLogDropped(T source, ToLongFunction<T> dropped) {
+        FunctionCounter.builder("kiln.access.log.dropped", source, s -> dropped.applyAsLong(s))
                 .description("access-log lines dropped because the writer fell behind").register(registry);
     }
 

@@ -210,10 +210,12 @@ class GenerationSchedulingTest {
         start(8, 8);
         String[] prompts = {"hello", "ab", "cab", "where"};
         int[] lengths = {10, 25, 40, 17};
-        try (Http http = new Http(server.port())) {
+        Http http = new Http(server.port());
+        try {
             answerAsIfAlone(http, prompts, lengths);
         } finally {
-            gate.open(); // a failed check must not leave requests parked on the gate: closing the client would wait for them
+            gate.open(); // before the close: a failed check must not leave requests parked on the gate, the close waits for them
+            http.close();
         }
     }
 

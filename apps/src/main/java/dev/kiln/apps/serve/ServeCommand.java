@@ -103,6 +103,18 @@ public final class ServeCommand implements Callable<Integer> {
             description = "On SIGTERM, how long requests in flight may take to finish (default: ${DEFAULT-VALUE}).")
     long drainTimeoutMs = ModelServer.DEFAULT_DRAIN_TIMEOUT_MS;
 
+    @Option(names = "--max-connections", paramLabel = "N",
+            description = "Connections open at once; more wait in the kernel's accept queue (default: ${DEFAULT-VALUE}).")
+    int maxConnections = ModelServer.DEFAULT_MAX_CONNECTIONS;
+
+    @Option(names = "--idle-timeout-ms", paramLabel = "MS",
+            description = "A connection with no bytes in or out for MS is closed (default: ${DEFAULT-VALUE}).")
+    long idleTimeoutMs = ModelServer.DEFAULT_IDLE_TIMEOUT_MS;
+
+    @Option(names = "--header-timeout-ms", paramLabel = "MS",
+            description = "A request line and headers still arriving MS after their first byte are cut off (slowloris; default: ${DEFAULT-VALUE}).")
+    long headerTimeoutMs = ModelServer.DEFAULT_HEADER_TIMEOUT_MS;
+
     @Option(names = "--access-log", paramLabel = "FILE|-",
             description = "Append one JSON line per HTTP request to FILE, or to stderr with -; default: no access log.")
     String accessLog;
@@ -144,6 +156,15 @@ public final class ServeCommand implements Callable<Integer> {
         if (threads < 1) {
             throw new ParameterException(spec.commandLine(), "--threads must be >= 1, got " + threads);
         }
+        if (maxConnections < 1) {
+            throw new ParameterException(spec.commandLine(), "--max-connections must be >= 1, got " + maxConnections);
+        }
+        if (idleTimeoutMs < 1) {
+            throw new ParameterException(spec.commandLine(), "--idle-timeout-ms must be >= 1, got " + idleTimeoutMs);
+        }
+        if (headerTimeoutMs < 1) {
+            throw new ParameterException(spec.commandLine(), "--header-timeout-ms must be >= 1, got " + headerTimeoutMs);
+        }
         // Every argument is checked before the first model is read: a typo costs no loading time.
         List<RunSpec> specs = runSpecs();
         Map<String, TrafficSplit> splits = splits(specs);
@@ -155,7 +176,8 @@ public final class ServeCommand implements Callable<Integer> {
         }
         ModelServer.Builder builder = ModelServer.builder().host(host).port(port).maxBodyBytes(maxBodyBytes)
                 .requestTimeoutMs(requestTimeoutMs).drainTimeoutMs(drainTimeoutMs)
-                .authToken(authToken).adminToken(adminToken).protectMetrics(protectMetrics);
+                .authToken(authToken).adminToken(adminToken).protectMetrics(protectMetrics).maxConnections(maxConnections)
+                .idleTimeoutMs(idleTimeoutMs).headerTimeoutMs(headerTimeoutMs);
         if ("-".equals(accessLog)) {
             builder.accessLogToStderr();
         } else if (accessLog != null) {

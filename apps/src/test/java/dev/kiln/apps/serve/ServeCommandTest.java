@@ -110,6 +110,11 @@ class ServeCommandTest {
         CliRun t = CliRun.of("serve", tmp.toString(), "--threads", "0");
         assertEquals(2, t.exitCode(), t.err());
         assertTrue(t.errorLine().contains("--threads must be >= 1, got 0"), t.err());
+        for (String[] bad : new String[][] {{"--max-connections", "0"}, {"--idle-timeout-ms", "0"}, {"--header-timeout-ms", "-3"}}) {
+            CliRun c = CliRun.of("serve", tmp.toString(), bad[0], bad[1]);
+            assertEquals(2, c.exitCode(), c.err());
+            assertTrue(c.errorLine().contains(bad[0] + " must be >= 1, got " + bad[1]), c.err());
+        }
     }
 
     @Test

@@ -55,12 +55,14 @@ public final class AdminRoutes {
 
     private final ModelRegistry registry;
     private final JsonResponses out;
+    private final long maxBodyBytes;
     private final Set<String> loading = ConcurrentHashMap.newKeySet(); // "name/version" being read from disk
 
-    /** Routes over {@code registry}, answering through {@code out}. */
-    public AdminRoutes(ModelRegistry registry, JsonResponses out) {
+    /** Routes over {@code registry}, answering through {@code out}; bodies over {@code maxBodyBytes} get 413. */
+    public AdminRoutes(ModelRegistry registry, JsonResponses out, long maxBodyBytes) {
         this.registry = registry;
         this.out = out;
+        this.maxBodyBytes = maxBodyBytes;
     }
 
     /** Adds the routes under {@code /admin}. */
@@ -240,7 +242,7 @@ public final class AdminRoutes {
     }
 
     private JsonNode objectBody(Context ctx) {
-        return JsonBodies.object(ctx.bodyAsBytes(), out.mapper());
+        return JsonBodies.object(JsonBodies.bytes(ctx, maxBodyBytes), out.mapper());
     }
 
     private static String label(Context ctx, String param) {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kiln.serve.ServeException;
 import dev.kiln.serve.http.AccessLog;
+import dev.kiln.serve.http.JsonBodies;
 import dev.kiln.serve.http.JsonResponses;
 import dev.kiln.serve.model.Examples;
 import dev.kiln.serve.model.OutputTensor;
@@ -93,10 +94,7 @@ public final class KServeRoutes {
             ModelVersion v = lease.version();
             metricVersion = v.version();
             AccessLog.tag(ctx, v.name(), v.version());
-            if (ctx.contentLength() > maxBodyBytes) {
-                throw new ServeException(413, "body: " + ctx.contentLength() + " bytes is over the limit of " + maxBodyBytes);
-            }
-            InferRequest request = InferRequest.parse(ctx.bodyAsBytes(), out.mapper());
+            InferRequest request = InferRequest.parse(JsonBodies.bytes(ctx, maxBodyBytes), out.mapper());
             List<String> known = v.model().outputs().stream().map(TensorSpec::name).toList();
             for (int i = 0; i < request.outputs().size(); i++) {
                 if (!known.contains(request.outputs().get(i))) {

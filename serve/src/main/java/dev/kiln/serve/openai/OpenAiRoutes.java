@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kiln.nn.generate.Completion;
 import dev.kiln.serve.ServeException;
 import dev.kiln.serve.ServingMetrics;
+import dev.kiln.serve.http.JsonBodies;
 import dev.kiln.serve.http.JsonResponses;
 import dev.kiln.serve.kserve.KServeRoutes;
 import dev.kiln.serve.registry.ModelRegistry;
@@ -35,23 +36,22 @@ import java.util.concurrent.TimeoutException;
  * <p>Thread-safety: handlers run on any number of request threads at once.
  */
 public final class OpenAiRoutes {
-    /** Seconds a refused client is told to wait before it retries. */
-    static final String RETRY_AFTER_SECONDS = "1";
-
     private final ModelRegistry registry;
     private final JsonResponses out;
     private final ServingMetrics metrics;
     private final long requestTimeoutMs;
+    private final long maxBodyBytes;
     /** The version object whose generation metrics are registered, by "name/version": a reloaded version is a new object. */
     private final Map<String, ModelVersion> followed = new ConcurrentHashMap<>();
 
     /**
-     * Routes over {@code registry}'s generative models, reporting to {@code metrics}. A whole
-     * (non-streamed) completion not done within {@code requestTimeoutMs} (0: no limit) gets 504 and
-     * its sequences leave the batch; a stream has no limit, its client sees tokens as they come and
-     * ends it by disconnecting.
+     * Routes over {@code registry}'s generative models, reporting to {@code metrics}; bodies over
+     * {@code maxBodyBytes} get 413. A whole (non-streamed) completion not done within
+     * {@code requestTimeoutMs} (0: no limit) gets 504 and its sequences leave the batch; a stream has
+     * no limit, its client sees tokens as they come and ends it by disconnecting.
      */
-    public OpenAiRoutes(ModelRegistry registry, JsonResponses out, ServingMetrics metrics, long requestTimeoutMs) {
+    public OpenAiRoutes(ModelRegistry registry, JsonResponses out, ServingMetrics metrics, long requestTimeoutMs,
+                        long maxBodyBytes) {
         if (requestTimeoutMs < 0) {
             throw new IllegalArgumentException("requestTimeoutMs must be >= 0 (0: no limit), got " + requestTimeoutMs);
         }
@@ -59,6 +59,7 @@ public final class OpenAiRoutes {
         this.out = out;
         this.metrics = metrics;
         this.requestTimeoutMs = requestTimeoutMs;
+        this.maxBodyBytes = maxBodyBytes;
         for (ModelVersion v : registry.all()) {
             if (v.model() instanceof GenerativeModel g) {
                 register(v, g);
@@ -104,7 +105,7 @@ public final class OpenAiRoutes {
         String metricVersion = "default";
         int status = 500;
         try {
-            JsonNode body = GenerationRequest.parseBody(ctx.bodyAsBytes(), out.mapper());
+            JsonNode body = GenerationRequest.parseBody(JsonBodies.bytes(ctx, maxBodyBytes), out.mapper());
             String name = GenerationRequest.modelName(body);
             try (ModelVersion.Lease lease = registry.acquire(name, null, ctx.header(KServeRoutes.STICKY_HEADER))) {
                 ModelVersion v = generative(lease.version());
@@ -126,10 +127,7 @@ public final class OpenAiRoutes {
                 }
             }
         } catch (ServeException e) {
-            status = e.status();
-            if (status == 429) {
-                ctx.header("Retry-After", RETRY_AFTER_SECONDS);
-            }
+            status = e.status(); // the server's mapper answers it, with Retry-After on a 429
             throw e;
         } catch (io.javalin.http.HttpResponseException e) {
             status = e.getStatus();

@@ -139,9 +139,28 @@ public record InferRequest(String id, List<InferTensor> inputs, List<String> out
                         + v.getNodeType());
             } else {
                 numbers[k] = v.asDouble();
+                String range = outOfRange(datatype, numbers[k]);
+                if (range != null) {
+                    throw ServeException.badRequest(field + ".data[" + k + "]: expected " + range + ", got " + v.asText());
+                }
             }
         }
         return new InferTensor(index, name, datatype, shape, numbers, null);
+    }
+
+    /**
+     * What the floating-point {@code datatype} can hold, when {@code x} is not in it (null when it is, and
+     * for the other datatypes): JSON numbers that overflow a float (1e999, or 1e39 for FP32) would
+     * otherwise reach the model as infinities and come back as NaN outputs with a 200. Integer
+     * datatypes are left to the model, whose datatype check names the mismatch first.
+     */
+    static String outOfRange(String datatype, double x) {
+        return switch (datatype) {
+            case "FP16" -> Math.abs(x) <= 65504 ? null : "a number within FP16's range (|x| <= 65504)";
+            case "FP32" -> Math.abs(x) <= Float.MAX_VALUE ? null : "a number within FP32's range (|x| <= 3.4028235e38)";
+            case "FP64" -> Double.isFinite(x) ? null : "a number within FP64's range";
+            default -> null;
+        };
     }
 
     private static void flatten(JsonNode node, List<JsonNode> out, String field, int depth) {
