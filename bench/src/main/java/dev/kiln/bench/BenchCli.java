@@ -24,6 +24,6 @@ public final class BenchCli implements Runnable {
     }
 
     public static void main(String[] args) {
-        System.exit(new CommandLine(new BenchCli()).execute(args));
+        System.exit(new CommandLine(new BenchCli()).setCaseInsensitiveEnumValuesAllowed(true).execute(args)); // --client wrk as well as WRK
     }
 }

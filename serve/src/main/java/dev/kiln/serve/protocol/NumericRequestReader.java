@@ -155,6 +155,17 @@ final class NumericRequestReader {
                 || elements(shape) != data.length) {
             return null;
         }
+        double limit = switch (datatype) { // InferRequest.outOfRange's bounds, hoisted out of the loop
+            case "FP16" -> 65504;
+            case "FP32" -> Float.MAX_VALUE;
+            case "FP64" -> Double.MAX_VALUE;
+            default -> Double.POSITIVE_INFINITY;
+        };
+        for (double x : data) {
+            if (!(Math.abs(x) <= limit)) {
+                return null; // out of the datatype's range: the tree parser names the element and the range
+            }
+        }
         return new InferTensor(index, name, datatype, shape, data, null);
     }
 
