@@ -28,7 +28,8 @@ import picocli.CommandLine;
  * Ctrl-C and {@code --resume}: {@code kiln train cnn}, {@code gpt}, {@code rnn}, {@code classify} and
  * {@code seq2seq} run as real processes (the
  * java command {@code ./kiln} runs, on this test's class path), get SIGINT after a few steps,
- * must write a checkpoint and exit 130; continued with {@code --resume} they must end with the same
+ * must write a checkpoint and exit 130 (the child holds at that step until the signal comes,
+ * {@code -Dkiln.train.holdAtStep}, so a fast run cannot finish first); continued with {@code --resume} they must end with the same
  * {@code model.safetensors}, byte for byte, and the same step losses as an uninterrupted run.
  */
 class InterruptResumeTest {
@@ -108,6 +109,7 @@ class InterruptResumeTest {
         String java = ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         List<String> cmd = new ArrayList<>(List.of(java, "--add-modules", "jdk.incubator.vector",
                 "--enable-native-access=ALL-UNNAMED", "-XX:+UseParallelGC", "-Xss8m", "-Xmx1g",
+                "-Dkiln.train.holdAtStep=" + atStep, // the run waits there for the signal: no race with a fast run
                 "-cp", System.getProperty("java.class.path"), "dev.kiln.apps.KilnCli"));
         cmd.addAll(args);
         Path log = out.resolveSibling(out.getFileName() + ".log");
@@ -151,6 +153,7 @@ class InterruptResumeTest {
         assertEquals(TrainingRun.INTERRUPTED_EXIT, interruptedProcess(parts, atStep, partArgs));
         assertTrue(Files.notExists(parts.resolve("model.safetensors")), "an interrupted run writes no final model");
         long stoppedAt = lastStep(parts.resolve("metrics.jsonl"));
+        assertEquals(atStep, stoppedAt, "the run held at step " + atStep + " until the signal came");
         assertTrue(Files.exists(parts.resolve("checkpoints").resolve(String.format("step-%06d.ckpt", stoppedAt))),
                 "a checkpoint at the step it stopped, " + stoppedAt);
 

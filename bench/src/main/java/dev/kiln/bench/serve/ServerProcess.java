@@ -121,11 +121,16 @@ final class ServerProcess implements AutoCloseable {
     }
 
     @Override
-    public void close() throws IOException, InterruptedException {
+    public void close() throws IOException {
         http.close();
         process.getOutputStream().close(); // the child's cue to stop
-        if (!process.waitFor(30, TimeUnit.SECONDS)) {
-            process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        try {
+            if (!process.waitFor(30, TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) { // AutoCloseable.close should not throw it; keep the flag, kill the child
+            Thread.currentThread().interrupt();
+            process.destroyForcibly();
         }
         Files.deleteIfExists(log);
     }

@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 
@@ -105,6 +106,14 @@ public final class TrainingLoop<B> {
     private final Map<String, ExtraState> extraStates;
     private final NonFiniteLossPolicy nonFiniteLoss;
 
+    /**
+     * With {@code -Dkiln.train.holdAtStep=N} the loop, once step N is recorded, waits for
+     * {@link #requestStop} (up to two minutes) before it goes on. It exists for tests that stop a run
+     * at a known step (Ctrl-C, then {@code --resume}): without it they race a fast training process
+     * and, on a loaded machine, the run can finish before the signal lands.
+     */
+    private static final long HOLD_AT_STEP = Long.getLong("kiln.train.holdAtStep", -1);
+
     private volatile boolean stopRequested;
     private long epoch;
     private double epochLossSum;
@@ -140,6 +149,18 @@ public final class TrainingLoop<B> {
 
     public static <B> Builder<B> builder(Trainer<B> trainer, BatchSource<B> source) {
         return new Builder<>(trainer, source);
+    }
+
+    private void awaitStopRequest() {
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
+        while (!stopRequested && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(5);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
     }
 
     /** Asks the loop to stop after the current step (thread-safe; idempotent). */
@@ -267,6 +288,9 @@ public final class TrainingLoop<B> {
                     closeAll(micro);
                 }
                 long step = trainer.stepCount();
+                if (step == HOLD_AT_STEP) {
+                    awaitStopRequest();
+                }
                 boolean last = step >= maxSteps;
                 if (evaluator != null && ((evalEverySteps > 0 && step % evalEverySteps == 0) || (last && evalAtEnd))) {
                     if (evaluateAtStep(step)) {
