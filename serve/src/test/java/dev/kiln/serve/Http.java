@@ -85,6 +85,28 @@ final class Http implements AutoCloseable {
         return send(b.build());
     }
 
+    /** A reply kept as bytes, for bodies with binary tensor data. */
+    record BytesReply(int status, byte[] body, HttpHeaders headers) {
+        String contentType() {
+            return headers.firstValue("Content-Type").orElse("");
+        }
+
+        /** The body as a {@link Reply}, for JSON answers (errors included). */
+        Reply text() {
+            return new Reply(status, new String(body, java.nio.charset.StandardCharsets.UTF_8), contentType(), headers);
+        }
+    }
+
+    /** A POST of raw {@code body} bytes with extra headers, given as name, value, name, value... */
+    BytesReply postBytes(String path, byte[] body, String... headers) throws IOException, InterruptedException {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).POST(HttpRequest.BodyPublishers.ofByteArray(body));
+        for (int i = 0; i < headers.length; i += 2) {
+            b.header(headers[i], headers[i + 1]);
+        }
+        HttpResponse<byte[]> resp = client.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+        return new BytesReply(resp.statusCode(), resp.body(), resp.headers());
+    }
+
     private Reply send(HttpRequest r) throws IOException, InterruptedException {
         HttpResponse<String> resp = client.send(r, HttpResponse.BodyHandlers.ofString());
         return new Reply(resp.statusCode(), resp.body(), resp.headers().firstValue("Content-Type").orElse(""), resp.headers());

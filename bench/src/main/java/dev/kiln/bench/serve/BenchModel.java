@@ -9,6 +9,8 @@ import dev.kiln.serve.model.ServedModel;
 import dev.kiln.serve.model.TensorSpec;
 import dev.kiln.tensor.random.Generator;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -99,6 +101,24 @@ record BenchModel(Path run, int side, long seed) {
             s.append(i == 0 ? "" : ",").append(data[i]);
         }
         return s.append("]}]}").toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    /**
+     * The same request with the binary tensor data extension: a JSON part naming the tensor and its
+     * byte count, then the pixels as little-endian FP32, and every output asked back as binary data
+     * (what a client that sends binary wants: no decimal numbers either way).
+     */
+    static InferBody binaryRequestBody(InferTensor images) {
+        long[] shape = images.shape();
+        double[] data = images.numbers();
+        String json = "{\"inputs\":[{\"name\":\"images\",\"datatype\":\"FP32\",\"shape\":[" + shape[0] + "," + shape[1] + ","
+                + shape[2] + "," + shape[3] + "],\"parameters\":{\"binary_data_size\":" + 4L * data.length + "}}],"
+                + "\"parameters\":{\"binary_data_output\":true}}";
+        ByteBuffer pixels = ByteBuffer.allocate(4 * data.length).order(ByteOrder.LITTLE_ENDIAN);
+        for (double x : data) {
+            pixels.putFloat((float) x);
+        }
+        return InferBody.binary(json.getBytes(StandardCharsets.UTF_8), pixels.array());
     }
 
     /** The image side of {@code model}'s input, as {@code HxW}. */

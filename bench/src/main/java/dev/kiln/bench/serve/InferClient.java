@@ -12,11 +12,17 @@ interface InferClient extends AutoCloseable {
     record Reply(int status, byte[] body) {}
 
     /**
-     * Posts {@code body} as {@code application/json} and returns the response.
+     * Posts {@code body} with its Content-Type (and, for binary tensor data, its JSON part's length)
+     * and returns the response.
      *
      * @throws IOException when the connection fails or the response is not HTTP/1.1
      */
-    Reply post(byte[] body) throws IOException, InterruptedException;
+    Reply post(InferBody body) throws IOException, InterruptedException;
+
+    /** Posts a JSON {@code body}. */
+    default Reply post(byte[] body) throws IOException, InterruptedException {
+        return post(InferBody.json(body));
+    }
 
     @Override
     void close();

@@ -17,10 +17,13 @@ final class JdkHttpInferClient implements InferClient {
     }
 
     @Override
-    public Reply post(byte[] body) throws IOException, InterruptedException {
-        HttpRequest request = HttpRequest.newBuilder(uri).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build();
-        HttpResponse<byte[]> response = client.send(request, HttpResponse.BodyHandlers.ofByteArray());
+    public Reply post(InferBody body) throws IOException, InterruptedException {
+        HttpRequest.Builder request = HttpRequest.newBuilder(uri).header("Content-Type", body.contentType())
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body.bytes()));
+        if (body.binary()) {
+            request.header(InferBody.HEADER_LENGTH, Integer.toString(body.jsonLength()));
+        }
+        HttpResponse<byte[]> response = client.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
         return new Reply(response.statusCode(), response.body());
     }
 

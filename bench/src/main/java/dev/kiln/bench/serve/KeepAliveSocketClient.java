@@ -25,7 +25,10 @@ final class KeepAliveSocketClient implements InferClient {
     private static final int READ_TIMEOUT_MS = 60_000;
 
     private final InetSocketAddress address;
-    private final byte[] headPrefix;
+    private final String headPrefix;
+    /** The last body posted and its request head: a load generator posts the same body over and over. */
+    private InferBody lastBody;
+    private byte[] lastHead;
     private Socket socket;
     private InputStream in;
     private OutputStream out;
@@ -36,19 +39,23 @@ final class KeepAliveSocketClient implements InferClient {
         }
         this.address = new InetSocketAddress(uri.getHost(), uri.getPort());
         String path = uri.getRawPath() + (uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery());
-        this.headPrefix = ("POST " + path + " HTTP/1.1\r\nHost: " + uri.getHost() + ":" + uri.getPort()
-                + "\r\nContent-Type: application/json\r\nContent-Length: ").getBytes(StandardCharsets.US_ASCII);
+        this.headPrefix = "POST " + path + " HTTP/1.1\r\nHost: " + uri.getHost() + ":" + uri.getPort() + "\r\n";
     }
 
     @Override
-    public Reply post(byte[] body) throws IOException {
+    public Reply post(InferBody body) throws IOException {
         if (socket == null) {
             connect();
         }
+        if (body != lastBody) {
+            lastHead = (headPrefix + "Content-Type: " + body.contentType() + "\r\n"
+                    + (body.binary() ? InferBody.HEADER_LENGTH + ": " + body.jsonLength() + "\r\n" : "")
+                    + "Content-Length: " + body.bytes().length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
+            lastBody = body;
+        }
         try {
-            out.write(headPrefix);
-            out.write((body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
-            out.write(body);
+            out.write(lastHead);
+            out.write(body.bytes());
             out.flush();
             return readReply();
         } catch (IOException e) {

@@ -37,6 +37,12 @@ public final class LoadGenerator {
      */
     public LoadResult run(byte[] body, int examplesPerRequest, int concurrency, long warmupNanos, long windowNanos)
             throws InterruptedException {
+        return run(InferBody.json(body), examplesPerRequest, concurrency, warmupNanos, windowNanos);
+    }
+
+    /** {@link #run(byte[], int, int, long, long)} with any {@link InferBody}, JSON or binary tensor data. */
+    LoadResult run(InferBody body, int examplesPerRequest, int concurrency, long warmupNanos, long windowNanos)
+            throws InterruptedException {
         if (concurrency < 1) {
             throw new IllegalArgumentException("LoadGenerator: concurrency must be >= 1, got " + concurrency);
         }

@@ -62,12 +62,18 @@ final class WrkLoad {
      */
     LoadResult run(byte[] body, int examplesPerRequest, int concurrency, long warmupNanos, long windowNanos)
             throws IOException, InterruptedException {
+        return run(InferBody.json(body), examplesPerRequest, concurrency, warmupNanos, windowNanos);
+    }
+
+    /** {@link #run(byte[], int, int, long, long)} with any {@link InferBody}: a binary one goes from a file, its header set. */
+    LoadResult run(InferBody body, int examplesPerRequest, int concurrency, long warmupNanos, long windowNanos)
+            throws IOException, InterruptedException {
         Path dir = Files.createTempDirectory("kiln-wrk-");
         try {
-            Path bodyFile = dir.resolve("body.json");
-            Files.write(bodyFile, body);
+            Path bodyFile = dir.resolve("body.bin");
+            Files.write(bodyFile, body.bytes());
             Path script = dir.resolve("post.lua");
-            Files.writeString(script, script(bodyFile), StandardCharsets.UTF_8);
+            Files.writeString(script, script(bodyFile, body), StandardCharsets.UTF_8);
             long warmupS = warmupNanos / 1_000_000_000L;
             if (warmupS >= 1) {
                 once(script, concurrency, warmupS);
@@ -108,12 +114,14 @@ final class WrkLoad {
         return m;
     }
 
-    private static String script(Path body) {
-        String path = body.toAbsolutePath().toString().replace("\\", "\\\\").replace("\"", "\\\"");
+    private static String script(Path bodyFile, InferBody body) {
+        String path = bodyFile.toAbsolutePath().toString().replace("\\", "\\\\").replace("\"", "\\\"");
+        // Lua strings are byte strings: "rb" and *all keep the binary tensor bytes as they are.
+        String binary = body.binary() ? "wrk.headers[\"" + InferBody.HEADER_LENGTH + "\"] = \"" + body.jsonLength() + "\"\n" : "";
         return """
                 wrk.method = "POST"
-                wrk.headers["Content-Type"] = "application/json"
-                local f = assert(io.open("%s", "rb"))
+                wrk.headers["Content-Type"] = "%s"
+                %slocal f = assert(io.open("%s", "rb"))
                 wrk.body = f:read("*all")
                 f:close()
                 function done(summary, latency, requests)
@@ -123,6 +131,6 @@ final class WrkLoad {
                     e.status, e.connect, e.read, e.write, e.timeout, latency:percentile(50), latency:percentile(90),
                     latency:percentile(99), latency.max))
                 end
-                """.formatted(path);
+                """.formatted(body.contentType(), binary, path);
     }
 }

@@ -108,6 +108,68 @@ class LoadGeneratorTest {
         }
     }
 
+    @ParameterizedTest
+    @EnumSource(value = ClientKind.class, names = {"SOCKET", "JDK"})
+    void binaryBodiesAreAnsweredWithoutErrors(ClientKind kind) throws Exception {
+        InferBody body = BenchModel.binaryRequestBody(BenchModel.images(tinyModel(), 1, 6));
+        try (ModelServer server = serve(new BatchingOptions(8, 2, 64))) {
+            LoadResult r = new LoadGenerator(infer(server), kind).run(body, 1, 4, 0, 500_000_000L);
+            assertEquals(0, r.errors(), "errors, first: " + r.firstError());
+            assertTrue(r.requests() > 0, "no request completed in the window");
+            assertEquals(r.completed(), serverCount(server, "200"), "the server's count of answered requests");
+        }
+    }
+
+    /**
+     * The bench's binary body asks for what its JSON twin asks for: the logits decoded from the
+     * binary answer match the JSON answer's (to float rounding: the JSON body's pixels are decimals
+     * of x / 255, the binary body's their FP32 values), and the labels are the same.
+     */
+    @Test
+    void binaryBodyGetsTheJsonBodysAnswer() throws Exception {
+        InferTensor images = BenchModel.images(tinyModel(), 2, 7);
+        try (ModelServer server = serve(new BatchingOptions(1, 0, 64));
+                KeepAliveSocketClient socket = new KeepAliveSocketClient(infer(server))) {
+            InferClient.Reply json = socket.post(BenchModel.requestBody(images));
+            InferClient.Reply binary = socket.post(BenchModel.binaryRequestBody(images));
+            assertEquals(200, json.status());
+            assertEquals(200, binary.status(), () -> new String(binary.body(), StandardCharsets.UTF_8));
+            com.fasterxml.jackson.databind.ObjectMapper mapper = new com.fasterxml.jackson.databind.ObjectMapper();
+            com.fasterxml.jackson.databind.JsonNode want = mapper.readTree(json.body());
+            // The JSON part ends where its braces close; binary outputs follow in the order it lists them.
+            int end = jsonEnd(binary.body());
+            com.fasterxml.jackson.databind.JsonNode head = mapper.readTree(new String(binary.body(), 0, end, StandardCharsets.UTF_8));
+            java.nio.ByteBuffer rest = java.nio.ByteBuffer.wrap(binary.body(), end, binary.body().length - end).slice()
+                    .order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            for (int o = 0; o < 3; o++) {
+                com.fasterxml.jackson.databind.JsonNode w = want.get("outputs").get(o);
+                com.fasterxml.jackson.databind.JsonNode g = head.get("outputs").get(o);
+                assertEquals(w.get("name"), g.get("name"));
+                assertEquals(w.get("shape"), g.get("shape"));
+                for (com.fasterxml.jackson.databind.JsonNode v : w.get("data")) {
+                    if (w.get("datatype").asText().equals("INT64")) {
+                        assertEquals(v.asLong(), rest.getLong(), w.get("name") + " (labels)");
+                    } else {
+                        assertEquals(v.floatValue(), rest.getFloat(), 1e-6f, w.get("name").asText());
+                    }
+                }
+            }
+            assertEquals(0, rest.remaining(), "bytes left after the outputs");
+        }
+    }
+
+    private static int jsonEnd(byte[] body) {
+        int depth = 0;
+        for (int i = 0; i < body.length; i++) {
+            if (body[i] == '{') {
+                depth++;
+            } else if (body[i] == '}' && --depth == 0) {
+                return i + 1;
+            }
+        }
+        throw new AssertionError("no JSON object in the body");
+    }
+
     @Test
     void socketClientReadsTheSameBytesAsHttpClient() throws Exception {
         ServedModel model = tinyModel();

@@ -41,6 +41,20 @@ class WrkLoadTest {
     }
 
     @Test
+    void binaryBodiesGoFromTheLuaScriptWithTheirHeader() throws Exception {
+        Optional<Path> wrk = WrkLoad.find();
+        assumeTrue(wrk.isPresent(), "wrk is not installed");
+        InferBody body = BenchModel.binaryRequestBody(BenchModel.images(LoadGeneratorTest.tinyModel(), 1, 5));
+        try (ModelServer server = LoadGeneratorTest.serve(new BatchingOptions(8, 2, 64))) {
+            LoadResult r = new WrkLoad(wrk.get(), LoadGeneratorTest.infer(server)).run(body, 1, 2, 0, 1_000_000_000L);
+            assertEquals(0, r.errors(), "errors, first: " + r.firstError());
+            assertTrue(r.requests() > 0, "no request completed");
+            assertTrue(LoadGeneratorTest.serverCount(server, "200") >= r.requests(), "the server answered them");
+            assertEquals(0, LoadGeneratorTest.serverCount(server, "400"), "refused binary bodies");
+        }
+    }
+
+    @Test
     void refusedRequestsAreCountedAsErrors() throws Exception {
         Optional<Path> wrk = WrkLoad.find();
         assumeTrue(wrk.isPresent(), "wrk is not installed");

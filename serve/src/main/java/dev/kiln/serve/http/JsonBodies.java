@@ -56,6 +56,16 @@ public final class JsonBodies {
      * (Javalin's {@code maxRequestSize}, set to the same number). The bytes must be UTF-8 ({@link #checkUtf8}).
      */
     public static byte[] bytes(Context ctx, long maxBytes) {
+        byte[] body = rawBytes(ctx, maxBytes);
+        checkUtf8(body, body.length);
+        return body;
+    }
+
+    /**
+     * The whole body of {@code ctx} as {@link #bytes} reads it, but not checked to be UTF-8: for bodies
+     * whose JSON part is followed by binary data, the caller checks the JSON part with {@link #checkUtf8(byte[], int)}.
+     */
+    public static byte[] rawBytes(Context ctx, long maxBytes) {
         if (ctx.contentLength() > maxBytes) {
             throw new ServeException(413, "body: " + ctx.contentLength() + " bytes is over the limit of " + maxBytes);
         }
@@ -86,7 +96,6 @@ public final class JsonBodies {
             }
             throw ServeException.badRequest("body: the connection failed before the whole body arrived (" + e + ")");
         }
-        checkUtf8(body);
         return body;
     }
 
@@ -98,9 +107,14 @@ public final class JsonBodies {
      * @throws ServeException 400 naming the first bad byte
      */
     public static void checkUtf8(byte[] body) {
+        checkUtf8(body, body.length);
+    }
+
+    /** {@link #checkUtf8(byte[])} for the first {@code length} bytes of {@code body}. */
+    public static void checkUtf8(byte[] body, int length) {
         CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
                 .onUnmappableCharacter(CodingErrorAction.REPORT);
-        ByteBuffer in = ByteBuffer.wrap(body);
+        ByteBuffer in = ByteBuffer.wrap(body, 0, length);
         CharBuffer scratch = CharBuffer.allocate(8192); // decoded text is thrown away: only validity matters
         while (true) {
             CoderResult r = decoder.decode(in, scratch, true);

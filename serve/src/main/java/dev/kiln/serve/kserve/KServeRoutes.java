@@ -9,17 +9,21 @@ import dev.kiln.serve.http.JsonResponses;
 import dev.kiln.serve.model.Examples;
 import dev.kiln.serve.model.OutputTensor;
 import dev.kiln.serve.model.TensorSpec;
+import dev.kiln.serve.protocol.BinaryTensorData;
 import dev.kiln.serve.protocol.InferRequest;
 import dev.kiln.serve.registry.ModelRegistry;
 import dev.kiln.serve.registry.ModelVersion;
 import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
 /**
  * The KServe v2 (Open Inference Protocol) REST routes: server and model health, model metadata,
- * and {@code infer} with JSON tensors. An infer request that names no version goes where the
+ * and {@code infer} with JSON tensors or the binary tensor data extension ({@link BinaryTensorData}). An infer request that names no version goes where the
  * model's traffic split sends it, sticky by the {@link #STICKY_HEADER} header when sent; the
  * response's {@code model_version} says which version answered.
  */
@@ -52,7 +56,7 @@ public final class KServeRoutes {
         routes.get("/v2/health/live", ctx -> out.send(ctx, 200, out.object().put("live", true)));
         routes.get("/v2/health/ready", ctx -> out.send(ctx, 200, out.object().put("ready", true)));
         routes.get("/v2", ctx -> out.send(ctx, 200, out.object().put("name", "kiln").put("version", "0.1.0")
-                .set("extensions", out.mapper().createArrayNode())));
+                .set("extensions", out.mapper().createArrayNode().add("binary_tensor_data"))));
         routes.get("/v2/models/{name}", ctx -> metadata(ctx, registry.find(ctx.pathParam("name"), null)));
         routes.get("/v2/models/{name}/versions/{version}",
                 ctx -> metadata(ctx, registry.find(ctx.pathParam("name"), ctx.pathParam("version"))));
@@ -85,7 +89,7 @@ public final class KServeRoutes {
         out.send(ctx, 200, out.object().put("name", v.name()).put("version", v.version()).put("ready", true));
     }
 
-    private void infer(Context ctx, String name, String version) {
+    private void infer(Context ctx, String name, String version) throws IOException {
         long start = System.nanoTime();
         String metricName = registry.contains(name) ? name : "unknown";
         String metricVersion = version == null ? "default" : version;
@@ -94,7 +98,7 @@ public final class KServeRoutes {
             ModelVersion v = lease.version();
             metricVersion = v.version();
             AccessLog.tag(ctx, v.name(), v.version());
-            InferRequest request = InferRequest.parse(JsonBodies.bytes(ctx, maxBodyBytes), out.mapper());
+            InferRequest request = request(ctx);
             List<String> known = v.model().outputs().stream().map(TensorSpec::name).toList();
             for (int i = 0; i < request.outputs().size(); i++) {
                 if (!known.contains(request.outputs().get(i))) {
@@ -104,7 +108,7 @@ public final class KServeRoutes {
             }
             Examples examples = v.model().prepare(request.inputs());
             List<OutputTensor> outputs = v.batcher().infer(examples);
-            out.send(ctx, 200, response(v, request, outputs));
+            send(ctx, v, request, outputs);
             status = 200;
         } catch (ServeException e) {
             status = e.status();
@@ -117,12 +121,29 @@ public final class KServeRoutes {
         }
     }
 
-    private ObjectNode response(ModelVersion v, InferRequest request, List<OutputTensor> outputs) {
+    /** The request in the body: JSON, or JSON and binary tensor data when the {@value BinaryTensorData#HEADER_LENGTH} header is sent. */
+    private InferRequest request(Context ctx) {
+        String jsonLength = ctx.header(BinaryTensorData.HEADER_LENGTH);
+        if (jsonLength == null) {
+            return InferRequest.parse(JsonBodies.bytes(ctx, maxBodyBytes), out.mapper());
+        }
+        byte[] body = JsonBodies.rawBytes(ctx, maxBodyBytes);
+        int length = InferRequest.jsonLength(jsonLength, body.length);
+        JsonBodies.checkUtf8(body, length);
+        return InferRequest.parseBinary(body, length, out.mapper());
+    }
+
+    /**
+     * Answers with the outputs the request asked for: JSON, or — when any of them is to come back as
+     * binary data — the JSON part followed by those outputs' bytes, in the order the JSON lists them.
+     */
+    private void send(Context ctx, ModelVersion v, InferRequest request, List<OutputTensor> outputs) throws IOException {
         ObjectNode r = out.object().put("model_name", v.name()).put("model_version", v.version());
         if (request.id() != null) {
             r.put("id", request.id());
         }
         ArrayNode list = r.putArray("outputs");
+        List<byte[]> binary = new ArrayList<>();
         for (OutputTensor t : outputs) {
             if (!request.outputs().isEmpty() && !request.outputs().contains(t.name())) {
                 continue;
@@ -131,6 +152,12 @@ public final class KServeRoutes {
             ArrayNode shape = o.putArray("shape");
             for (long d : t.shape()) {
                 shape.add(d);
+            }
+            if (request.binaryOutput(t.name())) {
+                byte[] bytes = BinaryTensorData.encode(t);
+                o.putObject("parameters").put("binary_data_size", bytes.length);
+                binary.add(bytes);
+                continue;
             }
             ArrayNode data = o.putArray("data");
             if (t.f32() != null) {
@@ -145,7 +172,18 @@ public final class KServeRoutes {
                 t.text().forEach(data::add);
             }
         }
-        return r;
+        if (binary.isEmpty()) {
+            out.send(ctx, 200, r);
+            return;
+        }
+        byte[] json = out.mapper().writeValueAsBytes(r);
+        ByteArrayOutputStream body = new ByteArrayOutputStream(json.length + binary.stream().mapToInt(b -> b.length).sum());
+        body.write(json);
+        for (byte[] b : binary) {
+            body.write(b);
+        }
+        ctx.status(200).contentType(BinaryTensorData.CONTENT_TYPE).header(BinaryTensorData.HEADER_LENGTH,
+                Integer.toString(json.length)).result(body.toByteArray());
     }
 
     private ObjectNode spec(TensorSpec t) {

@@ -7,35 +7,98 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kiln.serve.ServeException;
 import dev.kiln.serve.model.InferTensor;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
  * A KServe v2 infer request body: {@code {"id"?, "inputs": [{"name", "datatype", "shape", "data"}],
- * "outputs"?: [{"name"}]}}. Data may be flat or nested row-major arrays; its element count must
- * equal the shape's product. Every refusal is a 400 naming the field.
+ * "outputs"?: [{"name", "parameters"?: {"binary_data"?}}], "parameters"?: {"binary_data_output"?}}}.
+ * Data may be flat or nested row-major arrays; its element count must equal the shape's product.
+ * With the binary tensor data extension ({@link BinaryTensorData}) an input carries
+ * {@code "parameters": {"binary_data_size": N}} instead of {@code data}, and its bytes follow the JSON.
+ * Every refusal is a 400 naming the field.
  *
  * @param id the request id echoed in the response, or null
  * @param inputs the input tensors, in order
  * @param outputs the output names asked for (empty: all)
+ * @param binaryDataOutput whether outputs come back as binary data unless {@code binaryData} says otherwise
+ *     (the request's {@code parameters.binary_data_output})
+ * @param binaryData per output name, its {@code parameters.binary_data} where the request gave one
  */
-public record InferRequest(String id, List<InferTensor> inputs, List<String> outputs) {
+public record InferRequest(String id, List<InferTensor> inputs, List<String> outputs, boolean binaryDataOutput,
+        Map<String, Boolean> binaryData) {
     static final Set<String> NUMERIC = Set.of("FP32", "FP64", "FP16", "INT8", "INT16", "INT32", "INT64", "UINT8", "UINT16",
             "UINT32", "UINT64", "BOOL");
     /** Elements one request may carry, whatever the byte limit: a shape product over it is refused before any allocation. */
     static final long MAX_ELEMENTS = 1L << 26;
 
-    /** Parses {@code body}. */
+    /** A request whose outputs all come back as JSON. */
+    public InferRequest(String id, List<InferTensor> inputs, List<String> outputs) {
+        this(id, inputs, outputs, false, Map.of());
+    }
+
+    /** Copies the lists and the map. */
+    public InferRequest {
+        inputs = List.copyOf(inputs);
+        outputs = List.copyOf(outputs);
+        binaryData = Map.copyOf(binaryData);
+    }
+
+    /** Whether output {@code name} comes back as binary data: its own {@code binary_data}, else the request's default. */
+    public boolean binaryOutput(String name) {
+        return binaryData.getOrDefault(name, binaryDataOutput);
+    }
+
+    /** Parses a JSON {@code body}. */
     public static InferRequest parse(byte[] body, ObjectMapper json) {
         InferRequest numeric = NumericRequestReader.read(body, json);
         return numeric != null ? numeric : parseTree(body, json);
     }
 
-    /** Parses {@code body} through a Jackson tree: every request, and the wording of every refusal. */
+    /**
+     * Parses a body of the binary tensor data extension: {@code jsonLength} bytes of JSON (see
+     * {@link #jsonLength}), then the bytes of the inputs that carry {@code binary_data_size}, in order,
+     * filling the rest of the body exactly.
+     */
+    public static InferRequest parseBinary(byte[] body, int jsonLength, ObjectMapper json) {
+        return parseTree(body, jsonLength, BinaryTensorData.littleEndian(body, jsonLength), json);
+    }
+
+    /**
+     * The JSON part's length that the {@value BinaryTensorData#HEADER_LENGTH} header's {@code value}
+     * gives for a body of {@code bodyLength} bytes: 400 when it is not a number from 1 to the body's length.
+     */
+    public static int jsonLength(String value, int bodyLength) {
+        String v = value.strip();
+        String field = BinaryTensorData.HEADER_LENGTH + " header";
+        if (v.isEmpty() || v.length() > 18 || !v.chars().allMatch(c -> c >= '0' && c <= '9')) {
+            throw ServeException.badRequest(field + ": expected the JSON part's length in bytes (a decimal number), got \""
+                    + (value.length() > 40 ? value.substring(0, 40) + "..." : value) + "\"");
+        }
+        long n = Long.parseLong(v);
+        if (n == 0) {
+            throw ServeException.badRequest(field + ": expected the JSON part's length in bytes, got 0 (a raw binary request"
+                    + " without JSON, which this server does not take)");
+        }
+        if (n > bodyLength) {
+            throw ServeException.badRequest(field + ": expected at most the body's " + bodyLength + " bytes, got " + n);
+        }
+        return (int) n;
+    }
+
+    /** Parses a JSON {@code body} through a Jackson tree: every request, and the wording of every refusal. */
     static InferRequest parseTree(byte[] body, ObjectMapper json) {
+        return parseTree(body, body.length, null, json);
+    }
+
+    /** The tree parser over the first {@code jsonLength} bytes; {@code binary}: the bytes after them, or null for JSON alone. */
+    private static InferRequest parseTree(byte[] body, int jsonLength, ByteBuffer binary, ObjectMapper json) {
         JsonNode root;
-        try (JsonParser parser = json.createParser(body)) {
+        try (JsonParser parser = json.createParser(body, 0, jsonLength)) {
             // Tensor data is mostly 16-17 digit decimals (a client's x / 255.0): the JDK's parser takes its
             // big-integer path on many of them, FastDoubleParser (bundled with Jackson, correctly rounded
             // too) does not. Measured by kiln bench serve: it was most of the request parsing time.
@@ -60,9 +123,15 @@ public record InferRequest(String id, List<InferTensor> inputs, List<String> out
         }
         List<InferTensor> tensors = new ArrayList<>();
         for (int i = 0; i < inputs.size(); i++) {
-            tensors.add(tensor(i, inputs.get(i)));
+            tensors.add(tensor(i, inputs.get(i), binary));
+        }
+        if (binary != null && binary.hasRemaining()) {
+            throw ServeException.badRequest("body: the inputs' parameters.binary_data_size add up to " + binary.position()
+                    + " bytes, but " + binary.limit() + " bytes follow the JSON part (" + BinaryTensorData.HEADER_LENGTH + " "
+                    + jsonLength + ")");
         }
         List<String> outputs = new ArrayList<>();
+        Map<String, Boolean> binaryData = new HashMap<>();
         JsonNode out = root.get("outputs");
         if (out != null) {
             if (!out.isArray()) {
@@ -74,12 +143,41 @@ public record InferRequest(String id, List<InferTensor> inputs, List<String> out
                     throw ServeException.badRequest("outputs[" + i + "].name: expected a string");
                 }
                 outputs.add(name.asText());
+                Boolean flag = flag(out.get(i), "binary_data", "outputs[" + i + "]");
+                if (flag != null) {
+                    binaryData.put(name.asText(), flag);
+                }
             }
         }
-        return new InferRequest(id == null ? null : id.asText(), List.copyOf(tensors), List.copyOf(outputs));
+        Boolean binaryDataOutput = flag(root, "binary_data_output", null);
+        return new InferRequest(id == null ? null : id.asText(), tensors, outputs, Boolean.TRUE.equals(binaryDataOutput),
+                binaryData);
     }
 
-    private static InferTensor tensor(int index, JsonNode t) {
+    /** {@code node.parameters.key}, a boolean, or null when absent; {@code field} names {@code node} (null: the request). */
+    private static Boolean flag(JsonNode node, String key, String field) {
+        String at = field == null ? "parameters" : field + ".parameters";
+        JsonNode params = parameters(node, at);
+        JsonNode v = params == null ? null : params.get(key);
+        if (v == null) {
+            return null;
+        }
+        if (!v.isBoolean()) {
+            throw ServeException.badRequest(at + "." + key + ": expected true or false, got " + v);
+        }
+        return v.asBoolean();
+    }
+
+    /** {@code node.parameters}, or null when absent; 400 naming {@code field} when it is not an object. */
+    private static JsonNode parameters(JsonNode node, String field) {
+        JsonNode params = node.get("parameters");
+        if (params != null && !params.isObject()) {
+            throw ServeException.badRequest(field + ": expected an object, got " + params.getNodeType());
+        }
+        return params;
+    }
+
+    private static InferTensor tensor(int index, JsonNode t, ByteBuffer binary) {
         String field = "inputs[" + index + "]";
         if (!t.isObject()) {
             throw ServeException.badRequest(field + ": expected an object, got " + t.getNodeType());
@@ -108,7 +206,12 @@ public record InferRequest(String id, List<InferTensor> inputs, List<String> out
                         + MAX_ELEMENTS + " elements");
             }
         }
+        JsonNode params = parameters(t, field + ".parameters");
+        JsonNode binarySize = params == null ? null : params.get("binary_data_size");
         JsonNode data = t.get("data");
+        if (binarySize != null) {
+            return binaryTensor(index, name, datatype, shape, (int) elements, binarySize, data != null, binary);
+        }
         if (data == null) {
             throw ServeException.badRequest(field + ".data: missing");
         }
@@ -146,6 +249,37 @@ public record InferRequest(String id, List<InferTensor> inputs, List<String> out
             }
         }
         return new InferTensor(index, name, datatype, shape, numbers, null);
+    }
+
+    /** An input whose data are {@code binarySize} bytes of {@code binary}, which it consumes. */
+    private static InferTensor binaryTensor(int index, String name, String datatype, long[] shape, int elements,
+            JsonNode binarySize, boolean hasData, ByteBuffer binary) {
+        String field = "inputs[" + index + "]";
+        String sizeField = field + ".parameters.binary_data_size";
+        if (hasData) {
+            throw ServeException.badRequest(field + ": expected either data or parameters.binary_data_size, got both");
+        }
+        if (binary == null) {
+            throw ServeException.badRequest(sizeField + ": binary data needs the " + BinaryTensorData.HEADER_LENGTH
+                    + " header (the length of the body's JSON part), got a body without it");
+        }
+        if (!binarySize.isIntegralNumber() || !binarySize.canConvertToLong() || binarySize.asLong() < 0) {
+            throw ServeException.badRequest(sizeField + ": expected a byte count >= 0, got " + binarySize);
+        }
+        long size = binarySize.asLong();
+        if (size > binary.remaining()) {
+            throw ServeException.badRequest(sizeField + ": " + size + " bytes, but only " + binary.remaining()
+                    + " bytes of binary data are left in the body");
+        }
+        if ("BYTES".equals(datatype)) {
+            return new InferTensor(index, name, datatype, shape, null, BinaryTensorData.strings(binary, elements, size, field));
+        }
+        int each = BinaryTensorData.elementSize(datatype);
+        if (size != (long) elements * each) {
+            throw ServeException.badRequest(sizeField + ": expected " + (long) elements * each + " bytes (shape "
+                    + java.util.Arrays.toString(shape) + " of " + datatype + ", " + each + " bytes each), got " + size);
+        }
+        return new InferTensor(index, name, datatype, shape, BinaryTensorData.numbers(binary, datatype, elements, field), null);
     }
 
     /**

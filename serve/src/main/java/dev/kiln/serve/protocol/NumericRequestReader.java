@@ -8,7 +8,9 @@ import dev.kiln.serve.model.InferTensor;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * One pass over the tokens of the common infer request, numeric tensors only, with the numbers
@@ -41,8 +43,9 @@ final class NumericRequestReader {
         }
         String id = null;
         List<InferTensor> inputs = null;
-        List<String> outputs = null;
+        List<RequestedOutput> outputs = null;
         boolean idSeen = false;
+        Flag binaryDataOutput = null;
         for (JsonToken t = p.nextToken(); t == JsonToken.FIELD_NAME; t = p.nextToken()) {
             String field = p.currentName();
             JsonToken value = p.nextToken();
@@ -64,11 +67,59 @@ final class NumericRequestReader {
                         return null;
                     }
                 }
-                default -> p.skipChildren(); // the protocol's "parameters" and the like: the tree path ignores them too
+                case "parameters" -> {
+                    if (binaryDataOutput != null || (binaryDataOutput = flag(p, value, "binary_data_output")) == Flag.REFUSED) {
+                        return null;
+                    }
+                }
+                default -> p.skipChildren(); // fields the protocol does not define: the tree path ignores them too
             }
         }
         // The loop ends on END_OBJECT: anything else would have been a parse error, thrown above.
-        return inputs == null ? null : new InferRequest(id, List.copyOf(inputs), outputs == null ? List.of() : List.copyOf(outputs));
+        if (inputs == null) {
+            return null;
+        }
+        Map<String, Boolean> binaryData = new HashMap<>();
+        if (outputs != null) {
+            for (RequestedOutput o : outputs) {
+                if (o.binaryData() != Flag.ABSENT) {
+                    binaryData.put(o.name(), o.binaryData() == Flag.TRUE);
+                }
+            }
+        }
+        return new InferRequest(id, inputs, outputs == null ? List.of() : outputs.stream().map(RequestedOutput::name).toList(),
+                binaryDataOutput == Flag.TRUE, binaryData);
+    }
+
+    /** An output the request names, with its {@code parameters.binary_data}. */
+    private record RequestedOutput(String name, Flag binaryData) {}
+
+    /** A boolean parameter as read: not given, true, false, or something the tree parser must word a refusal for. */
+    private enum Flag {
+        ABSENT, TRUE, FALSE, REFUSED
+    }
+
+    /**
+     * The boolean {@code key} of the parameters object the parser is on ({@code value} its first token);
+     * {@link Flag#REFUSED} when it is not an object, has the key twice or not as a boolean. Other keys are skipped.
+     */
+    private static Flag flag(JsonParser p, JsonToken value, String key) throws IOException {
+        if (value != JsonToken.START_OBJECT) {
+            return Flag.REFUSED;
+        }
+        Flag flag = Flag.ABSENT;
+        for (JsonToken f = p.nextToken(); f == JsonToken.FIELD_NAME; f = p.nextToken()) {
+            boolean isKey = key.equals(p.currentName());
+            JsonToken v = p.nextToken();
+            if (!isKey) {
+                p.skipChildren();
+            } else if (flag != Flag.ABSENT || (v != JsonToken.VALUE_TRUE && v != JsonToken.VALUE_FALSE)) {
+                return Flag.REFUSED;
+            } else {
+                flag = v == JsonToken.VALUE_TRUE ? Flag.TRUE : Flag.FALSE;
+            }
+        }
+        return flag;
     }
 
     private static List<InferTensor> inputs(JsonParser p, JsonToken value) throws IOException {
@@ -86,24 +137,29 @@ final class NumericRequestReader {
         return inputs.isEmpty() ? null : inputs;
     }
 
-    private static List<String> outputs(JsonParser p, JsonToken value) throws IOException {
+    private static List<RequestedOutput> outputs(JsonParser p, JsonToken value) throws IOException {
         if (value != JsonToken.START_ARRAY) {
             return null;
         }
-        List<String> names = new ArrayList<>();
+        List<RequestedOutput> names = new ArrayList<>();
         for (JsonToken t = p.nextToken(); t != JsonToken.END_ARRAY; t = p.nextToken()) {
             if (t != JsonToken.START_OBJECT) {
                 return null;
             }
             String name = null;
+            Flag binaryData = null;
             for (JsonToken f = p.nextToken(); f == JsonToken.FIELD_NAME; f = p.nextToken()) {
-                boolean isName = "name".equals(p.currentName());
+                String field = p.currentName();
                 JsonToken v = p.nextToken();
-                if (isName) {
+                if ("name".equals(field)) {
                     if (name != null || v != JsonToken.VALUE_STRING) {
                         return null;
                     }
                     name = p.getText();
+                } else if ("parameters".equals(field)) {
+                    if (binaryData != null || (binaryData = flag(p, v, "binary_data")) == Flag.REFUSED) {
+                        return null;
+                    }
                 } else {
                     p.skipChildren();
                 }
@@ -111,7 +167,7 @@ final class NumericRequestReader {
             if (name == null) {
                 return null;
             }
-            names.add(name);
+            names.add(new RequestedOutput(name, binaryData == null ? Flag.ABSENT : binaryData));
         }
         return names;
     }
@@ -122,6 +178,7 @@ final class NumericRequestReader {
         String datatype = null;
         long[] shape = null;
         double[] data = null;
+        boolean parametersSeen = false;
         for (JsonToken t = p.nextToken(); t == JsonToken.FIELD_NAME; t = p.nextToken()) {
             String field = p.currentName();
             JsonToken value = p.nextToken();
@@ -147,6 +204,13 @@ final class NumericRequestReader {
                     if (data != null || (data = numbers(p, value)) == null) {
                         return null;
                     }
+                }
+                case "parameters" -> {
+                    // binary_data_size in a JSON body, or parameters that are not an object: the tree parser refuses them.
+                    if (parametersSeen || flag(p, value, "binary_data_size") != Flag.ABSENT) {
+                        return null;
+                    }
+                    parametersSeen = true;
                 }
                 default -> p.skipChildren();
             }

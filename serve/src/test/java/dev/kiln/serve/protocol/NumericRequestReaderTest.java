@@ -62,7 +62,21 @@ class NumericRequestReaderTest {
                 "{\"inputs\":[{\"name\":\"x\",\"datatype\":\"FP32\",\"shape\":[1],\"data\":[1]}],\"inputs\":[{\"name\":\"y\","
                         + "\"datatype\":\"INT64\",\"shape\":[1],\"data\":[3]}]}",
                 "{\"inputs\":[{\"name\":\"x\",\"datatype\":\"FP32\",\"shape\":[1],\"data\":[1]}]} trailing",
-                "{\"inputs\":[{\"name\":\"x\",\"datatype\":\"FP32\",\"shape\":[1],\"data\":[1e999]}]}"));
+                "{\"inputs\":[{\"name\":\"x\",\"datatype\":\"FP32\",\"shape\":[1],\"data\":[1e999]}]}",
+                // The binary tensor data extension's parameters, wrong in a JSON body or wrongly typed:
+                "{\"inputs\":[{\"name\":\"x\",\"datatype\":\"FP32\",\"shape\":[1],\"data\":[1],"
+                        + "\"parameters\":{\"binary_data_size\":4}}]}",
+                "{\"inputs\":[{\"name\":\"x\",\"datatype\":\"FP32\",\"shape\":[1],\"parameters\":{\"binary_data_size\":4}}]}",
+                "{\"inputs\":[{\"name\":\"x\",\"datatype\":\"FP32\",\"shape\":[1],\"data\":[1],\"parameters\":7}]}",
+                "{\"inputs\":[{\"name\":\"x\",\"datatype\":\"FP32\",\"shape\":[1],\"data\":[1]}],\"parameters\":[]}",
+                "{\"inputs\":[{\"name\":\"x\",\"datatype\":\"FP32\",\"shape\":[1],\"data\":[1]}],"
+                        + "\"parameters\":{\"binary_data_output\":1}}",
+                "{\"inputs\":[{\"name\":\"x\",\"datatype\":\"FP32\",\"shape\":[1],\"data\":[1]}],"
+                        + "\"parameters\":{\"binary_data_output\":true,\"binary_data_output\":false}}",
+                "{\"inputs\":[{\"name\":\"x\",\"datatype\":\"FP32\",\"shape\":[1],\"data\":[1]}],"
+                        + "\"outputs\":[{\"name\":\"a\",\"parameters\":{\"binary_data\":\"yes\"}}]}",
+                "{\"inputs\":[{\"name\":\"x\",\"datatype\":\"FP32\",\"shape\":[1],\"data\":[1]}],"
+                        + "\"outputs\":[{\"name\":\"a\",\"parameters\":null}]}"));
         for (int i = 0; i < 60; i++) {
             String good = goodBody(rnd);
             for (int k = 0; k < 5; k++) {
@@ -124,10 +138,11 @@ class NumericRequestReaderTest {
             top.add("\"id\":\"req-" + rnd.nextInt(1000) + "\"");
         }
         if (rnd.nextInt(3) == 0) {
-            top.add("\"outputs\":[{\"name\":\"logits\"},{\"name\":\"label\",\"parameters\":{\"x\":1}}]");
+            top.add("\"outputs\":[{\"name\":\"logits\"},{\"name\":\"label\",\"parameters\":{\"x\":1"
+                    + List.of("", ",\"binary_data\":true", ",\"binary_data\":false").get(rnd.nextInt(3)) + "}}]");
         }
         if (rnd.nextInt(4) == 0) {
-            top.add("\"parameters\":{\"binary_data_output\":false}");
+            top.add("\"parameters\":{\"binary_data_output\":" + rnd.nextBoolean() + ",\"other\":[1]}");
         }
         shuffle(top, rnd);
         return "{" + String.join(rnd.nextBoolean() ? "," : " ,\n ", top) + "}";
@@ -154,6 +169,8 @@ class NumericRequestReaderTest {
         String text = new String(body, StandardCharsets.UTF_8);
         assertEquals(want.id(), got.id(), text);
         assertEquals(want.outputs(), got.outputs(), text);
+        assertEquals(want.binaryDataOutput(), got.binaryDataOutput(), text);
+        assertEquals(want.binaryData(), got.binaryData(), text);
         assertEquals(want.inputs().size(), got.inputs().size(), text);
         for (int i = 0; i < want.inputs().size(); i++) {
             InferTensor w = want.inputs().get(i);
