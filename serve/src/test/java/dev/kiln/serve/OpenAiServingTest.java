@@ -214,6 +214,31 @@ class OpenAiServingTest {
     }
 
     @Test
+    void kserveParametersSetTheDecoding() throws Exception {
+        Http.Reply r = http.post("/v2/models/tiny/infer", "{\"inputs\": [{\"name\": \"text\", \"datatype\": \"BYTES\", "
+                + "\"shape\": [1], \"data\": [\"hello\"]}], \"parameters\": {\"max_tokens\": 7, \"temperature\": 0.9, "
+                + "\"top_p\": 0.95, \"seed\": 11, \"content_type\": \"str\"}}");
+        assertEquals(200, r.status(), r.body());
+        String kserve = r.json().get("outputs").get(0).get("data").get(0).asText();
+        String openai = complete("{\"model\": \"tiny\", \"prompt\": \"hello\", \"max_tokens\": 7, \"temperature\": 0.9, "
+                + "\"top_p\": 0.95, \"seed\": 11}").get("choices").get(0).get("text").asText();
+        assertEquals(7, kserve.length(), "max_tokens 7 on a character model: " + kserve);
+        assertEquals(openai, kserve, "the same sampling settings and seed as /v1/completions");
+
+        for (String[] bad : new String[][] {{"\"max_tokens\": 0", "parameters.max_tokens: expected an integer in [1, "},
+                {"\"max_tokens\": \"5\"", "parameters.max_tokens: expected an integer"},
+                {"\"temperature\": 3", "parameters.temperature: expected a number in [0.0, 2.0], got 3"},
+                {"\"top_p\": 0", "parameters.top_p: expected a number in (0.0, 1.0], got 0"},
+                {"\"seed\": 1.5", "parameters.seed: expected an integer"},
+                {"\"stop\": []", "parameters.stop: expected a non-empty string or an array of 1 to 4 of them"}}) {
+            Http.Reply e = http.post("/v2/models/tiny/infer", "{\"inputs\": [{\"name\": \"text\", \"datatype\": \"BYTES\", "
+                    + "\"shape\": [1], \"data\": [\"hello\"]}], \"parameters\": {" + bad[0] + "}}");
+            assertEquals(400, e.status(), bad[0] + ": " + e.body());
+            assertTrue(e.error().startsWith(bad[1]), bad[0] + ": " + e.body());
+        }
+    }
+
+    @Test
     void metricsCountGeneratedTokens() throws Exception {
         double before = metric("kiln_generated_tokens_total");
         complete("{\"model\": \"tiny\", \"prompt\": \"abc\", \"max_tokens\": 9}");

@@ -106,7 +106,7 @@ public final class KServeRoutes {
                             + request.outputs().get(i) + "\"");
                 }
             }
-            Examples examples = v.model().prepare(request.inputs());
+            Examples examples = v.model().prepare(request.inputs(), request.parameters());
             List<OutputTensor> outputs = v.batcher().infer(examples);
             send(ctx, v, request, outputs);
             status = 200;

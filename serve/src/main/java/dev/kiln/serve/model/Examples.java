@@ -13,8 +13,10 @@ import java.util.List;
  * @param f32 float rows, or null
  * @param i64 integer rows, or null
  * @param text string rows, or null
+ * @param options what else the model's {@code run} needs for this request, from its {@code prepare}
+ *     (e.g. a generative model's sampling settings from the request's parameters), or null
  */
-public record Examples(int rows, int rowLength, float[] f32, long[] i64, List<String> text) {
+public record Examples(int rows, int rowLength, float[] f32, long[] i64, List<String> text, Object options) {
     /** Checks that exactly one array is present and that it holds {@code rows * rowLength} values. */
     public Examples {
         int present = (f32 != null ? 1 : 0) + (i64 != null ? 1 : 0) + (text != null ? 1 : 0);
@@ -30,13 +32,23 @@ public record Examples(int rows, int rowLength, float[] f32, long[] i64, List<St
         text = text == null ? null : List.copyOf(text);
     }
 
+    /** Rows without options. */
+    public Examples(int rows, int rowLength, float[] f32, long[] i64, List<String> text) {
+        this(rows, rowLength, f32, i64, text, null);
+    }
+
     /** Numeric rows: exactly one of {@code f32} and {@code i64}. */
     public Examples(int rows, int rowLength, float[] f32, long[] i64) {
-        this(rows, rowLength, f32, i64, null);
+        this(rows, rowLength, f32, i64, null, null);
     }
 
     /** One string per row. */
     public static Examples ofText(List<String> text) {
-        return new Examples(text.size(), 0, null, null, text);
+        return new Examples(text.size(), 0, null, null, text, null);
+    }
+
+    /** These rows with {@code options}. */
+    public Examples withOptions(Object options) {
+        return new Examples(rows, rowLength, f32, i64, text, options);
     }
 }

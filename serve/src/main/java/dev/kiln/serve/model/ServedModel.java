@@ -36,6 +36,16 @@ public interface ServedModel {
     Examples prepare(List<InferTensor> inputs);
 
     /**
+     * {@link #prepare(List)} for a request that also carries KServe {@code parameters} (the
+     * request-level object, as plain Java values; the protocol leaves their meaning to the server).
+     * Models without parameters of their own ignore them; a model that reads one names it in a 400
+     * when its value is wrong ({@code parameters.max_tokens: ...}).
+     */
+    default Examples prepare(List<InferTensor> inputs, Map<String, Object> parameters) {
+        return prepare(inputs);
+    }
+
+    /**
      * Runs the examples of {@code batch} (one entry per request) together; the outputs of each
      * request, in the order of {@code batch}, each list in the order of {@link #outputs()}.
      */

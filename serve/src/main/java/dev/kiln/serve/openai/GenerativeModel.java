@@ -171,8 +171,66 @@ public final class GenerativeModel implements ServedModel, AutoCloseable {
     @Override
     public Map<String, Object> parameters() {
         return Map.of("max_context", maxContext(), "vocab_size", model.vocabSize(), "tokenizer", tokenizer.unit(),
-                "decoding", "greedy, " + KSERVE_MAX_TOKENS + " new tokens", "max_running_sequences", maxRunning,
+                "decoding", "greedy, " + KSERVE_MAX_TOKENS + " new tokens unless parameters max_tokens, temperature, top_p, seed, stop say otherwise", "max_running_sequences", maxRunning,
                 "max_waiting_requests", maxWaiting);
+    }
+
+    /**
+     * {@link #prepare(List)}, decoding as the request's KServe {@code parameters} say:
+     * {@code max_tokens} (integer ≥ 1, default {@value #KSERVE_MAX_TOKENS}), {@code temperature}
+     * (0 to 2, default 0: greedy), {@code top_p} (in (0, 1], default 1), {@code seed} (an integer;
+     * the same seed gives the same text) and {@code stop} (a string or up to 4). Other parameters
+     * are ignored, as the protocol leaves them to the server.
+     *
+     * @throws ServeException 400 naming {@code parameters.FIELD} when a value is of the wrong type or out of range
+     */
+    @Override
+    public Examples prepare(List<InferTensor> inputs, Map<String, Object> parameters) {
+        Examples rows = prepare(inputs);
+        if (parameters == null || parameters.isEmpty()) {
+            return rows;
+        }
+        int maxTokens = (int) integer(parameters, "max_tokens", KSERVE_MAX_TOKENS, 1, Integer.MAX_VALUE);
+        double temperature = number(parameters, "temperature", 0, 0, 2, true);
+        double topP = number(parameters, "top_p", 1, 0, 1, false);
+        Long seed = parameters.containsKey("seed") ? integer(parameters, "seed", 0, Long.MIN_VALUE, Long.MAX_VALUE) : null;
+        List<String> stops = new ArrayList<>();
+        Object stop = parameters.get("stop");
+        if (stop instanceof String one && !one.isEmpty()) {
+            stops.add(one);
+        } else if (stop instanceof List<?> many && many.size() <= 4 && !many.isEmpty()
+                && many.stream().allMatch(x -> x instanceof String str && !str.isEmpty())) {
+            many.forEach(x -> stops.add((String) x));
+        } else if (stop != null) {
+            throw ServeException.badRequest("parameters.stop: expected a non-empty string or an array of 1 to 4 of them, got "
+                    + stop);
+        }
+        return rows.withOptions(new SamplingParams(maxTokens, temperature, topP, 1, seed, List.of(), stops));
+    }
+
+    private static long integer(Map<String, Object> parameters, String key, long fallback, long lo, long hi) {
+        Object v = parameters.get(key);
+        if (v == null) {
+            return fallback;
+        }
+        if (!(v instanceof Integer || v instanceof Long) || ((Number) v).longValue() < lo || ((Number) v).longValue() > hi) {
+            throw ServeException.badRequest("parameters." + key + ": expected an integer in [" + lo + ", " + hi + "], got " + v);
+        }
+        return ((Number) v).longValue();
+    }
+
+    private static double number(Map<String, Object> parameters, String key, double fallback, double lo, double hi,
+                                 boolean closedLow) {
+        Object v = parameters.get(key);
+        if (v == null) {
+            return fallback;
+        }
+        double x = v instanceof Number n && !(v instanceof java.math.BigInteger) ? n.doubleValue() : Double.NaN;
+        if (!(closedLow ? x >= lo : x > lo) || !(x <= hi)) {
+            throw ServeException.badRequest("parameters." + key + ": expected a number in " + (closedLow ? "[" : "(") + lo + ", "
+                    + hi + "], got " + v);
+        }
+        return x;
     }
 
     @Override
@@ -194,7 +252,8 @@ public final class GenerativeModel implements ServedModel, AutoCloseable {
         List<CompletableFuture<Completion>> pending = new ArrayList<>();
         for (Examples e : batch) {
             for (String prompt : e.text()) {
-                pending.add(submit(encode(prompt), SamplingParams.greedy(KSERVE_MAX_TOKENS), null));
+                SamplingParams params = e.options() instanceof SamplingParams p ? p : SamplingParams.greedy(KSERVE_MAX_TOKENS);
+                pending.add(submit(encode(prompt), params, null));
             }
         }
         List<List<OutputTensor>> answers = new ArrayList<>(batch.size());

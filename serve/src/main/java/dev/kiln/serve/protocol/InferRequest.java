@@ -28,9 +28,11 @@ import java.util.Set;
  * @param binaryDataOutput whether outputs come back as binary data unless {@code binaryData} says otherwise
  *     (the request's {@code parameters.binary_data_output})
  * @param binaryData per output name, its {@code parameters.binary_data} where the request gave one
+ * @param parameters the request's other {@code parameters} (all but {@code binary_data_output}), as plain
+ *     Java values (Number, String, Boolean, List, Map) for the model to read; empty when none
  */
 public record InferRequest(String id, List<InferTensor> inputs, List<String> outputs, boolean binaryDataOutput,
-        Map<String, Boolean> binaryData) {
+        Map<String, Boolean> binaryData, Map<String, Object> parameters) {
     static final Set<String> NUMERIC = Set.of("FP32", "FP64", "FP16", "INT8", "INT16", "INT32", "INT64", "UINT8", "UINT16",
             "UINT32", "UINT64", "BOOL");
     /** Elements one request may carry, whatever the byte limit: a shape product over it is refused before any allocation. */
@@ -38,14 +40,21 @@ public record InferRequest(String id, List<InferTensor> inputs, List<String> out
 
     /** A request whose outputs all come back as JSON. */
     public InferRequest(String id, List<InferTensor> inputs, List<String> outputs) {
-        this(id, inputs, outputs, false, Map.of());
+        this(id, inputs, outputs, false, Map.of(), Map.of());
     }
 
-    /** Copies the lists and the map. */
+    /** A request without parameters for the model. */
+    public InferRequest(String id, List<InferTensor> inputs, List<String> outputs, boolean binaryDataOutput,
+                        Map<String, Boolean> binaryData) {
+        this(id, inputs, outputs, binaryDataOutput, binaryData, Map.of());
+    }
+
+    /** Copies the lists and the maps (parameters' values as given: JSON null becomes a missing key). */
     public InferRequest {
         inputs = List.copyOf(inputs);
         outputs = List.copyOf(outputs);
         binaryData = Map.copyOf(binaryData);
+        parameters = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(parameters));
     }
 
     /** Whether output {@code name} comes back as binary data: its own {@code binary_data}, else the request's default. */
@@ -150,8 +159,17 @@ public record InferRequest(String id, List<InferTensor> inputs, List<String> out
             }
         }
         Boolean binaryDataOutput = flag(root, "binary_data_output", null);
+        Map<String, Object> modelParameters = new java.util.LinkedHashMap<>();
+        JsonNode params = parameters(root, "parameters");
+        if (params != null) {
+            for (var e : params.properties()) {
+                if (!e.getKey().equals("binary_data_output") && !e.getValue().isNull()) {
+                    modelParameters.put(e.getKey(), json.convertValue(e.getValue(), Object.class));
+                }
+            }
+        }
         return new InferRequest(id == null ? null : id.asText(), tensors, outputs, Boolean.TRUE.equals(binaryDataOutput),
-                binaryData);
+                binaryData, modelParameters);
     }
 
     /** {@code node.parameters.key}, a boolean, or null when absent; {@code field} names {@code node} (null: the request). */

@@ -46,6 +46,7 @@ final class NumericRequestReader {
         List<RequestedOutput> outputs = null;
         boolean idSeen = false;
         Flag binaryDataOutput = null;
+        Map<String, Object> modelParameters = new java.util.LinkedHashMap<>();
         for (JsonToken t = p.nextToken(); t == JsonToken.FIELD_NAME; t = p.nextToken()) {
             String field = p.currentName();
             JsonToken value = p.nextToken();
@@ -68,7 +69,7 @@ final class NumericRequestReader {
                     }
                 }
                 case "parameters" -> {
-                    if (binaryDataOutput != null || (binaryDataOutput = flag(p, value, "binary_data_output")) == Flag.REFUSED) {
+                    if (binaryDataOutput != null || (binaryDataOutput = flag(p, value, "binary_data_output", modelParameters)) == Flag.REFUSED) {
                         return null;
                     }
                 }
@@ -88,7 +89,7 @@ final class NumericRequestReader {
             }
         }
         return new InferRequest(id, inputs, outputs == null ? List.of() : outputs.stream().map(RequestedOutput::name).toList(),
-                binaryDataOutput == Flag.TRUE, binaryData);
+                binaryDataOutput == Flag.TRUE, binaryData, modelParameters);
     }
 
     /** An output the request names, with its {@code parameters.binary_data}. */
@@ -101,9 +102,11 @@ final class NumericRequestReader {
 
     /**
      * The boolean {@code key} of the parameters object the parser is on ({@code value} its first token);
-     * {@link Flag#REFUSED} when it is not an object, has the key twice or not as a boolean. Other keys are skipped.
+     * {@link Flag#REFUSED} when it is not an object, has the key twice or not as a boolean. Other keys are skipped,
+     * or, given {@code others} (the request's own parameters, which the model may read), read into it as the
+     * tree parser does (JSON nulls dropped; a key given twice is left to the tree parser).
      */
-    private static Flag flag(JsonParser p, JsonToken value, String key) throws IOException {
+    private static Flag flag(JsonParser p, JsonToken value, String key, Map<String, Object> others) throws IOException {
         if (value != JsonToken.START_OBJECT) {
             return Flag.REFUSED;
         }
@@ -111,7 +114,16 @@ final class NumericRequestReader {
         for (JsonToken f = p.nextToken(); f == JsonToken.FIELD_NAME; f = p.nextToken()) {
             boolean isKey = key.equals(p.currentName());
             JsonToken v = p.nextToken();
-            if (!isKey) {
+            if (!isKey && others != null) {
+                String name = p.currentName();
+                if (others.containsKey(name)) {
+                    return Flag.REFUSED;
+                }
+                Object read = p.readValueAs(Object.class);
+                if (read != null) {
+                    others.put(name, read);
+                }
+            } else if (!isKey) {
                 p.skipChildren();
             } else if (flag != Flag.ABSENT || (v != JsonToken.VALUE_TRUE && v != JsonToken.VALUE_FALSE)) {
                 return Flag.REFUSED;
@@ -157,7 +169,7 @@ final class NumericRequestReader {
                     }
                     name = p.getText();
                 } else if ("parameters".equals(field)) {
-                    if (binaryData != null || (binaryData = flag(p, v, "binary_data")) == Flag.REFUSED) {
+                    if (binaryData != null || (binaryData = flag(p, v, "binary_data", null)) == Flag.REFUSED) {
                         return null;
                     }
                 } else {
@@ -207,7 +219,7 @@ final class NumericRequestReader {
                 }
                 case "parameters" -> {
                     // binary_data_size in a JSON body, or parameters that are not an object: the tree parser refuses them.
-                    if (parametersSeen || flag(p, value, "binary_data_size") != Flag.ABSENT) {
+                    if (parametersSeen || flag(p, value, "binary_data_size", null) != Flag.ABSENT) {
                         return null;
                     }
                     parametersSeen = true;

@@ -171,6 +171,7 @@ class NumericRequestReaderTest {
         assertEquals(want.outputs(), got.outputs(), text);
         assertEquals(want.binaryDataOutput(), got.binaryDataOutput(), text);
         assertEquals(want.binaryData(), got.binaryData(), text);
+        assertEquals(want.parameters(), got.parameters(), text);
         assertEquals(want.inputs().size(), got.inputs().size(), text);
         for (int i = 0; i < want.inputs().size(); i++) {
             InferTensor w = want.inputs().get(i);
