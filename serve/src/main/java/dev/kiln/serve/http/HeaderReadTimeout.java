@@ -15,7 +15,7 @@ import org.eclipse.jetty.util.component.AbstractLifeCycle;
  * counted from the request's first byte: the slowloris defence. Jetty's idle timeout restarts on
  * every byte, so a client trickling one header byte a second would otherwise hold its connection
  * (and a slot under the connection limit) forever; Jetty 12 has no header-read timeout of its own.
- * Slow bodies are the minimum request data rate's job ({@code HttpConfiguration#setMinRequestDataRate}).
+ * Slow bodies are {@link MinimumBodyRate}'s job.
  *
  * <p>A sweep every quarter of the timeout (from 50 ms to 1 s) looks at each open connection's
  * parser: in the middle of a request head (past its first byte, before the end of its headers) for
