@@ -72,7 +72,7 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--platform", paramLabel = "kserve|sagemaker|vertex",
             description = "Also serve a cloud platform's contract: sagemaker (GET /ping, POST /invocations, port 8080), "
                     + "vertex (AIP_HEALTH_ROUTE, AIP_PREDICT_ROUTE on AIP_HTTP_PORT); default: detected from the "
-                    + "environment (AIP_* variables: vertex; SAGEMAKER_* variables: sagemaker; else kserve).")
+                    + "environment (KILN_PLATFORM; AIP_* variables: vertex; SAGEMAKER_* variables: sagemaker; else kserve).")
     String platform;
 
     /** The environment the platform is detected from and configured by; tests replace it with a map. */
@@ -160,8 +160,9 @@ public final class ServeCommand implements Callable<Integer> {
         String why;
         try {
             chosen = platform == null ? Platform.detect(env) : Platform.parse(platform);
-            why = platform == null ? "detected from " + (chosen == Platform.VERTEX ? "AIP_* variables"
-                    : chosen == Platform.SAGEMAKER ? "SAGEMAKER_* variables" : "no platform variables") : "--platform";
+            why = platform != null ? "--platform" : env.containsKey(Platform.PLATFORM_VARIABLE) ? Platform.PLATFORM_VARIABLE
+                    : "detected from " + (chosen == Platform.VERTEX ? "AIP_* variables"
+                    : chosen == Platform.SAGEMAKER ? "SAGEMAKER_* variables" : "no platform variables");
         } catch (IllegalArgumentException e) {
             throw usage(e.getMessage());
         }

@@ -29,6 +29,8 @@ public enum Platform {
 
     /** SageMaker's model directory: it unpacks the model's ModelDataUrl archive here before the container starts. */
     public static final Path SAGEMAKER_MODEL_DIR = Path.of("/opt/ml/model");
+    /** Kiln's own variable naming the platform, for containers whose platform sets none of its own (SageMaker). */
+    public static final String PLATFORM_VARIABLE = "KILN_PLATFORM";
     /** The port both SageMaker and Vertex AI send requests to unless told otherwise. */
     public static final int DEFAULT_PORT = 8080;
 
@@ -38,9 +40,21 @@ public enum Platform {
      * SageMaker documents {@code SAGEMAKER_BIND_TO_PORT} and {@code SAGEMAKER_SAFE_PORT_RANGE}
      * (inference pipelines, https://docs.aws.amazon.com/sagemaker/latest/dg/inference-pipeline-real-time.html)
      * but sets nothing in a single container, so there {@code --platform sagemaker} (or any
-     * {@code SAGEMAKER_*} variable set in the model's Environment) is what says so. Anything else: {@link #KSERVE}.
+     * {@code SAGEMAKER_*} variable set in the model's Environment) is what says so, or {@value #PLATFORM_VARIABLE},
+     * which the deploy/sagemaker template sets so that SageMaker's {@code docker run IMAGE serve} needs no flag.
+     * {@value #PLATFORM_VARIABLE} wins over the others; nothing of these: {@link #KSERVE}.
+     *
+     * @throws IllegalArgumentException when {@value #PLATFORM_VARIABLE} names no platform
      */
     public static Platform detect(Map<String, String> env) {
+        String named = env.get(PLATFORM_VARIABLE);
+        if (named != null && !named.isBlank()) {
+            try {
+                return parse(named.strip());
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(PLATFORM_VARIABLE + ": expected one of kserve, sagemaker, vertex, got \"" + named + "\"", e);
+            }
+        }
         if (env.containsKey("AIP_HTTP_PORT") || env.containsKey("AIP_PREDICT_ROUTE") || env.containsKey("AIP_HEALTH_ROUTE")) {
             return VERTEX;
         }

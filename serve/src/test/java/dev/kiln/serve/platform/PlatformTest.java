@@ -19,6 +19,9 @@ class PlatformTest {
         // https://docs.aws.amazon.com/sagemaker/latest/dg/inference-pipeline-real-time.html (SAGEMAKER_BIND_TO_PORT)
         assertEquals(Platform.SAGEMAKER, Platform.detect(Map.of("SAGEMAKER_BIND_TO_PORT", "9000")));
         assertEquals(Platform.KSERVE, Platform.detect(Map.of("HOME", "/root", "PATH", "/bin")));
+        assertEquals(Platform.SAGEMAKER, Platform.detect(Map.of("KILN_PLATFORM", "sagemaker", "AIP_HTTP_PORT", "8080")));
+        assertEquals("KILN_PLATFORM: expected one of kserve, sagemaker, vertex, got \"gcp\"",
+                assertThrows(IllegalArgumentException.class, () -> Platform.detect(Map.of("KILN_PLATFORM", "gcp"))).getMessage());
         assertEquals(Platform.SAGEMAKER, Platform.parse("SageMaker"));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> Platform.parse("azure")).getMessage()
                 .contains("expected one of kserve, sagemaker, vertex, got \"azure\""));
