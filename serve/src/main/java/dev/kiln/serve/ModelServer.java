@@ -15,6 +15,7 @@ import dev.kiln.serve.http.RequestGate;
 import dev.kiln.serve.kserve.KServeRoutes;
 import dev.kiln.serve.model.ServedModel;
 import dev.kiln.serve.openai.OpenAiRoutes;
+import dev.kiln.serve.platform.PlatformRoutes;
 import dev.kiln.serve.registry.ModelRegistry;
 import dev.kiln.serve.registry.TrafficSplit;
 import io.javalin.Javalin;
@@ -129,7 +130,8 @@ public final class ModelServer implements AutoCloseable {
                     throw new IllegalArgumentException("ModelServer: traffic of " + name + ": " + e.getMessage(), e);
                 }
             });
-            BearerAuth auth = new BearerAuth(b.authToken, b.adminToken, b.protectMetrics);
+            BearerAuth auth = new BearerAuth(b.authToken, b.adminToken, b.protectMetrics,
+                    b.platform == null ? List.of() : b.platform.openRoutes());
             KServeRoutes kserve = new KServeRoutes(registry, out, metrics::request, b.maxBodyBytes);
             OpenAiRoutes openai = new OpenAiRoutes(registry, out, metrics, b.requestTimeoutMs, b.maxBodyBytes);
             headerTimeout = new HeaderReadTimeout(Duration.ofMillis(b.headerTimeoutMs));
@@ -173,6 +175,9 @@ public final class ModelServer implements AutoCloseable {
                 });
                 kserve.addTo(config.routes);
                 openai.addTo(config.routes);
+                if (b.platform != null) {
+                    b.platform.addTo(config.routes, registry, out, b.maxBodyBytes);
+                }
                 config.routes.beforeMatched(auth);
                 if (b.adminToken != null) {
                     new AdminRoutes(registry, out, b.maxBodyBytes).addTo(config.routes);
@@ -318,6 +323,7 @@ public final class ModelServer implements AutoCloseable {
         private long idleTimeoutMs = DEFAULT_IDLE_TIMEOUT_MS;
         private long headerTimeoutMs = DEFAULT_HEADER_TIMEOUT_MS;
         private long minRequestBytesPerSecond = DEFAULT_MIN_REQUEST_BYTES_PER_SECOND;
+        private PlatformRoutes platform;
 
         private Builder() {}
 
@@ -479,6 +485,15 @@ public final class ModelServer implements AutoCloseable {
                 throw new IllegalArgumentException("ModelServer: min request data rate must be >= 0 bytes/s, got " + bytesPerSecond);
             }
             this.minRequestBytesPerSecond = bytesPerSecond;
+            return this;
+        }
+
+        /**
+         * Adds a cloud platform's routes (SageMaker's /ping and /invocations, Vertex AI's health and
+         * predict routes) beside the KServe v2 ones; null (the default): KServe v2 only.
+         */
+        public Builder platform(PlatformRoutes routes) {
+            this.platform = routes;
             return this;
         }
 

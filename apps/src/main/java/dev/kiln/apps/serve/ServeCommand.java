@@ -5,6 +5,9 @@ import dev.kiln.serve.admin.BearerAuth;
 import dev.kiln.serve.batch.BatchingOptions;
 import dev.kiln.serve.model.RunDirectoryModels;
 import dev.kiln.serve.openai.GenerationLimits;
+import dev.kiln.serve.platform.Platform;
+import dev.kiln.serve.platform.PlatformRoutes;
+import dev.kiln.serve.platform.PlatformSettings;
 import dev.kiln.serve.registry.TrafficSplit;
 import dev.kiln.tensor.Device;
 import java.io.IOException;
@@ -18,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.function.Supplier;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -36,6 +40,13 @@ import picocli.CommandLine.Spec;
  * shutdown, and a hook cannot change it short of {@code Runtime.halt}, which would skip the other
  * hooks. Process managers read 143 after a SIGTERM they sent as a clean stop.
  *
+ * <p>Cloud platforms ({@code --platform}, or detected from the environment, see {@link Platform#detect}):
+ * {@code sagemaker} adds {@code GET /ping} and {@code POST /invocations}, listens on 0.0.0.0:8080 and
+ * serves {@code /opt/ml/model} when no RUN_DIR is given; {@code vertex} adds {@code AIP_HEALTH_ROUTE}
+ * and {@code AIP_PREDICT_ROUTE}, listens on {@code AIP_HTTP_PORT} and serves {@code AIP_STORAGE_URI}
+ * (a local path). The startup line then says which platform and why: {@code listening on
+ * http://0.0.0.0:8080 (platform vertex, detected from AIP_* variables)}.
+ *
  * <p>Tokens are read from files ({@code --auth-token-file}, {@code --admin-token-file}), not taken
  * as arguments: a process's arguments are visible to every user of the machine ({@code ps}), and
  * a file is what a Kubernetes Secret mounts.
@@ -47,14 +58,25 @@ import picocli.CommandLine.Spec;
             "for gpt runs also OpenAI's GET /v1/models, POST /v1/completions and /v1/chat/completions (stream: true for SSE),",
             "decoded with continuous batching.",
             "Several versions of a model: NAME:VERSION=RUN_DIR; --traffic splits its unversioned requests between them",
-            "(sticky by X-User-Id). With --admin-token-file, /admin/models loads and unloads versions and sets splits at run time."})
+            "(sticky by X-User-Id). With --admin-token-file, /admin/models loads and unloads versions and sets splits at run time.",
+            "--platform sagemaker|vertex (or detected from AIP_*/SAGEMAKER_* variables) adds that cloud's health and predict routes."})
 public final class ServeCommand implements Callable<Integer> {
     private static final String LABEL = "[A-Za-z0-9_.-]+";
 
-    @Parameters(arity = "1..*", paramLabel = "[NAME[:VERSION]=]RUN_DIR",
+    @Parameters(arity = "0..*", paramLabel = "[NAME[:VERSION]=]RUN_DIR",
             description = "A kiln train run directory; the model is named after the directory unless NAME= is given, "
-                    + "and is version 1 unless NAME:VERSION= is given. The first version given is the default.")
-    List<String> runs;
+                    + "and is version 1 unless NAME:VERSION= is given. The first version given is the default. "
+                    + "None: the platform's model directory (sagemaker: /opt/ml/model, vertex: AIP_STORAGE_URI).")
+    List<String> runs = new ArrayList<>();
+
+    @Option(names = "--platform", paramLabel = "kserve|sagemaker|vertex",
+            description = "Also serve a cloud platform's contract: sagemaker (GET /ping, POST /invocations, port 8080), "
+                    + "vertex (AIP_HEALTH_ROUTE, AIP_PREDICT_ROUTE on AIP_HTTP_PORT); default: detected from the "
+                    + "environment (KILN_PLATFORM; AIP_* variables: vertex; SAGEMAKER_* variables: sagemaker; else kserve).")
+    String platform;
+
+    /** The environment the platform is detected from and configured by; tests replace it with a map. */
+    static Supplier<Map<String, String>> environment = System::getenv;
 
     @Option(names = "--traffic", paramLabel = "NAME=VERSION:WEIGHT[,VERSION:WEIGHT...]",
             description = "Split the requests to NAME that name no version, e.g. fashion=1:90,2:10 (repeat for more models).")
@@ -72,11 +94,13 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--protect-metrics", description = "/metrics needs the auth token too (default: open to scrapers).")
     boolean protectMetrics;
 
-    @Option(names = "--host", description = "Address to bind (default: ${DEFAULT-VALUE}).")
-    String host = "127.0.0.1";
+    @Option(names = "--host", description = "Address to bind (default: 127.0.0.1; 0.0.0.0 under sagemaker and vertex, "
+            + "whose load balancers connect from outside the container).")
+    String host;
 
-    @Option(names = "--port", description = "Port (0 picks a free one; default: ${DEFAULT-VALUE}).")
-    int port = 8080;
+    @Option(names = "--port", description = "Port (0 picks a free one; default: 8080, or the platform's: AIP_HTTP_PORT, "
+            + "SAGEMAKER_BIND_TO_PORT).")
+    Integer port;
 
     @Option(names = "--max-batch-size", paramLabel = "N", description = "Examples per forward pass (default: ${DEFAULT-VALUE}).")
     int maxBatchSize = BatchingOptions.DEFAULT.maxBatchSize();
@@ -131,6 +155,37 @@ public final class ServeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException, InterruptedException {
+        Map<String, String> env = environment.get();
+        Platform chosen;
+        String why;
+        try {
+            chosen = platform == null ? Platform.detect(env) : Platform.parse(platform);
+            why = platform != null ? "--platform" : env.containsKey(Platform.PLATFORM_VARIABLE) ? Platform.PLATFORM_VARIABLE
+                    : "detected from " + (chosen == Platform.VERTEX ? "AIP_* variables"
+                    : chosen == Platform.SAGEMAKER ? "SAGEMAKER_* variables" : "no platform variables");
+        } catch (IllegalArgumentException e) {
+            throw usage(e.getMessage());
+        }
+        PlatformSettings settings;
+        try {
+            settings = chosen.settings(env);
+        } catch (IllegalArgumentException e) {
+            throw usage("--platform " + chosen.id() + ": " + e.getMessage());
+        }
+        boolean cloud = chosen != Platform.KSERVE;
+        if (port == null) {
+            port = settings.port() != null ? settings.port() : 8080;
+        }
+        if (host == null) {
+            host = cloud ? "0.0.0.0" : "127.0.0.1";
+        }
+        if (runs.isEmpty()) {
+            if (settings.modelDir() == null) {
+                throw usage("[NAME[:VERSION]=]RUN_DIR: expected at least one run directory"
+                        + (chosen == Platform.VERTEX ? " (or AIP_STORAGE_URI set to a local directory)" : ""));
+            }
+            runs = List.of(settings.modelDir().toString());
+        }
         if (port < 0 || port > 65535) {
             throw new ParameterException(spec.commandLine(), "--port must be in [0, 65535], got " + port);
         }
@@ -177,7 +232,7 @@ public final class ServeCommand implements Callable<Integer> {
         ModelServer.Builder builder = ModelServer.builder().host(host).port(port).maxBodyBytes(maxBodyBytes)
                 .requestTimeoutMs(requestTimeoutMs).drainTimeoutMs(drainTimeoutMs)
                 .authToken(authToken).adminToken(adminToken).protectMetrics(protectMetrics).maxConnections(maxConnections)
-                .idleTimeoutMs(idleTimeoutMs).headerTimeoutMs(headerTimeoutMs);
+                .idleTimeoutMs(idleTimeoutMs).headerTimeoutMs(headerTimeoutMs).platform(PlatformRoutes.of(settings));
         if ("-".equals(accessLog)) {
             builder.accessLogToStderr();
         } else if (accessLog != null) {
@@ -209,7 +264,9 @@ public final class ServeCommand implements Callable<Integer> {
             stopped.countDown();
         }, "kiln-serve-shutdown"));
         PrintWriter out = spec.commandLine().getOut();
-        out.println("listening on http://" + host + ":" + server.port());
+        // The KServe line stays as it was: scripts and tests read it.
+        out.println("listening on http://" + host + ":" + server.port() + (cloud ? " (platform " + chosen.id() + ", " + why + "; "
+                + settings.healthRoute() + ", " + settings.predictRoute() + ")" : ""));
         out.flush();
         stopped.await();
         Device.CPU.setThreads(savedThreads);

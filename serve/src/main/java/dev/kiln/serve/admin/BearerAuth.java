@@ -7,6 +7,7 @@ import io.javalin.router.Endpoint;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.List;
 
 /**
  * Bearer-token auth (RFC 6750), run before every matched route. Which token a route needs is
@@ -35,6 +36,7 @@ public final class BearerAuth implements Handler {
     private final byte[] authDigest; // null: inference routes are open
     private final byte[] adminDigest; // null: no admin routes
     private final boolean protectMetrics;
+    private final List<String> openRoutes;
 
     /**
      * Auth with {@code authToken} for the inference and metadata routes and {@code adminToken} for
@@ -43,6 +45,12 @@ public final class BearerAuth implements Handler {
      * @throws IllegalArgumentException when a token is empty or has characters outside {@link #TOKEN_PATTERN}
      */
     public BearerAuth(String authToken, String adminToken, boolean protectMetrics) {
+        this(authToken, adminToken, protectMetrics, List.of());
+    }
+
+    /** As above, with {@code openRoutes} (a platform's health checks, which send no token) open too. */
+    public BearerAuth(String authToken, String adminToken, boolean protectMetrics, List<String> openRoutes) {
+        this.openRoutes = List.copyOf(openRoutes);
         this.authDigest = authToken == null ? null : digest(checkToken("authToken", authToken));
         this.adminDigest = adminToken == null ? null : digest(checkToken("adminToken", adminToken));
         this.protectMetrics = protectMetrics;
@@ -67,7 +75,7 @@ public final class BearerAuth implements Handler {
     public void handle(Context ctx) {
         Endpoint matched = ctx.endpoints().matchedHttpEndpoint();
         String route = matched == null ? ctx.path() : matched.path;
-        if (route.startsWith("/v2/health/") || (route.equals("/metrics") && !protectMetrics)) {
+        if (route.startsWith("/v2/health/") || openRoutes.contains(route) || (route.equals("/metrics") && !protectMetrics)) {
             return;
         }
         boolean admin = route.equals("/admin") || route.startsWith("/admin/");

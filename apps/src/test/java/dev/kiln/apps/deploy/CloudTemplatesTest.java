@@ -1,0 +1,136 @@
+package dev.kiln.apps.deploy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.kiln.nn.io.Safetensors;
+import dev.kiln.nn.models.ConvNet;
+import dev.kiln.serve.ModelServer;
+import dev.kiln.serve.model.RunDirectoryModels;
+import dev.kiln.serve.platform.Platform;
+import dev.kiln.serve.platform.PlatformRoutes;
+import dev.kiln.serve.platform.PlatformSettings;
+import dev.kiln.tensor.random.Generator;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.StringJoiner;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * deploy/sagemaker and deploy/vertex, parsed, then served: the environment each platform would
+ * set from the template goes to a live server, whose health and predict routes must answer on the
+ * port the template and the Dockerfile name.
+ */
+class CloudTemplatesTest {
+    static final int SIDE = 12;
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    static Path tmp;
+    static Path repo;
+    static Path run;
+
+    @BeforeAll
+    static void setUp() throws Exception {
+        repo = Path.of("").toAbsolutePath();
+        while (!Files.isDirectory(repo.resolve("deploy"))) {
+            repo = repo.getParent();
+            assertNotNull(repo, "no deploy/ folder above " + Path.of("").toAbsolutePath());
+        }
+        run = Files.createDirectories(tmp.resolve("model"));
+        Safetensors.saveModule(run.resolve("model.safetensors"), ConvNet.build(SIDE, SIDE, new Generator(7)),
+                Map.of("model", "kiln train cnn: conv32-conv64-fc128-fc10", "input_mean", "0.3", "input_std", "0.25",
+                        "input_height", Integer.toString(SIDE), "input_width", Integer.toString(SIDE)));
+    }
+
+    static int exposedPort() throws Exception {
+        return Files.readAllLines(repo.resolve("Dockerfile")).stream().filter(l -> l.startsWith("EXPOSE "))
+                .map(l -> Integer.parseInt(l.substring(7).strip())).findFirst().orElseThrow();
+    }
+
+    static String pixels() {
+        StringJoiner j = new StringJoiner(",");
+        for (int i = 0; i < SIDE * SIDE; i++) {
+            j.add(Float.toString((i % 13) / 13f));
+        }
+        return j.toString();
+    }
+
+    /** Health then predict on a live server with {@code settings}' routes. */
+    static void serves(PlatformSettings settings, String type, String body) throws Exception {
+        try (ModelServer server = ModelServer.builder().port(0).model("model", RunDirectoryModels.load(run))
+                .platform(PlatformRoutes.of(settings)).start(); HttpClient http = HttpClient.newHttpClient()) {
+            String base = "http://127.0.0.1:" + server.port();
+            HttpResponse<String> health = http.send(HttpRequest.newBuilder(URI.create(base + settings.healthRoute())).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, health.statusCode(), settings.healthRoute() + ": " + health.body());
+            HttpResponse<String> predict = http.send(HttpRequest.newBuilder(URI.create(base + settings.predictRoute()))
+                    .header("Content-Type", type).POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, predict.statusCode(), settings.predictRoute() + ": " + predict.body());
+            assertEquals(1, JSON.readTree(predict.body()).get("predictions").size(), predict.body());
+        }
+    }
+
+    @Test
+    void sageMakerModelAndEndpointConfigPointAtWhatTheServerServes() throws Exception {
+        // CreateModel's PrimaryContainer.Environment becomes the container's environment, and SageMaker sends
+        // GET /ping and POST /invocations to port 8080
+        // (https://docs.aws.amazon.com/sagemaker/latest/dg/your-algorithms-inference-code.html).
+        JsonNode model = JSON.readTree(repo.resolve("deploy/sagemaker/create-model.json").toFile());
+        JsonNode config = JSON.readTree(repo.resolve("deploy/sagemaker/endpoint-config.json").toFile());
+        assertEquals(model.get("ModelName").asText(), config.get("ProductionVariants").get(0).get("ModelName").asText());
+        JsonNode container = model.get("PrimaryContainer");
+        assertTrue(container.get("ModelDataUrl").asText().matches("s3://.+\\.tar\\.gz"), container.toString());
+        Map<String, String> env = new LinkedHashMap<>();
+        container.get("Environment").properties().forEach(e -> env.put(e.getKey(), e.getValue().asText()));
+        assertEquals(Platform.SAGEMAKER, Platform.detect(env), "docker run IMAGE serve must pick the SageMaker contract: " + env);
+        PlatformSettings settings = Platform.SAGEMAKER.settings(env);
+        assertEquals(8080, settings.port());
+        assertEquals(exposedPort(), settings.port(), "the Dockerfile's EXPOSE");
+        assertEquals(Path.of("/opt/ml/model"), settings.modelDir());
+        serves(settings, "text/csv", pixels() + "\n");
+    }
+
+    @Test
+    void vertexUploadCommandPointsAtWhatTheServerServes() throws Exception {
+        // --container-ports/-health-route/-predict-route become AIP_HTTP_PORT, AIP_HEALTH_ROUTE and AIP_PREDICT_ROUTE
+        // (https://cloud.google.com/vertex-ai/docs/predictions/custom-container-requirements#aip-variables).
+        List<String> lines = Files.readAllLines(repo.resolve("deploy/vertex/upload-model.sh"));
+        StringBuilder joined = new StringBuilder();
+        for (String l : lines) {
+            joined.append(l.endsWith("\\") ? l.substring(0, l.length() - 1) : l + "\n");
+        }
+        String upload = joined.toString().lines().filter(l -> l.strip().startsWith("gcloud ai models upload")).findFirst()
+                .orElseThrow(() -> new AssertionError("no gcloud ai models upload in deploy/vertex/upload-model.sh"));
+        Map<String, String> flags = new LinkedHashMap<>();
+        for (String word : upload.strip().split("\\s+")) {
+            if (word.startsWith("--") && word.contains("=")) {
+                flags.put(word.substring(2, word.indexOf('=')), word.substring(word.indexOf('=') + 1).replace("\"", ""));
+            }
+        }
+        assertTrue(!flags.containsKey("artifact-uri"), "kiln does not read gs:// artifacts: " + flags);
+        Map<String, String> env = Map.of("AIP_HTTP_PORT", flags.get("container-ports"), "AIP_HEALTH_ROUTE",
+                flags.get("container-health-route"), "AIP_PREDICT_ROUTE", flags.get("container-predict-route"));
+        assertEquals(Platform.VERTEX, Platform.detect(env));
+        PlatformSettings settings = Platform.VERTEX.settings(env);
+        assertEquals(exposedPort(), settings.port(), "the Dockerfile's EXPOSE");
+        List<String> args = List.of(flags.get("container-args").split(","));
+        assertEquals("serve", args.getFirst(), flags.toString());
+        String cmd = Files.readAllLines(repo.resolve("Dockerfile")).stream().filter(l -> l.startsWith("CMD ")).findFirst().orElseThrow();
+        assertTrue(cmd.contains("\"" + args.get(1) + "\""), "the run directory the image holds (" + cmd + "): " + args);
+        serves(settings, "application/json", "{\"instances\": [[" + pixels() + "]]}");
+    }
+}
