@@ -225,4 +225,29 @@ class CloudPlatformServingTest {
             assertEquals(503, h.get("/ping").status());
         }
     }
+
+    @Test
+    void vertexParametersReachAGenerativeModel() throws Exception {
+        // "parameters" of a predict request are the container's to interpret (custom container requirements, above):
+        // a gpt model reads them as a KServe request's parameters, max_tokens among them.
+        PlatformSettings v = Platform.VERTEX.settings(Map.of("AIP_HTTP_PORT", "8080", "AIP_HEALTH_ROUTE", HEALTH,
+                "AIP_PREDICT_ROUTE", "/predict-gpt"));
+        try (ModelServer s = ModelServer.builder().port(0).model("story", RunDirectoryModels.load(TinyRuns.gpt(tmp.resolve("gpt"), 64)))
+                .platform(PlatformRoutes.of(v)).start(); Http h = new Http(s.port())) {
+            Http.Reply r = h.post("/predict-gpt", "{\"instances\": [\"hello\", \"ab\"], \"parameters\": {\"max_tokens\": 5}}");
+            assertEquals(200, r.status(), r.body());
+            JsonNode predictions = r.json().get("predictions");
+            assertEquals(2, predictions.size(), r.body());
+            Http.Reply kserve = h.post("/v2/models/story/infer", "{\"inputs\": [{\"name\": \"text\", \"datatype\": \"BYTES\", "
+                    + "\"shape\": [2], \"data\": [\"hello\", \"ab\"]}], \"parameters\": {\"max_tokens\": 5}}");
+            for (int i = 0; i < 2; i++) {
+                String text = kserve.json().get("outputs").get(0).get("data").get(i).asText();
+                assertEquals(5, text.length(), kserve.body());
+                assertTrue(predictions.get(i).toString().contains(Http.JSON.writeValueAsString(text)), r.body() + " vs " + text);
+            }
+            Http.Reply bad = h.post("/predict-gpt", "{\"instances\": [\"hello\"], \"parameters\": {\"max_tokens\": 0}}");
+            assertEquals(400, bad.status(), bad.body());
+            assertTrue(bad.error().startsWith("parameters.max_tokens"), bad.body());
+        }
+    }
 }

@@ -8,6 +8,7 @@ import dev.kiln.serve.registry.ModelRegistry;
 import dev.kiln.serve.registry.ModelVersion;
 import io.javalin.http.Context;
 import java.util.List;
+import java.util.Map;
 
 /** Runs instances through a served model's batcher, as KServe infer requests do. */
 final class Predictions {
@@ -28,12 +29,13 @@ final class Predictions {
         return name;
     }
 
-    /** The outputs of {@code name}'s default version for {@code instances}. */
-    static List<OutputTensor> run(Context ctx, ModelRegistry registry, String name, List<JsonNode> instances, String field) {
+    /** The outputs of {@code name}'s default version for {@code instances}, with the request's {@code parameters} (maybe empty). */
+    static List<OutputTensor> run(Context ctx, ModelRegistry registry, String name, List<JsonNode> instances, String field,
+                                  Map<String, Object> parameters) {
         try (ModelVersion.Lease lease = registry.acquire(name, null, null)) {
             ModelVersion v = lease.version();
             AccessLog.tag(ctx, v.name(), v.version());
-            return v.batcher().infer(v.model().prepare(Instances.tensors(v.model(), instances, field)));
+            return v.batcher().infer(v.model().prepare(Instances.tensors(v.model(), instances, field), parameters));
         }
     }
 }

@@ -14,6 +14,7 @@ import io.javalin.http.Context;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 
 /**
@@ -80,7 +81,8 @@ final class SageMakerRoutes implements PlatformRoutes {
             throw new ServeException(415, "Content-Type: expected application/json or text/csv, got \""
                     + (type.isEmpty() ? "nothing" : type) + "\"");
         }
-        List<OutputTensor> outputs = Predictions.run(ctx, registry, model, instances, type.equals("text/csv") ? "line" : "instances");
+        List<OutputTensor> outputs = Predictions.run(ctx, registry, model, instances, type.equals("text/csv") ? "line" : "instances",
+                Map.of());
         if (!csvAnswer) {
             out.send(ctx, 200, out.object().set("predictions", Instances.predictions(outputs, instances.size(), out.mapper())));
             return;

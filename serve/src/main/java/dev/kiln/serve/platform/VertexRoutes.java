@@ -9,6 +9,7 @@ import dev.kiln.serve.registry.ModelRegistry;
 import io.javalin.config.RoutesConfig;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Vertex AI's custom container contract
@@ -16,10 +17,11 @@ import java.util.List;
  * AIP_HEALTH_ROUTE} answers 200 once a model is loaded (503 otherwise, and while draining), and
  * {@code POST AIP_PREDICT_ROUTE} takes {@code {"instances": [...], "parameters": {...}}} and answers
  * {@code {"predictions": [...]}}, one prediction per instance in order ({@link Instances}). The
- * first model loaded answers; {@code parameters}, when sent, must be an object and is not used (kiln's
- * models take no per-request options). Bodies over 1.5 MB, Vertex's payload limit, get 413.
+ * first model loaded answers; {@code parameters}, when sent, must be an object and goes to the model
+ * as a KServe request's parameters do (a gpt model reads {@code max_tokens}, {@code temperature}, ...). Bodies over 1.5 MB, Vertex's payload limit, get 413.
  */
 final class VertexRoutes implements PlatformRoutes {
+    private static final com.fasterxml.jackson.core.type.TypeReference<Map<String, Object>> MAP = new com.fasterxml.jackson.core.type.TypeReference<>() {};
     private final PlatformSettings settings;
 
     VertexRoutes(PlatformSettings settings) {
@@ -50,7 +52,8 @@ final class VertexRoutes implements PlatformRoutes {
             List<JsonNode> list = new ArrayList<>();
             instances.forEach(list::add);
             String model = Predictions.model(registry, null, "model");
-            List<OutputTensor> outputs = Predictions.run(ctx, registry, model, list, "instances");
+            List<OutputTensor> outputs = Predictions.run(ctx, registry, model, list, "instances",
+                    parameters == null || parameters.isNull() ? Map.of() : out.mapper().convertValue(parameters, MAP));
             out.send(ctx, 200, out.object().set("predictions", Instances.predictions(outputs, list.size(), out.mapper())));
         });
     }
