@@ -133,4 +133,47 @@ class CloudTemplatesTest {
         assertTrue(cmd.contains("\"" + args.get(1) + "\""), "the run directory the image holds (" + cmd + "): " + args);
         serves(settings, "application/json", "{\"instances\": [[" + pixels() + "]]}");
     }
+
+    @Test
+    void kserveInferenceServiceRunsKilnServeAsItsCustomPredictor() throws Exception {
+        // A custom predictor is a container named kserve-container; with STORAGE_URI set, KServe's storage
+        // initializer puts the model at /mnt/models first (https://kserve.github.io/website/docs/model-serving/storage/storage-containers,
+        // .../storage/providers/pvc); the predictor is sent the v2 protocol on the container port.
+        JsonNode isvc = new ObjectMapper(new com.fasterxml.jackson.dataformat.yaml.YAMLFactory())
+                .readTree(repo.resolve("deploy/kserve/inferenceservice.yaml").toFile());
+        assertEquals("serving.kserve.io/v1beta1", isvc.path("apiVersion").asText());
+        assertEquals("InferenceService", isvc.path("kind").asText());
+        JsonNode containers = isvc.path("spec").path("predictor").path("containers");
+        assertEquals(1, containers.size(), "one predictor container");
+        JsonNode c = containers.get(0);
+        assertEquals("kserve-container", c.path("name").asText());
+        List<String> args = new java.util.ArrayList<>();
+        c.path("args").forEach(a -> args.add(a.asText()));
+        assertEquals("serve", args.getFirst(), "the image's ENTRYPOINT is kiln: " + args);
+        boolean storage = false;
+        for (JsonNode e : c.path("env")) {
+            storage |= e.path("name").asText().equals("STORAGE_URI");
+        }
+        assertTrue(storage, "STORAGE_URI brings the run directory to /mnt/models");
+        assertTrue(args.stream().anyMatch(a -> a.endsWith("=/mnt/models") || a.equals("/mnt/models")), args.toString());
+        int port = c.path("ports").get(0).path("containerPort").asInt();
+        assertEquals(exposedPort(), port, "the Dockerfile's EXPOSE");
+        assertEquals(Integer.toString(port), args.get(args.indexOf("--port") + 1), args.toString());
+        assertEquals("0.0.0.0", args.get(args.indexOf("--host") + 1), "reachable from the pod network: " + args);
+        try (ModelServer server = ModelServer.builder().port(0).model("fashion", RunDirectoryModels.load(run)).start();
+                HttpClient http = HttpClient.newHttpClient()) {
+            for (String probe : List.of("readinessProbe", "livenessProbe")) {
+                JsonNode get = c.path(probe).path("httpGet");
+                assertEquals(port, get.path("port").asInt(), probe + " port");
+                HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port()
+                        + get.path("path").asText())).build(), HttpResponse.BodyHandlers.ofString());
+                assertEquals(200, r.statusCode(), probe + " " + get.path("path").asText() + ": " + r.body());
+            }
+            HttpResponse<String> infer = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port()
+                    + "/v2/models/fashion/infer")).POST(HttpRequest.BodyPublishers.ofString("{\"inputs\": [{\"name\": \"images\", "
+                    + "\"datatype\": \"FP32\", \"shape\": [1, 1, " + SIDE + ", " + SIDE + "], \"data\": [" + pixels() + "]}]}"))
+                    .build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, infer.statusCode(), infer.body());
+        }
+    }
 }

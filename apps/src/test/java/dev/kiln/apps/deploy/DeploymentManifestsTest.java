@@ -9,16 +9,26 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.MappingIterator;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.kiln.nn.models.ConvNet;
+import dev.kiln.nn.io.Safetensors;
+import dev.kiln.serve.ModelServer;
+import dev.kiln.serve.model.RunDirectoryModels;
+import dev.kiln.tensor.random.Generator;
 import java.io.File;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -26,6 +36,7 @@ import java.util.spi.ToolProvider;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The container and cluster files, checked without Docker or a cluster: deploy/*.yaml parsed as
@@ -37,7 +48,7 @@ import org.junit.jupiter.api.Test;
 class DeploymentManifestsTest {
     // KServe v2 / Open Inference Protocol REST endpoints ("Health", "Server Metadata", "Model
     // Metadata", "Model Ready", "Inference" in the spec) plus the Prometheus scrape path.
-    // TODO: once the serve module exists, check the probes against its route table instead.
+    // everyProbeAnswersOnALiveServer below also asks a running ModelServer for each one.
     static final String SERVER_LIVE = "/v2/health/live";
     static final String SERVER_READY = "/v2/health/ready";
     static final String SERVER_METADATA = "/v2";
@@ -157,6 +168,37 @@ class DeploymentManifestsTest {
         if (annotations.has("prometheus.io/path")) {
             assertEquals(METRICS, annotations.path("prometheus.io/path").asText());
             assertEquals(port, annotations.path("prometheus.io/port").asInt(), "metrics are scraped on the server's port");
+        }
+    }
+
+    @Test
+    void everyProbeAnswersOnALiveServer(@TempDir Path tmp) throws Exception {
+        // Not only the right names: the paths the Deployment probes, and the scrape path, answer 200 from a real
+        // server with a model loaded, as the kubelet and Prometheus would ask them.
+        Path run = Files.createDirectories(tmp.resolve("model"));
+        int side = 12;
+        Safetensors.saveModule(run.resolve("model.safetensors"), ConvNet.build(side, side, new Generator(7)),
+                Map.of("model", "kiln train cnn: conv32-conv64-fc128-fc10", "input_mean", "0.3", "input_std", "0.25",
+                        "input_height", Integer.toString(side), "input_width", Integer.toString(side)));
+        JsonNode c = container();
+        List<String> paths = new ArrayList<>();
+        for (String probe : List.of("livenessProbe", "readinessProbe", "startupProbe")) {
+            if (c.path(probe).has("httpGet")) {
+                paths.add(c.path(probe).path("httpGet").path("path").asText());
+            }
+        }
+        JsonNode annotations = only("Deployment").path("spec").path("template").path("metadata").path("annotations");
+        if (annotations.has("prometheus.io/path")) {
+            paths.add(annotations.path("prometheus.io/path").asText());
+        }
+        assertTrue(paths.size() >= 2, "probes found: " + paths);
+        try (ModelServer server = ModelServer.builder().port(0).model("fashion", RunDirectoryModels.load(run)).start();
+                HttpClient http = HttpClient.newHttpClient()) {
+            for (String path : paths) {
+                HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + path))
+                        .build(), HttpResponse.BodyHandlers.ofString());
+                assertEquals(200, r.statusCode(), path + ": " + r.body());
+            }
         }
     }
 
