@@ -20,20 +20,24 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * SageMaker's and Vertex AI's container contracts, live on loopback, the platform's environment
+ * SageMaker's, Vertex AI's and Azure ML's container contracts, live on loopback, the platform's environment
  * given as a map: predictions checked against the cnn run in-process ({@link ModelServerTest#referenceImageLogits}).
  */
 class CloudPlatformServingTest {
     static final int PIXELS = ModelServerTest.PIXELS;
     static final String PREDICT = "/v1/endpoints/123/deployedModels/456:predict";
     static final String HEALTH = "/v1/endpoints/123/deployedModels/456";
+    /** Azure ML sets no payload limit of its own in the container contract: the server's --max-body-bytes applies. */
+    static final long AZURE_MAX_BODY = 64 * 1024;
 
     @TempDir
     static Path tmp;
     static ModelServer sagemaker;
     static ModelServer vertex;
+    static ModelServer azure;
     static Http sm;
     static Http vx;
+    static Http az;
 
     @BeforeAll
     static void start() throws Exception {
@@ -48,6 +52,10 @@ class CloudPlatformServingTest {
                 "AIP_PREDICT_ROUTE", PREDICT, "AIP_STORAGE_URI", cnn.toString()));
         vertex = ModelServer.builder().port(0).model("fashion", RunDirectoryModels.load(v.modelDir()))
                 .platform(PlatformRoutes.of(v)).start();
+        PlatformSettings a = Platform.AZUREML.settings(Map.of("AZUREML_MODEL_DIR", cnn.toString()));
+        azure = ModelServer.builder().port(0).maxBodyBytes(AZURE_MAX_BODY).model("fashion", RunDirectoryModels.load(a.modelDir()))
+                .platform(PlatformRoutes.of(a)).start();
+        az = new Http(azure.port());
         sm = new Http(sagemaker.port());
         vx = new Http(vertex.port());
     }
@@ -56,8 +64,10 @@ class CloudPlatformServingTest {
     static void stop() {
         sm.close();
         vx.close();
+        az.close();
         sagemaker.close();
         vertex.close();
+        azure.close();
     }
 
     static String nested(float[] x, int image) {
@@ -248,6 +258,70 @@ class CloudPlatformServingTest {
             Http.Reply bad = h.post("/predict-gpt", "{\"instances\": [\"hello\"], \"parameters\": {\"max_tokens\": 0}}");
             assertEquals(400, bad.status(), bad.body());
             assertTrue(bad.error().startsWith("parameters.max_tokens"), bad.body());
+        }
+    }
+
+    @Test
+    void azureMlScoreAnswersAsKServeDoesAndReadinessNeedsNoToken() throws Exception {
+        // The scoring route gets the request body as the client sent it: in a custom container its schema is the
+        // container's own (https://learn.microsoft.com/azure/machine-learning/how-to-deploy-custom-container), here
+        // Vertex's {"instances"} -> {"predictions"}; the answer must match the KServe route's for the same images.
+        float[] x = ModelServerTest.pixels(2, 53);
+        float[] expected = ModelServerTest.referenceImageLogits(x, 2);
+        Http.Reply r = az.post("/score", "{\"instances\":[" + nested(x, 0) + ",[" + flat(x, 1, ",") + "]]}");
+        assertEquals(200, r.status(), r.body());
+        JsonNode predictions = r.json().get("predictions");
+        assertEquals(2, predictions.size());
+        assertPrediction(predictions.get(0), expected, 0);
+        assertPrediction(predictions.get(1), expected, 1);
+        Http.Reply kserve = az.post("/v2/models/fashion/infer", "{\"inputs\": [{\"name\": \"images\", \"datatype\": \"FP32\", "
+                + "\"shape\": [2, 1, " + TinyRuns.SIDE + ", " + TinyRuns.SIDE + "], \"data\": [" + flat(x, 0, ",") + "," + flat(x, 1, ",") + "]}]}");
+        assertEquals(200, kserve.status(), kserve.body());
+        JsonNode logits = null;
+        for (JsonNode o : kserve.json().get("outputs")) {
+            logits = o.get("name").asText().equals("logits") ? o.get("data") : logits;
+        }
+        assertEquals(20, logits.size(), kserve.body());
+        for (int k = 0; k < 10; k++) {
+            assertEquals(logits.get(10 + k).doubleValue(), predictions.get(1).get("logits").get(k).doubleValue(), 1e-6, "logit " + k);
+        }
+        // "respond 200 OK to a readiness request only after the model has been loaded" (docs above); liveness is KServe's.
+        assertEquals(200, az.get("/ready").status());
+        assertEquals(200, az.get("/v2/health/live").status());
+    }
+
+    @Test
+    void azureMlScoreNamesBadFieldsAndRefusesOtherTypesAndLargeBodies() throws Exception {
+        String[][] cases = {
+            {"{}", "instances: expected an array of instances, got nothing"},
+            {"{\"instances\":{}}", "instances: expected an array of instances, got OBJECT"},
+            {"{\"instances\":[]}", "instances: expected at least one instance, got none"},
+            {"{\"instances\":[[1,2,3]]}", "instances[0]: expected 144 numbers"},
+        };
+        for (String[] c : cases) {
+            Http.Reply r = az.post("/score", c[0]);
+            assertEquals(400, r.status(), c[0]);
+            assertTrue(r.error().startsWith(c[1]), "expected \"" + c[1] + "\", got: " + r.error());
+        }
+        Http.Reply csv = az.postBytes("/score", "1,2,3\n".getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                "Content-Type", "text/csv").text();
+        assertEquals(415, csv.status());
+        assertEquals("Content-Type: expected application/json, got \"text/csv\"", csv.error());
+        String big = "{\"instances\":[[" + "0,".repeat((int) AZURE_MAX_BODY) + "0]]}";
+        assertEquals(413, az.post("/score", big).status());
+    }
+
+    @Test
+    void azureMlReadinessTurns503WhileDrainingAndLivenessStays200() throws Exception {
+        // Liveness 200 "before loading a model", readiness 200 "only after" (docs above): while draining the server is
+        // alive (Azure must not restart it mid-request) but takes no new work. Its own server, so the others keep serving.
+        PlatformSettings a = Platform.AZUREML.settings(Map.of("AZUREML_MODEL_DIR", tmp.resolve("cnn").toString()));
+        try (ModelServer s = ModelServer.builder().port(0).model("fashion", RunDirectoryModels.load(a.modelDir()))
+                .platform(PlatformRoutes.of(a)).start(); Http h = new Http(s.port())) {
+            assertEquals(200, h.get("/ready").status());
+            s.drain(Duration.ZERO);
+            assertEquals(503, h.get("/ready").status());
+            assertEquals(200, h.get(Platform.AZUREML_LIVENESS_ROUTE).status());
         }
     }
 }

@@ -44,7 +44,8 @@ import picocli.CommandLine.Spec;
  * {@code sagemaker} adds {@code GET /ping} and {@code POST /invocations}, listens on 0.0.0.0:8080 and
  * serves {@code /opt/ml/model} when no RUN_DIR is given; {@code vertex} adds {@code AIP_HEALTH_ROUTE}
  * and {@code AIP_PREDICT_ROUTE}, listens on {@code AIP_HTTP_PORT} and serves {@code AIP_STORAGE_URI}
- * (a local path). The startup line then says which platform and why: {@code listening on
+ * (a local path); {@code azureml} adds {@code GET /ready} and {@code POST /score} (liveness is
+ * {@code /v2/health/live}), listens on 0.0.0.0:8080 and serves {@code AZUREML_MODEL_DIR}. The startup line then says which platform and why: {@code listening on
  * http://0.0.0.0:8080 (platform vertex, detected from AIP_* variables)}.
  *
  * <p>Tokens are read from files ({@code --auth-token-file}, {@code --admin-token-file}), not taken
@@ -59,20 +60,22 @@ import picocli.CommandLine.Spec;
             "decoded with continuous batching.",
             "Several versions of a model: NAME:VERSION=RUN_DIR; --traffic splits its unversioned requests between them",
             "(sticky by X-User-Id). With --admin-token-file, /admin/models loads and unloads versions and sets splits at run time.",
-            "--platform sagemaker|vertex (or detected from AIP_*/SAGEMAKER_* variables) adds that cloud's health and predict routes."})
+            "--platform sagemaker|vertex|azureml (or detected from AIP_*/SAGEMAKER_*/AZUREML_MODEL_DIR variables) adds that cloud's health and predict routes."})
 public final class ServeCommand implements Callable<Integer> {
     private static final String LABEL = "[A-Za-z0-9_.-]+";
 
     @Parameters(arity = "0..*", paramLabel = "[NAME[:VERSION]=]RUN_DIR",
             description = "A kiln train run directory; the model is named after the directory unless NAME= is given, "
                     + "and is version 1 unless NAME:VERSION= is given. The first version given is the default. "
-                    + "None: the platform's model directory (sagemaker: /opt/ml/model, vertex: AIP_STORAGE_URI).")
+                    + "None: the platform's model directory (sagemaker: /opt/ml/model, vertex: AIP_STORAGE_URI, "
+                    + "azureml: AZUREML_MODEL_DIR or its one subfolder holding model.safetensors).")
     List<String> runs = new ArrayList<>();
 
-    @Option(names = "--platform", paramLabel = "kserve|sagemaker|vertex",
+    @Option(names = "--platform", paramLabel = "kserve|sagemaker|vertex|azureml",
             description = "Also serve a cloud platform's contract: sagemaker (GET /ping, POST /invocations, port 8080), "
-                    + "vertex (AIP_HEALTH_ROUTE, AIP_PREDICT_ROUTE on AIP_HTTP_PORT); default: detected from the "
-                    + "environment (KILN_PLATFORM; AIP_* variables: vertex; SAGEMAKER_* variables: sagemaker; else kserve).")
+                    + "vertex (AIP_HEALTH_ROUTE, AIP_PREDICT_ROUTE on AIP_HTTP_PORT), azureml (GET /ready, POST /score on port 8080); "
+                    + "default: detected from the environment (KILN_PLATFORM; AIP_* variables: vertex; SAGEMAKER_* variables: "
+                    + "sagemaker; AZUREML_MODEL_DIR: azureml; else kserve).")
     String platform;
 
     /** The environment the platform is detected from and configured by; tests replace it with a map. */
@@ -94,7 +97,7 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--protect-metrics", description = "/metrics needs the auth token too (default: open to scrapers).")
     boolean protectMetrics;
 
-    @Option(names = "--host", description = "Address to bind (default: 127.0.0.1; 0.0.0.0 under sagemaker and vertex, "
+    @Option(names = "--host", description = "Address to bind (default: 127.0.0.1; 0.0.0.0 under sagemaker, vertex and azureml, "
             + "whose load balancers connect from outside the container).")
     String host;
 
@@ -162,7 +165,8 @@ public final class ServeCommand implements Callable<Integer> {
             chosen = platform == null ? Platform.detect(env) : Platform.parse(platform);
             why = platform != null ? "--platform" : env.containsKey(Platform.PLATFORM_VARIABLE) ? Platform.PLATFORM_VARIABLE
                     : "detected from " + (chosen == Platform.VERTEX ? "AIP_* variables"
-                    : chosen == Platform.SAGEMAKER ? "SAGEMAKER_* variables" : "no platform variables");
+                    : chosen == Platform.SAGEMAKER ? "SAGEMAKER_* variables"
+                    : chosen == Platform.AZUREML ? Platform.AZUREML_MODEL_DIR : "no platform variables");
         } catch (IllegalArgumentException e) {
             throw usage(e.getMessage());
         }
@@ -182,7 +186,8 @@ public final class ServeCommand implements Callable<Integer> {
         if (runs.isEmpty()) {
             if (settings.modelDir() == null) {
                 throw usage("[NAME[:VERSION]=]RUN_DIR: expected at least one run directory"
-                        + (chosen == Platform.VERTEX ? " (or AIP_STORAGE_URI set to a local directory)" : ""));
+                        + (chosen == Platform.VERTEX ? " (or AIP_STORAGE_URI set to a local directory)"
+                        : chosen == Platform.AZUREML ? " (or " + Platform.AZUREML_MODEL_DIR + " set)" : ""));
             }
             runs = List.of(settings.modelDir().toString());
         }

@@ -29,7 +29,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * deploy/sagemaker and deploy/vertex, parsed, then served: the environment each platform would
+ * deploy/sagemaker, deploy/vertex, deploy/kserve and deploy/azureml, parsed, then served: the environment each platform would
  * set from the template goes to a live server, whose health and predict routes must answer on the
  * port the template and the Dockerfile name.
  */
@@ -175,5 +175,44 @@ class CloudTemplatesTest {
                     .build(), HttpResponse.BodyHandlers.ofString());
             assertEquals(200, infer.statusCode(), infer.body());
         }
+    }
+
+    @Test
+    void azureMlDeploymentRoutesPointAtWhatTheServerServes() throws Exception {
+        // environment.inference_config's liveness_route, readiness_route and scoring_route (port and path) are what Azure
+        // probes and sends scoring requests to; the model registered from path: ./NAME is mounted at AZUREML_MODEL_DIR
+        // (.../azureml-models/MODEL/VERSION), its folder one level down
+        // (https://learn.microsoft.com/azure/machine-learning/how-to-deploy-custom-container, "Locating the mounted model").
+        JsonNode d = new ObjectMapper(new com.fasterxml.jackson.dataformat.yaml.YAMLFactory())
+                .readTree(repo.resolve("deploy/azureml/deployment.yml").toFile());
+        JsonNode model = d.path("model");
+        String folder = Path.of(model.path("path").asText()).getFileName().toString();
+        Path mounted = Files.createDirectories(tmp.resolve("azureml-models").resolve(model.path("name").asText())
+                .resolve(model.path("version").asText()).resolve(folder));
+        Files.copy(run.resolve("model.safetensors"), mounted.resolve("model.safetensors"));
+        Map<String, String> env = new LinkedHashMap<>();
+        d.path("environment_variables").properties().forEach(e -> env.put(e.getKey(), e.getValue().asText()));
+        env.put("AZUREML_MODEL_DIR", mounted.getParent().toString()); // as Azure sets it
+        assertEquals(Platform.AZUREML, Platform.detect(env), "kiln serve with no flag must pick the Azure ML contract");
+        PlatformSettings settings = Platform.AZUREML.settings(env);
+        assertEquals(mounted, settings.modelDir(), "the registered folder under AZUREML_MODEL_DIR");
+        JsonNode routes = d.path("environment").path("inference_config");
+        for (String r : List.of("liveness_route", "readiness_route", "scoring_route")) {
+            assertEquals(settings.port(), routes.path(r).path("port").asInt(), r + " port");
+        }
+        assertEquals(exposedPort(), settings.port(), "the Dockerfile's EXPOSE");
+        assertEquals(settings.healthRoute(), routes.path("readiness_route").path("path").asText());
+        assertEquals(settings.predictRoute(), routes.path("scoring_route").path("path").asText());
+        assertEquals(Platform.AZUREML_LIVENESS_ROUTE, routes.path("liveness_route").path("path").asText());
+        // The image must run `kiln serve` with no RUN_DIR, or it would serve the image's model, not the mounted one.
+        assertTrue(Files.readAllLines(repo.resolve("deploy/azureml/Dockerfile")).contains("CMD [\"serve\"]"),
+                "deploy/azureml/Dockerfile: CMD [\"serve\"]");
+        try (ModelServer server = ModelServer.builder().port(0).model("model", RunDirectoryModels.load(settings.modelDir()))
+                .platform(PlatformRoutes.of(settings)).start(); HttpClient http = HttpClient.newHttpClient()) {
+            HttpResponse<String> live = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port()
+                    + routes.path("liveness_route").path("path").asText())).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, live.statusCode(), live.body());
+        }
+        serves(settings, "application/json", "{\"instances\": [[" + pixels() + "]]}");
     }
 }

@@ -48,7 +48,7 @@ class ServePlatformTest {
     void platformUsageErrorsNameTheFlagOrTheVariable() throws Exception {
         CliRun bad = withEnvironment(Map.of(), "serve", tmp.toString(), "--platform", "azure");
         assertEquals(2, bad.exitCode(), bad.err());
-        assertTrue(bad.errorLine().contains("--platform: expected one of kserve, sagemaker, vertex, got \"azure\""), bad.err());
+        assertTrue(bad.errorLine().contains("--platform: expected one of kserve, sagemaker, vertex, azureml, got \"azure\""), bad.err());
         // AIP_STORAGE_URI is "the Cloud Storage URI" of the model's artifacts
         // (https://cloud.google.com/vertex-ai/docs/predictions/custom-container-requirements#aip-variables): kiln reads local files only.
         CliRun gs = withEnvironment(Map.of("AIP_HTTP_PORT", "8080", "AIP_STORAGE_URI", "gs://bucket/run"), "serve");
@@ -59,6 +59,10 @@ class ServePlatformTest {
         assertEquals(2, none.exitCode(), none.err());
         assertTrue(none.errorLine().contains("expected at least one run directory (or AIP_STORAGE_URI set to a local directory)"),
                 none.err());
+        CliRun azure = withEnvironment(Map.of("AZUREML_MODEL_DIR", tmp.resolve("missing").toString()), "serve");
+        assertEquals(2, azure.exitCode(), azure.err());
+        assertTrue(azure.errorLine().contains("--platform azureml: AZUREML_MODEL_DIR: expected a readable directory, got \""
+                + tmp.resolve("missing") + "\""), azure.err());
         CliRun port = withEnvironment(Map.of("AIP_HTTP_PORT", "80800"), "serve", tmp.toString());
         assertTrue(port.errorLine().contains("AIP_HTTP_PORT: expected a port in [1, 65535], got \"80800\""), port.err());
     }
@@ -86,6 +90,29 @@ class ServePlatformTest {
             JsonNode p = JSON.readTree(r.body()).get("predictions");
             assertEquals(1, p.size(), r.body());
             assertEquals(10, p.get(0).get("probabilities").size(), r.body());
+        }
+    }
+
+    @Test
+    void azureMlIsDetectedAndServesTheFolderUnderAzuremlModelDir() throws Exception {
+        // Azure ML mounts the registered model at AZUREML_MODEL_DIR, the registered folder one level down
+        // (https://learn.microsoft.com/azure/machine-learning/how-to-deploy-custom-container), and runs the image's CMD: `serve`.
+        Path version = Files.createDirectories(tmp.resolve("azureml-models/fashion/1"));
+        cnnRun(version.resolve("fashion"));
+        int free;
+        try (ServerSocket s = new ServerSocket(0)) {
+            free = s.getLocalPort();
+        }
+        ProcessBuilder pb = new ProcessBuilder(command("serve", "--host", "127.0.0.1", "--port", Integer.toString(free)));
+        pb.environment().put("AZUREML_MODEL_DIR", version.toString());
+        String base = "http://127.0.0.1:" + free;
+        try (Served s = new Served(pb, tmp.resolve("azureml.err"))) {
+            assertEquals("listening on " + base + " (platform azureml, detected from AZUREML_MODEL_DIR; /ready, /score)", s.line, s.stderr());
+            assertEquals(200, s.get(base + "/ready").statusCode());
+            assertEquals(200, s.get(base + "/v2/health/live").statusCode());
+            HttpResponse<String> r = s.post(base + "/score", "application/json", "{\"instances\": [[" + pixels(",") + "]]}");
+            assertEquals(200, r.statusCode(), r.body());
+            assertEquals(10, JSON.readTree(r.body()).get("predictions").get(0).get("probabilities").size(), r.body());
         }
     }
 

@@ -1,15 +1,18 @@
 package dev.kiln.serve.platform;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.stream.Stream;
 
 /**
  * The serving contract a cloud platform expects of a custom container: which routes answer health
  * checks and predictions, on which port, and where the model files are. {@link #KSERVE} (the
  * default) is the server's own KServe v2 routes; the others add their platform's routes on top of
- * them ({@link PlatformRoutes}). Azure ML is to come: it will be one more constant with its own
- * environment variables ({@code AZUREML_MODEL_DIR}) and routes.
+ * them ({@link PlatformRoutes}).
  */
 public enum Platform {
     /** KServe v2 only (an InferenceService custom predictor, or plain Kubernetes). */
@@ -25,7 +28,18 @@ public enum Platform {
      * from {@code AIP_*} variables
      * (https://cloud.google.com/vertex-ai/docs/predictions/custom-container-requirements).
      */
-    VERTEX;
+    VERTEX,
+    /**
+     * Azure Machine Learning online endpoints with a custom container: the deployment YAML's
+     * {@code environment.inference_config} names the liveness, readiness and scoring routes (port
+     * and path) that Azure probes and sends scoring requests to, and the registered model is mounted
+     * where {@code AZUREML_MODEL_DIR} says
+     * (https://learn.microsoft.com/azure/machine-learning/how-to-deploy-custom-container). Azure sets
+     * no variable for the port or the routes, so they are fixed here ({@link #AZUREML_PORT},
+     * {@link #AZUREML_LIVENESS_ROUTE}, readiness {@code /ready}, scoring {@code /score}) and
+     * deploy/azureml/deployment.yml names the same ones.
+     */
+    AZUREML;
 
     /** SageMaker's model directory: it unpacks the model's ModelDataUrl archive here before the container starts. */
     public static final Path SAGEMAKER_MODEL_DIR = Path.of("/opt/ml/model");
@@ -33,6 +47,20 @@ public enum Platform {
     public static final String PLATFORM_VARIABLE = "KILN_PLATFORM";
     /** The port both SageMaker and Vertex AI send requests to unless told otherwise. */
     public static final int DEFAULT_PORT = 8080;
+    /**
+     * Azure ML's port: Azure sends probes and scoring requests to whatever port inference_config
+     * names, so this is the image's one port (the Dockerfile's EXPOSE, as on SageMaker and Vertex
+     * AI) rather than 5001, the default of Azure's own Python inference server; {@code --port}
+     * overrides it (the YAML's inference_config must then say the same).
+     */
+    public static final int AZUREML_PORT = DEFAULT_PORT;
+    /**
+     * Azure ML's liveness probe: the server's own KServe liveness route, which stays 200 while the
+     * server drains, so that Azure does not restart a container finishing its requests in flight.
+     */
+    public static final String AZUREML_LIVENESS_ROUTE = "/v2/health/live";
+    /** The variable Azure ML sets to the directory where the deployment's registered model is mounted. */
+    public static final String AZUREML_MODEL_DIR = "AZUREML_MODEL_DIR";
 
     /**
      * The platform whose environment this is: Vertex AI sets {@code AIP_HTTP_PORT},
@@ -42,6 +70,7 @@ public enum Platform {
      * but sets nothing in a single container, so there {@code --platform sagemaker} (or any
      * {@code SAGEMAKER_*} variable set in the model's Environment) is what says so, or {@value #PLATFORM_VARIABLE},
      * which the deploy/sagemaker template sets so that SageMaker's {@code docker run IMAGE serve} needs no flag.
+     * Azure ML sets {@value #AZUREML_MODEL_DIR} in every online deployment (docs above).
      * {@value #PLATFORM_VARIABLE} wins over the others; nothing of these: {@link #KSERVE}.
      *
      * @throws IllegalArgumentException when {@value #PLATFORM_VARIABLE} names no platform
@@ -52,7 +81,7 @@ public enum Platform {
             try {
                 return parse(named.strip());
             } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException(PLATFORM_VARIABLE + ": expected one of kserve, sagemaker, vertex, got \"" + named + "\"", e);
+                throw new IllegalArgumentException(PLATFORM_VARIABLE + ": expected one of kserve, sagemaker, vertex, azureml, got \"" + named + "\"", e);
             }
         }
         if (env.containsKey("AIP_HTTP_PORT") || env.containsKey("AIP_PREDICT_ROUTE") || env.containsKey("AIP_HEALTH_ROUTE")) {
@@ -60,6 +89,9 @@ public enum Platform {
         }
         if (env.keySet().stream().anyMatch(k -> k.startsWith("SAGEMAKER_"))) {
             return SAGEMAKER;
+        }
+        if (env.containsKey(AZUREML_MODEL_DIR)) {
+            return AZUREML;
         }
         return KSERVE;
     }
@@ -75,7 +107,7 @@ public enum Platform {
                 return p;
             }
         }
-        throw new IllegalArgumentException("--platform: expected one of kserve, sagemaker, vertex, got \"" + name + "\"");
+        throw new IllegalArgumentException("--platform: expected one of kserve, sagemaker, vertex, azureml, got \"" + name + "\"");
     }
 
     /** The lower-case name, as {@code --platform} takes it. */
@@ -95,6 +127,7 @@ public enum Platform {
                     SAGEMAKER_MODEL_DIR, PlatformSettings.SAGEMAKER_MAX_PAYLOAD_BYTES);
             case VERTEX -> new PlatformSettings(this, port(env, "AIP_HTTP_PORT"), route(env, "AIP_HEALTH_ROUTE", "/health"),
                     route(env, "AIP_PREDICT_ROUTE", "/predict"), storage(env), PlatformSettings.VERTEX_MAX_PAYLOAD_BYTES);
+            case AZUREML -> new PlatformSettings(this, AZUREML_PORT, "/ready", "/score", azureModel(env), PlatformSettings.NO_LIMIT);
         };
     }
 
@@ -147,5 +180,36 @@ public enum Platform {
             throw new IllegalArgumentException("AIP_STORAGE_URI: expected a local directory, got \"" + value + "\"");
         }
         return Path.of(value);
+    }
+
+    /**
+     * The run directory under AZUREML_MODEL_DIR: Azure mounts the registered model's files at
+     * {@code .../azureml-models/NAME/VERSION} and sets the variable there, so a model registered
+     * from a folder ({@code path: ./run}) lies one level down, in a subfolder named after that folder
+     * (docs above, "Locating the mounted model"). The directory itself when it holds
+     * {@code model.safetensors}, else its one subfolder that does; null when unset.
+     *
+     * @throws IllegalArgumentException when neither holds a model, or several subfolders do
+     */
+    private static Path azureModel(Map<String, String> env) {
+        String value = env.get(AZUREML_MODEL_DIR);
+        if (value == null || value.isBlank()) {
+            return null;
+        }
+        Path dir = Path.of(value.strip());
+        if (Files.isRegularFile(dir.resolve("model.safetensors"))) {
+            return dir;
+        }
+        List<Path> runs;
+        try (Stream<Path> children = Files.list(dir)) {
+            runs = children.filter(c -> Files.isRegularFile(c.resolve("model.safetensors"))).sorted().toList();
+        } catch (IOException e) {
+            throw new IllegalArgumentException(AZUREML_MODEL_DIR + ": expected a readable directory, got \"" + value + "\" (" + e + ")", e);
+        }
+        if (runs.size() != 1) {
+            throw new IllegalArgumentException(AZUREML_MODEL_DIR + ": expected model.safetensors in \"" + value
+                    + "\" or in exactly one of its subfolders, got " + (runs.isEmpty() ? "none" : runs.size() + ": " + runs));
+        }
+        return runs.get(0);
     }
 }

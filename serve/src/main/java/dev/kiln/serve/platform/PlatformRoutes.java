@@ -23,6 +23,7 @@ public interface PlatformRoutes {
             case KSERVE -> null;
             case SAGEMAKER -> new SageMakerRoutes(settings);
             case VERTEX -> new VertexRoutes(settings);
+            case AZUREML -> new AzureMlRoutes(settings);
         };
     }
 }

@@ -5,9 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Detection and settings from a platform's environment, passed as a map (never the real environment). */
 class PlatformTest {
@@ -19,12 +21,16 @@ class PlatformTest {
         // https://docs.aws.amazon.com/sagemaker/latest/dg/inference-pipeline-real-time.html (SAGEMAKER_BIND_TO_PORT)
         assertEquals(Platform.SAGEMAKER, Platform.detect(Map.of("SAGEMAKER_BIND_TO_PORT", "9000")));
         assertEquals(Platform.KSERVE, Platform.detect(Map.of("HOME", "/root", "PATH", "/bin")));
+        // Azure ML sets AZUREML_MODEL_DIR in every online deployment
+        // (https://learn.microsoft.com/azure/machine-learning/how-to-deploy-custom-container)
+        assertEquals(Platform.AZUREML, Platform.detect(Map.of("AZUREML_MODEL_DIR", "/var/azureml-app/azureml-models/m/1")));
+        assertEquals(Platform.AZUREML, Platform.parse("AzureML"));
         assertEquals(Platform.SAGEMAKER, Platform.detect(Map.of("KILN_PLATFORM", "sagemaker", "AIP_HTTP_PORT", "8080")));
-        assertEquals("KILN_PLATFORM: expected one of kserve, sagemaker, vertex, got \"gcp\"",
+        assertEquals("KILN_PLATFORM: expected one of kserve, sagemaker, vertex, azureml, got \"gcp\"",
                 assertThrows(IllegalArgumentException.class, () -> Platform.detect(Map.of("KILN_PLATFORM", "gcp"))).getMessage());
         assertEquals(Platform.SAGEMAKER, Platform.parse("SageMaker"));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> Platform.parse("azure")).getMessage()
-                .contains("expected one of kserve, sagemaker, vertex, got \"azure\""));
+                .contains("expected one of kserve, sagemaker, vertex, azureml, got \"azure\""));
     }
 
     @Test
@@ -57,5 +63,33 @@ class PlatformTest {
         assertEquals("/invocations", s.predictRoute());
         assertEquals(Path.of("/opt/ml/model"), s.modelDir());
         assertEquals(9001, Platform.SAGEMAKER.settings(Map.of("SAGEMAKER_BIND_TO_PORT", "9001")).port());
+    }
+
+    @Test
+    void azureMlServesReadyAndScoreOn8080FromTheFolderUnderAzuremlModelDir(@TempDir Path tmp) throws Exception {
+        // "a model registered with the name foo and version 1 would be located at /var/azureml-app/azureml-models/foo/1",
+        // the registered folder (path: ./half_plus_two) inside it (docs above, "Locating the mounted model").
+        Path version = Files.createDirectories(tmp.resolve("azureml-models/fashion/1"));
+        Path folder = Files.createDirectories(version.resolve("run"));
+        Files.createDirectories(version.resolve("notes"));
+        Files.write(folder.resolve("model.safetensors"), new byte[0]);
+        PlatformSettings s = Platform.AZUREML.settings(Map.of("AZUREML_MODEL_DIR", version.toString()));
+        assertEquals(8080, s.port(), "the image's port; the deployment YAML's inference_config names it");
+        assertEquals("/ready", s.healthRoute());
+        assertEquals("/score", s.predictRoute());
+        assertEquals(folder, s.modelDir(), "the one subfolder holding model.safetensors");
+        assertEquals("/v2/health/live", Platform.AZUREML_LIVENESS_ROUTE);
+        // A model registered as files (no folder) lies in AZUREML_MODEL_DIR itself.
+        assertEquals(folder, Platform.AZUREML.settings(Map.of("AZUREML_MODEL_DIR", folder.toString())).modelDir());
+        assertNull(Platform.AZUREML.settings(Map.of()).modelDir());
+        Files.createDirectories(version.resolve("other"));
+        Files.write(version.resolve("other/model.safetensors"), new byte[0]);
+        String two = assertThrows(IllegalArgumentException.class,
+                () -> Platform.AZUREML.settings(Map.of("AZUREML_MODEL_DIR", version.toString()))).getMessage();
+        assertTrue(two.startsWith("AZUREML_MODEL_DIR: expected model.safetensors in \"" + version
+                + "\" or in exactly one of its subfolders, got 2: "), two);
+        String none = assertThrows(IllegalArgumentException.class,
+                () -> Platform.AZUREML.settings(Map.of("AZUREML_MODEL_DIR", version.resolve("notes").toString()))).getMessage();
+        assertTrue(none.endsWith("or in exactly one of its subfolders, got none"), none);
     }
 }
