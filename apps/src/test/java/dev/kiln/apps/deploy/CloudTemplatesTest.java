@@ -101,6 +101,15 @@ class CloudTemplatesTest {
         assertEquals(8080, settings.port());
         assertEquals(exposedPort(), settings.port(), "the Dockerfile's EXPOSE");
         assertEquals(Path.of("/opt/ml/model"), settings.modelDir());
+        // "SageMaker AI expects all containers to run with root users" (same page): the image CreateModel names is
+        // deploy/sagemaker/Dockerfile's, root, the platform preset, kiln's ENTRYPOINT kept for `docker run IMAGE serve`.
+        assertTrue(container.get("Image").asText().contains("kiln-sagemaker"), container.toString());
+        List<String> dockerfile = Files.readAllLines(repo.resolve("deploy/sagemaker/Dockerfile")).stream()
+                .filter(l -> !l.startsWith("#") && !l.isBlank()).toList();
+        assertTrue(dockerfile.contains("USER root"), dockerfile.toString());
+        assertTrue(dockerfile.contains("ENV KILN_PLATFORM=sagemaker"), dockerfile.toString());
+        assertTrue(dockerfile.stream().noneMatch(l -> l.startsWith("ENTRYPOINT")), "kiln's ENTRYPOINT stays: " + dockerfile);
+        assertEquals(Platform.SAGEMAKER, Platform.detect(Map.of("KILN_PLATFORM", "sagemaker")));
         serves(settings, "text/csv", pixels() + "\n");
     }
 
