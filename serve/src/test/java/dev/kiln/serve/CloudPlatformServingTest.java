@@ -297,6 +297,7 @@ class CloudPlatformServingTest {
             {"{\"instances\":{}}", "instances: expected an array of instances, got OBJECT"},
             {"{\"instances\":[]}", "instances: expected at least one instance, got none"},
             {"{\"instances\":[[1,2,3]]}", "instances[0]: expected 144 numbers"},
+            {"{\"instances\":[[1]],\"parameters\":[1]}", "parameters: expected an object, got ARRAY"},
         };
         for (String[] c : cases) {
             Http.Reply r = az.post("/score", c[0]);

@@ -10,7 +10,6 @@ import io.javalin.config.RoutesConfig;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 
 /**
  * Azure ML's custom container contract
@@ -20,7 +19,7 @@ import java.util.Map;
  * draining, the docs' "respond 200 OK to a readiness request only after the model has been
  * loaded"), and sends scoring requests to the scoring route. In a custom container the scoring
  * body is the container's own to define (Azure forwards it as sent), so {@code POST /score} takes
- * the same {@code {"instances": [...]}} as Vertex AI and answers {@code {"predictions": [...]}}, one
+ * the same {@code {"instances": [...], "parameters"?: {...}}} as Vertex AI and answers {@code {"predictions": [...]}}, one
  * per instance in order ({@link Instances}); bodies must be JSON (415 otherwise), as
  * {@code az ml online-endpoint invoke} sends them. The first model loaded answers.
  */
@@ -55,7 +54,8 @@ final class AzureMlRoutes implements PlatformRoutes {
             List<JsonNode> list = new ArrayList<>();
             instances.forEach(list::add);
             String model = Predictions.model(registry, null, "model");
-            List<OutputTensor> outputs = Predictions.run(ctx, registry, model, list, "instances", Map.of());
+            List<OutputTensor> outputs = Predictions.run(ctx, registry, model, list, "instances",
+                    Predictions.parameters(body, out.mapper()));
             out.send(ctx, 200, out.object().set("predictions", Instances.predictions(outputs, list.size(), out.mapper())));
         });
     }

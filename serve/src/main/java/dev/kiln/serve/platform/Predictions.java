@@ -1,6 +1,8 @@
 package dev.kiln.serve.platform;
 
+import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kiln.serve.ServeException;
 import dev.kiln.serve.http.AccessLog;
 import dev.kiln.serve.model.OutputTensor;
@@ -27,6 +29,23 @@ final class Predictions {
             throw ServeException.notFound(field + ": expected one of the loaded models " + names + ", got \"" + name + "\"");
         }
         return name;
+    }
+
+    private static final TypeReference<Map<String, Object>> MAP = new TypeReference<>() {};
+
+    /**
+     * The body's {@code parameters} as plain Java values for the model ({@code ServedModel.prepare}), empty when
+     * absent or null; 400 when it is not an object.
+     */
+    static Map<String, Object> parameters(JsonNode body, ObjectMapper mapper) {
+        JsonNode parameters = body.get("parameters");
+        if (parameters == null || parameters.isNull()) {
+            return Map.of();
+        }
+        if (!parameters.isObject()) {
+            throw ServeException.badRequest("parameters: expected an object, got " + parameters.getNodeType());
+        }
+        return mapper.convertValue(parameters, MAP);
     }
 
     /** The outputs of {@code name}'s default version for {@code instances}, with the request's {@code parameters} (maybe empty). */

@@ -18,10 +18,10 @@ import java.util.Map;
  * {@code POST AIP_PREDICT_ROUTE} takes {@code {"instances": [...], "parameters": {...}}} and answers
  * {@code {"predictions": [...]}}, one prediction per instance in order ({@link Instances}). The
  * first model loaded answers; {@code parameters}, when sent, must be an object and goes to the model
- * as a KServe request's parameters do (a gpt model reads {@code max_tokens}, {@code temperature}, ...). Bodies over 1.5 MB, Vertex's payload limit, get 413.
+ * as a KServe request's parameters do (a gpt model reads {@code max_tokens}, {@code temperature},
+ * ...). Bodies over 1.5 MB, Vertex's payload limit, get 413.
  */
 final class VertexRoutes implements PlatformRoutes {
-    private static final com.fasterxml.jackson.core.type.TypeReference<Map<String, Object>> MAP = new com.fasterxml.jackson.core.type.TypeReference<>() {};
     private final PlatformSettings settings;
 
     VertexRoutes(PlatformSettings settings) {
@@ -45,15 +45,11 @@ final class VertexRoutes implements PlatformRoutes {
                 throw ServeException.badRequest("instances: expected an array of instances, got "
                         + (instances == null ? "nothing" : instances.getNodeType()));
             }
-            JsonNode parameters = body.get("parameters");
-            if (parameters != null && !parameters.isObject() && !parameters.isNull()) {
-                throw ServeException.badRequest("parameters: expected an object, got " + parameters.getNodeType());
-            }
+            Map<String, Object> parameters = Predictions.parameters(body, out.mapper());
             List<JsonNode> list = new ArrayList<>();
             instances.forEach(list::add);
             String model = Predictions.model(registry, null, "model");
-            List<OutputTensor> outputs = Predictions.run(ctx, registry, model, list, "instances",
-                    parameters == null || parameters.isNull() ? Map.of() : out.mapper().convertValue(parameters, MAP));
+            List<OutputTensor> outputs = Predictions.run(ctx, registry, model, list, "instances", parameters);
             out.send(ctx, 200, out.object().set("predictions", Instances.predictions(outputs, list.size(), out.mapper())));
         });
     }
