@@ -5,10 +5,14 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kiln.serve.ServeException;
 import dev.kiln.serve.http.AccessLog;
+import dev.kiln.serve.http.JsonBodies;
+import dev.kiln.serve.http.JsonResponses;
 import dev.kiln.serve.model.OutputTensor;
 import dev.kiln.serve.registry.ModelRegistry;
 import dev.kiln.serve.registry.ModelVersion;
 import io.javalin.http.Context;
+import io.javalin.http.Handler;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -46,6 +50,41 @@ final class Predictions {
             throw ServeException.badRequest("parameters: expected an object, got " + parameters.getNodeType());
         }
         return mapper.convertValue(parameters, MAP);
+    }
+
+    /** The body's {@code instances}, each one example; 400 when it is missing or not an array. */
+    static List<JsonNode> instances(JsonNode body) {
+        JsonNode list = body.get("instances");
+        if (list == null || !list.isArray()) {
+            throw ServeException.badRequest("instances: expected an array of instances, got "
+                    + (list == null ? "nothing" : list.getNodeType()));
+        }
+        List<JsonNode> instances = new ArrayList<>(list.size());
+        list.forEach(instances::add);
+        return instances;
+    }
+
+    /** A health route: 200 {@code {}} once a model is loaded, 503 before (the server's gate answers 503 while draining). */
+    static Handler health(ModelRegistry registry, JsonResponses out) {
+        return ctx -> {
+            if (registry.names().isEmpty()) {
+                out.send(ctx, 503, out.error("no model is loaded"));
+            } else {
+                out.send(ctx, 200, out.object());
+            }
+        };
+    }
+
+    /**
+     * Answers a JSON {@code {"instances": [...], "parameters"?: {...}}} body with
+     * {@code {"predictions": [...]}} from the first model loaded (Vertex AI's and Azure ML's scoring).
+     */
+    static void answer(Context ctx, ModelRegistry registry, JsonResponses out, byte[] bytes) {
+        JsonNode body = JsonBodies.object(bytes, out.mapper());
+        List<JsonNode> instances = instances(body);
+        Map<String, Object> parameters = parameters(body, out.mapper());
+        List<OutputTensor> outputs = run(ctx, registry, model(registry, null, "model"), instances, "instances", parameters);
+        out.send(ctx, 200, out.object().set("predictions", Instances.predictions(outputs, instances.size(), out.mapper())));
     }
 
     /** The outputs of {@code name}'s default version for {@code instances}, with the request's {@code parameters} (maybe empty). */

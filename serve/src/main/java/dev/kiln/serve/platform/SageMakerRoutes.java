@@ -64,14 +64,7 @@ final class SageMakerRoutes implements PlatformRoutes {
         String model = Predictions.model(registry, blankToNull(ctx.header(TARGET_MODEL)), TARGET_MODEL);
         List<JsonNode> instances;
         if (type.equals("application/json")) {
-            JsonNode body = JsonBodies.object(JsonBodies.bytes(ctx, limit), out.mapper());
-            JsonNode list = body.get("instances");
-            if (list == null || !list.isArray()) {
-                throw ServeException.badRequest("instances: expected an array of instances, got "
-                        + (list == null ? "nothing" : list.getNodeType()));
-            }
-            instances = new ArrayList<>();
-            list.forEach(instances::add);
+            instances = Predictions.instances(JsonBodies.object(JsonBodies.bytes(ctx, limit), out.mapper()));
         } else if (type.equals("text/csv")) {
             byte[] bytes = JsonBodies.bytes(ctx, limit);
             JsonBodies.checkUtf8(bytes);

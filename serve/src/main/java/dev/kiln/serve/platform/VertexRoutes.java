@@ -1,15 +1,10 @@
 package dev.kiln.serve.platform;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import dev.kiln.serve.ServeException;
 import dev.kiln.serve.http.JsonBodies;
 import dev.kiln.serve.http.JsonResponses;
-import dev.kiln.serve.model.OutputTensor;
 import dev.kiln.serve.registry.ModelRegistry;
 import io.javalin.config.RoutesConfig;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Vertex AI's custom container contract
@@ -31,27 +26,8 @@ final class VertexRoutes implements PlatformRoutes {
     @Override
     public void addTo(RoutesConfig routes, ModelRegistry registry, JsonResponses out, long maxBodyBytes) {
         long limit = Math.min(maxBodyBytes, settings.maxPayloadBytes());
-        routes.get(settings.healthRoute(), ctx -> {
-            if (registry.names().isEmpty()) {
-                out.send(ctx, 503, out.error("no model is loaded"));
-            } else {
-                out.send(ctx, 200, out.object());
-            }
-        });
-        routes.post(settings.predictRoute(), ctx -> {
-            JsonNode body = JsonBodies.object(JsonBodies.bytes(ctx, limit), out.mapper());
-            JsonNode instances = body.get("instances");
-            if (instances == null || !instances.isArray()) {
-                throw ServeException.badRequest("instances: expected an array of instances, got "
-                        + (instances == null ? "nothing" : instances.getNodeType()));
-            }
-            Map<String, Object> parameters = Predictions.parameters(body, out.mapper());
-            List<JsonNode> list = new ArrayList<>();
-            instances.forEach(list::add);
-            String model = Predictions.model(registry, null, "model");
-            List<OutputTensor> outputs = Predictions.run(ctx, registry, model, list, "instances", parameters);
-            out.send(ctx, 200, out.object().set("predictions", Instances.predictions(outputs, list.size(), out.mapper())));
-        });
+        routes.get(settings.healthRoute(), Predictions.health(registry, out));
+        routes.post(settings.predictRoute(), ctx -> Predictions.answer(ctx, registry, out, JsonBodies.bytes(ctx, limit)));
     }
 
     @Override
