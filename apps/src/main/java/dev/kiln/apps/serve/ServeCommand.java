@@ -200,31 +200,15 @@ public final class ServeCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }
-        if (maxRunningSequences < 1) {
-            throw new ParameterException(spec.commandLine(), "--max-running-sequences must be >= 1, got " + maxRunningSequences);
-        }
-        if (maxWaitingRequests < 1) {
-            throw new ParameterException(spec.commandLine(), "--max-waiting-requests must be >= 1, got " + maxWaitingRequests);
-        }
+        atLeast("--max-running-sequences", maxRunningSequences, 1);
+        atLeast("--max-waiting-requests", maxWaitingRequests, 1);
         GenerationLimits generation = new GenerationLimits(maxRunningSequences, maxWaitingRequests);
-        if (requestTimeoutMs < 0) {
-            throw new ParameterException(spec.commandLine(), "--request-timeout-ms must be >= 0, got " + requestTimeoutMs);
-        }
-        if (drainTimeoutMs < 0) {
-            throw new ParameterException(spec.commandLine(), "--drain-timeout-ms must be >= 0, got " + drainTimeoutMs);
-        }
-        if (threads < 1) {
-            throw new ParameterException(spec.commandLine(), "--threads must be >= 1, got " + threads);
-        }
-        if (maxConnections < 1) {
-            throw new ParameterException(spec.commandLine(), "--max-connections must be >= 1, got " + maxConnections);
-        }
-        if (idleTimeoutMs < 1) {
-            throw new ParameterException(spec.commandLine(), "--idle-timeout-ms must be >= 1, got " + idleTimeoutMs);
-        }
-        if (headerTimeoutMs < 1) {
-            throw new ParameterException(spec.commandLine(), "--header-timeout-ms must be >= 1, got " + headerTimeoutMs);
-        }
+        atLeast("--request-timeout-ms", requestTimeoutMs, 0);
+        atLeast("--drain-timeout-ms", drainTimeoutMs, 0);
+        atLeast("--threads", threads, 1);
+        atLeast("--max-connections", maxConnections, 1);
+        atLeast("--idle-timeout-ms", idleTimeoutMs, 1);
+        atLeast("--header-timeout-ms", headerTimeoutMs, 1);
         // Every argument is checked before the first model is read: a typo costs no loading time.
         List<RunSpec> specs = runSpecs();
         Map<String, TrafficSplit> splits = splits(specs);
@@ -360,6 +344,13 @@ public final class ServeCommand implements Callable<Integer> {
             return BearerAuth.checkToken(option, token);
         } catch (IllegalArgumentException e) {
             throw usage(e.getMessage() + " in " + file);
+        }
+    }
+
+    /** A usage error naming {@code option} unless {@code value >= min}. */
+    private void atLeast(String option, long value, long min) {
+        if (value < min) {
+            throw usage(option + " must be >= " + min + ", got " + value);
         }
     }
 
